@@ -1,0 +1,63 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Knex } from 'knex'
+import type { Config } from './config.js'
+import { createDatabase, migrateToLatest } from './data/database.js'
+import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
+import assets, { assetUrls } from './web/plugins/assets.js'
+import errors from './web/plugins/errors.js'
+import security from './web/plugins/security.js'
+import views from './web/plugins/views.js'
+import portalRoutes from './web/portal/routes.js'
+import { statusLabel, timeElement } from './web/format.js'
+import { createUrls } from './web/urls.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Knex
+    lifecycle: Lifecycle
+    url: (path: string) => string
+    absoluteUrl: (path: string) => string
+  }
+}
+
+export interface AppOptions {
+  /** Replaces the clock, so tests can move time (reopen windows, auto-close). */
+  now?: () => number
+}
+
+/** The whole application; server.ts listens with it and tests inject into it. */
+export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    ajv: { customOptions: { allErrors: true } },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true
+  })
+
+  const db = createDatabase(config)
+  app.addHook('onClose', async () => { await db.destroy() })
+  await migrateToLatest(db)
+
+  const urls = createUrls(config.baseUrl, '')
+  app.decorate('config', config)
+  app.decorate('db', db)
+  app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000, now: options.now }))
+  app.decorate('url', urls.url)
+  app.decorate('absoluteUrl', urls.absoluteUrl)
+
+  await app.register(security, { cookieSecret: config.sessionSecret })
+  await app.register(views, {
+    globals: {
+      productName: 'Tessera Help Desk',
+      asset: assetUrls(''),
+      url: urls.url,
+      time: timeElement,
+      statusLabel
+    }
+  })
+  await app.register(assets)
+  await app.register(errors)
+  await app.register(portalRoutes)
+  return app
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { envSchema } from 'env-schema'
+
+const schema = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', default: '127.0.0.1' },
+    DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    DATABASE_URL: { type: 'string', default: '' },
+    BASE_URL: { type: 'string', default: '' },
+    SESSION_SECRET: { type: 'string', default: '' },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    TICKET_RATE_LIMIT: { type: 'integer', minimum: 1, default: 10 },
+    REOPEN_WINDOW_DAYS: { type: 'integer', minimum: 0, default: 14 }
+  }
+} as const
+
+interface RawEnv {
+  PORT: number
+  HOST: string
+  DATA_DIR: string
+  DATABASE_URL: string
+  BASE_URL: string
+  SESSION_SECRET: string
+  LOG_LEVEL: string
+  TICKET_RATE_LIMIT: number
+  REOPEN_WINDOW_DAYS: number
+}
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  /** Empty means the embedded SQLite file under dataDir. */
+  databaseUrl: string
+  /** Absolute origin used in links that leave the browser (e-mails). */
+  baseUrl: string
+  sessionSecret: string
+  logLevel: string
+  /** Tickets one address may open per hour. */
+  ticketRateLimit: number
+  reopenWindowDays: number
+}
+
+/** Reads and validates the environment once; nothing else reads process.env. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = envSchema<RawEnv>({ schema, data: env, dotenv: false })
+  const dataDir = resolve(raw.DATA_DIR)
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    dataDir,
+    databaseUrl: raw.DATABASE_URL,
+    baseUrl: (raw.BASE_URL || `http://localhost:${raw.PORT}`).replace(/\/+$/, ''),
+    sessionSecret: raw.SESSION_SECRET || persistentSecret(dataDir),
+    logLevel: raw.LOG_LEVEL,
+    ticketRateLimit: raw.TICKET_RATE_LIMIT,
+    reopenWindowDays: raw.REOPEN_WINDOW_DAYS
+  }
+}
+
+/**
+ * A secret generated on first run and kept in the data folder, so signed cookies
+ * survive restarts without anyone having to invent a secret (and without a default
+ * that would be the same on every install).
+ */
+function persistentSecret (dataDir: string): string {
+  const file = join(dataDir, 'session-secret')
+  try {
+    const existing = readFileSync(file, 'utf8').trim()
+    if (existing.length >= 32) return existing
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(file, secret + '\n', { mode: 0o600 })
+  return secret
+}

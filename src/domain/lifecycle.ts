@@ -1,0 +1,418 @@
+import type { Knex } from 'knex'
+import { isUniqueViolation, type Db } from '../data/database.js'
+import { findActiveHelpTopic, findDepartment } from '../data/catalog.js'
+import { enqueueMessage } from '../data/outbox.js'
+import { findRequester, upsertRequester } from '../data/requesters.js'
+import {
+  findTicketById, findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket,
+  updateTicket, type EntryKind, type TicketRow, type TicketStatus
+} from '../data/tickets.js'
+import { findAgent } from '../data/agents.js'
+import { notFound, TesseraError } from './errors.js'
+import { newAccessToken, randomTicketNumber } from './secrets.js'
+
+export type Actor =
+  | { kind: 'agent', agentId: number }
+  | { kind: 'requester', requesterId: number }
+  | { kind: 'system' }
+
+/** Everything a ticket can be asked to do, by anyone. */
+export type Verb =
+  | 'reply' | 'clientReply' | 'note' | 'assign' | 'claim' | 'release' | 'transfer'
+  | 'changePriority' | 'setPending' | 'resolve' | 'close' | 'reopen' | 'confirmSolved' | 'merge'
+
+export const statuses: readonly TicketStatus[] = ['open', 'pending', 'resolved', 'closed']
+const working: readonly TicketStatus[] = ['open', 'pending', 'resolved']
+
+/** The lifecycle in one table: the statuses from which each verb is allowed. */
+export const allowedFrom: Readonly<Record<Verb, readonly TicketStatus[]>> = {
+  reply: working,
+  clientReply: statuses,
+  note: statuses,
+  assign: working,
+  claim: working,
+  release: working,
+  transfer: working,
+  changePriority: working,
+  setPending: ['open'],
+  resolve: ['open', 'pending'],
+  close: working,
+  reopen: ['resolved', 'closed'],
+  confirmSolved: ['resolved'],
+  merge: working
+}
+
+const verbLabels: Record<Verb, string> = {
+  reply: 'answered',
+  clientReply: 'replied to',
+  note: 'noted',
+  assign: 'assigned',
+  claim: 'claimed',
+  release: 'released',
+  transfer: 'transferred',
+  changePriority: 'given a new priority',
+  setPending: 'set to pending',
+  resolve: 'resolved',
+  close: 'closed',
+  reopen: 'reopened',
+  confirmSolved: 'confirmed as solved',
+  merge: 'merged'
+}
+
+export function canTransition (verb: Verb, status: TicketStatus): boolean {
+  return allowedFrom[verb].includes(status)
+}
+
+export function assertTransition (verb: Verb, status: TicketStatus): void {
+  if (!canTransition(verb, status)) {
+    throw new TesseraError('TESSERA_TRANSITION_REFUSED', `A ${status} ticket cannot be ${verbLabels[verb]}.`, 409)
+  }
+}
+
+export const priorities = [
+  { value: 1, label: 'Low' },
+  { value: 2, label: 'Normal' },
+  { value: 3, label: 'High' },
+  { value: 4, label: 'Urgent' }
+] as const
+
+/** The phase a client sees on the step indicator, derived from what the desk has done. */
+export type ClientPhase = 'submitted' | 'assigned' | 'in_progress' | 'resolved' | 'closed'
+
+export function clientPhase (ticket: Pick<TicketRow, 'status' | 'assignee_id' | 'team_id' | 'first_response_at'>): ClientPhase {
+  if (ticket.status === 'closed') return 'closed'
+  if (ticket.status === 'resolved') return 'resolved'
+  if (ticket.status === 'pending' || ticket.first_response_at !== null) return 'in_progress'
+  if (ticket.assignee_id !== null || ticket.team_id !== null) return 'assigned'
+  return 'submitted'
+}
+
+export interface LifecycleOptions {
+  /** How long after closing a client reply reopens the ticket instead of starting a new one. */
+  reopenWindowMs: number
+  now?: () => number
+}
+
+export interface NewTicketInput {
+  name: string
+  email: string
+  subject: string
+  message: string
+  helpTopicId: number
+}
+
+export interface OpenedTicket {
+  ticket: TicketRow
+  /** The private link token; shown once, then only its hash exists. */
+  accessToken: string
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>
+
+export function createLifecycle (db: Knex, options: LifecycleOptions) {
+  const now = options.now ?? Date.now
+
+  async function record (trx: Db, ticket: TicketRow, actor: Actor, type: string, before: unknown, after: unknown, at: number): Promise<void> {
+    await insertEvent(trx, {
+      ticket_id: ticket.id,
+      type,
+      actor_kind: actor.kind,
+      agent_id: actor.kind === 'agent' ? actor.agentId : null,
+      requester_id: actor.kind === 'requester' ? actor.requesterId : null,
+      before_state: before === null ? null : JSON.stringify(before),
+      after_state: after === null ? null : JSON.stringify(after),
+      created_at: at
+    })
+  }
+
+  /** Loads the ticket inside the transaction and checks the verb is allowed from its status. */
+  async function load (trx: Db, ticketId: number, verb: Verb): Promise<TicketRow> {
+    const ticket = await findTicketById(trx, ticketId)
+    if (!ticket) throw notFound('That ticket')
+    assertTransition(verb, ticket.status)
+    return ticket
+  }
+
+  async function changeStatus (trx: Db, ticket: TicketRow, actor: Actor, status: TicketStatus, at: number): Promise<TicketRow> {
+    const patch: Partial<TicketRow> = { status, last_activity_at: at }
+    if (status === 'resolved') patch.resolved_at = at
+    if (status === 'closed') patch.closed_at = at
+    if (status === 'open') { patch.resolved_at = null; patch.closed_at = null }
+    await updateTicket(trx, ticket.id, patch)
+    await record(trx, ticket, actor, 'status_changed', { status: ticket.status }, { status }, at)
+    return { ...ticket, ...patch }
+  }
+
+  async function issueToken (trx: Db, ticketId: number, at: number): Promise<string> {
+    const { token, hash } = newAccessToken()
+    await insertAccessToken(trx, ticketId, hash, at)
+    return token
+  }
+
+  async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number): Promise<OpenedTicket> {
+    const topic = await findActiveHelpTopic(trx, input.helpTopicId)
+    if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.', 422)
+    const requester = await upsertRequester(trx, input.name, input.email, at)
+    const actor: Actor = { kind: 'requester', requesterId: requester.id }
+    const fields = {
+      subject: input.subject,
+      status: 'open' as const,
+      priority: topic.priority,
+      department_id: topic.department_id,
+      help_topic_id: topic.id,
+      requester_id: requester.id,
+      assignee_id: null,
+      team_id: null,
+      follows_ticket_id: input.followsTicketId ?? null,
+      created_at: at,
+      last_activity_at: at
+    }
+    const number = await uniqueTicketNumber(trx)
+    const id = await insertTicket(trx, { ...fields, number })
+    const ticket = (await findTicketById(trx, id))!
+    await insertEntry(trx, { ticket_id: id, kind: 'message', agent_id: null, requester_id: requester.id, body: input.message, created_at: at })
+    await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: topic.department_id, follows: input.followsTicketId ?? null }, at)
+    const accessToken = await issueToken(trx, id, at)
+    await enqueueMessage(trx, {
+      template: 'ticket_received',
+      toAddress: requester.email,
+      ticketId: id,
+      payload: { number, subject: input.subject, name: requester.name, token: accessToken }
+    }, at)
+    return { ticket, accessToken }
+  }
+
+  async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number): Promise<number> {
+    return await insertEntry(trx, {
+      ticket_id: ticket.id,
+      kind,
+      agent_id: actor.kind === 'agent' ? actor.agentId : null,
+      requester_id: actor.kind === 'requester' ? actor.requesterId : null,
+      body,
+      created_at: at
+    })
+  }
+
+  async function requireAgent (trx: Db, agentId: number): Promise<{ id: number, name: string, email: string }> {
+    const agent = await findAgent(trx, agentId)
+    if (!agent || !agent.active) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an active agent.', 422)
+    return agent
+  }
+
+  async function requireDepartment (trx: Db, departmentId: number): Promise<void> {
+    if (!await findDepartment(trx, departmentId)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the departments listed.', 422)
+  }
+
+  return {
+    now,
+
+    async openTicket (input: NewTicketInput): Promise<OpenedTicket> {
+      // A concurrent insert can take the same random number between our check and our
+      // insert; the unique index catches it and the whole transaction is retried.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.transaction(async (trx) => await createTicket(trx, input, now()))
+        } catch (err) {
+          if (attempt >= 5 || !isUniqueViolation(err)) throw err
+        }
+      }
+    },
+
+    /**
+     * The requester writes again. Resolved or pending tickets go back to open; a closed one
+     * reopens within the reopen window, after it a new ticket is opened that follows the old.
+     */
+    async addClientReply (ticketId: number, requesterId: number, body: string): Promise<{ number: string, followUp: OpenedTicket | null }> {
+      const at = now()
+      const followUpOf = await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'clientReply')
+        const actor: Actor = { kind: 'requester', requesterId }
+        if (ticket.status === 'closed' && (ticket.closed_at ?? 0) + options.reopenWindowMs < at) return ticket
+        await addEntry(trx, ticket, 'message', actor, body, at)
+        await updateTicket(trx, ticket.id, { last_activity_at: at })
+        await record(trx, ticket, actor, 'client_replied', null, null, at)
+        if (ticket.status !== 'open') {
+          await changeStatus(trx, ticket, actor, 'open', at)
+          await updateTicket(trx, ticket.id, { answered: false })
+        } else if (ticket.answered) {
+          await updateTicket(trx, ticket.id, { answered: false })
+        }
+        return null
+      })
+      if (!followUpOf) return { number: (await findTicketById(db, ticketId))!.number, followUp: null }
+      const requester = (await findRequester(db, requesterId))!
+      const followUp = await db.transaction(async (trx) => await createTicket(trx, {
+        name: requester.name,
+        email: requester.email,
+        subject: followUpOf.subject,
+        message: body,
+        helpTopicId: followUpOf.help_topic_id ?? 0,
+        followsTicketId: followUpOf.id
+      }, at))
+      return { number: followUp.ticket.number, followUp }
+    },
+
+    async confirmSolved (ticketId: number, requesterId: number): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'confirmSolved')
+        await changeStatus(trx, ticket, { kind: 'requester', requesterId }, 'closed', now())
+      })
+    },
+
+    /** Queues a fresh private link when e-mail and number match; silent either way. */
+    async sendAccessLink (email: string, number: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await findTicketByNumber(trx, number)
+        if (!ticket) return
+        const requester = await findRequester(trx, ticket.requester_id)
+        if (!requester || requester.email !== email) return
+        const at = now()
+        const token = await issueToken(trx, ticket.id, at)
+        await enqueueMessage(trx, {
+          template: 'access_link',
+          toAddress: requester.email,
+          ticketId: ticket.id,
+          payload: { number: ticket.number, subject: ticket.subject, name: requester.name, token }
+        }, at)
+      })
+    },
+
+    async addResponse (ticketId: number, agentId: number, body: string): Promise<number> {
+      return await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'reply')
+        const agent = await requireAgent(trx, agentId)
+        const at = now()
+        const actor: Actor = { kind: 'agent', agentId }
+        const entryId = await addEntry(trx, ticket, 'response', actor, body, at)
+        await updateTicket(trx, ticket.id, {
+          answered: true,
+          last_activity_at: at,
+          first_response_at: ticket.first_response_at ?? at
+        })
+        await record(trx, ticket, actor, 'replied', null, null, at)
+        const requester = (await findRequester(trx, ticket.requester_id))!
+        const token = await issueToken(trx, ticket.id, at)
+        await enqueueMessage(trx, {
+          template: 'agent_response',
+          toAddress: requester.email,
+          ticketId: ticket.id,
+          payload: { number: ticket.number, subject: ticket.subject, name: requester.name, agentName: agent.name, body, token }
+        }, at)
+        return entryId
+      })
+    },
+
+    async addNote (ticketId: number, agentId: number, body: string): Promise<number> {
+      return await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'note')
+        await requireAgent(trx, agentId)
+        const at = now()
+        const actor: Actor = { kind: 'agent', agentId }
+        const entryId = await addEntry(trx, ticket, 'note', actor, body, at)
+        await updateTicket(trx, ticket.id, { last_activity_at: at })
+        await record(trx, ticket, actor, 'note_added', null, null, at)
+        return entryId
+      })
+    },
+
+    async assignTicket (ticketId: number, actor: Actor, target: { agentId: number | null, teamId: number | null }): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'assign')
+        if (target.agentId !== null) await requireAgent(trx, target.agentId)
+        if (target.teamId !== null && !await trx('teams').where({ id: target.teamId }).first('id')) {
+          throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.', 422)
+        }
+        const at = now()
+        await updateTicket(trx, ticket.id, { assignee_id: target.agentId, team_id: target.teamId, last_activity_at: at })
+        await record(trx, ticket, actor, 'assigned',
+          { assignee_id: ticket.assignee_id, team_id: ticket.team_id },
+          { assignee_id: target.agentId, team_id: target.teamId }, at)
+      })
+    },
+
+    async claimTicket (ticketId: number, agentId: number): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'claim')
+        await requireAgent(trx, agentId)
+        const at = now()
+        await updateTicket(trx, ticket.id, { assignee_id: agentId, last_activity_at: at })
+        await record(trx, ticket, { kind: 'agent', agentId }, 'claimed', { assignee_id: ticket.assignee_id }, { assignee_id: agentId }, at)
+      })
+    },
+
+    async releaseTicket (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'release')
+        const at = now()
+        await updateTicket(trx, ticket.id, { assignee_id: null, team_id: null, last_activity_at: at })
+        await record(trx, ticket, actor, 'released', { assignee_id: ticket.assignee_id, team_id: ticket.team_id }, { assignee_id: null, team_id: null }, at)
+      })
+    },
+
+    async transferTicket (ticketId: number, actor: Actor, departmentId: number): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'transfer')
+        await requireDepartment(trx, departmentId)
+        const at = now()
+        await updateTicket(trx, ticket.id, { department_id: departmentId, last_activity_at: at })
+        await record(trx, ticket, actor, 'transferred', { department_id: ticket.department_id }, { department_id: departmentId }, at)
+      })
+    },
+
+    async changePriority (ticketId: number, actor: Actor, priority: number): Promise<void> {
+      if (!priorities.some((p) => p.value === priority)) {
+        throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the priorities listed.', 422)
+      }
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'changePriority')
+        const at = now()
+        await updateTicket(trx, ticket.id, { priority, last_activity_at: at })
+        await record(trx, ticket, actor, 'priority_changed', { priority: ticket.priority }, { priority }, at)
+      })
+    },
+
+    async setPending (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'setPending')
+        await changeStatus(trx, ticket, actor, 'pending', now())
+      })
+    },
+
+    async resolveTicket (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'resolve')
+        const at = now()
+        await changeStatus(trx, ticket, actor, 'resolved', at)
+        const requester = (await findRequester(trx, ticket.requester_id))!
+        const token = await issueToken(trx, ticket.id, at)
+        await enqueueMessage(trx, {
+          template: 'ticket_resolved',
+          toAddress: requester.email,
+          ticketId: ticket.id,
+          payload: { number: ticket.number, subject: ticket.subject, name: requester.name, token }
+        }, at)
+      })
+    },
+
+    async closeTicket (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'close')
+        await changeStatus(trx, ticket, actor, 'closed', now())
+      })
+    },
+
+    async reopenTicket (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'reopen')
+        await changeStatus(trx, ticket, actor, 'open', now())
+      })
+    }
+  }
+}
+
+async function uniqueTicketNumber (trx: Db): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const number = randomTicketNumber(attempt)
+    if (!await findTicketByNumber(trx, number)) return number
+  }
+}

@@ -1,0 +1,59 @@
+import fp from 'fastify-plugin'
+import fastifyView from '@fastify/view'
+import { Eta } from 'eta'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { viewsDir } from '../../paths.js'
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Renders a full page (or, for a plain htmx request, the named partial alone). */
+    render: (template: string, data?: Record<string, unknown>, options?: RenderOptions) => Promise<FastifyReply>
+  }
+}
+
+export interface RenderOptions {
+  status?: number
+  /** The partial the page includes; sent alone when htmx asks for a fragment. */
+  fragment?: string
+}
+
+/**
+ * htmx sends HX-Request on boosted navigation and history restores too; those want the
+ * whole page, so only a plain htmx request gets a fragment.
+ */
+export function wantsFragment (request: FastifyRequest): boolean {
+  return request.headers['hx-request'] === 'true' &&
+    request.headers['hx-boosted'] !== 'true' &&
+    request.headers['hx-history-restore-request'] !== 'true'
+}
+
+export interface ViewsOptions {
+  /** Values every template sees (asset URLs, the URL helper, product name). */
+  globals: Record<string, unknown>
+}
+
+export default fp(async function views (app, { globals }: ViewsOptions) {
+  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  await app.register(fastifyView, {
+    engine: { eta },
+    templates: viewsDir,
+    production: true,
+    defaultContext: globals
+  })
+
+  app.decorateReply('render', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}, options: RenderOptions = {}) {
+    const locals = { ...data, csrfToken: csrfTokenFor(this) }
+    this.header('Vary', 'HX-Request')
+    this.type('text/html; charset=utf-8')
+    if (options.status) this.code(options.status)
+    const fragment = options.fragment !== undefined && wantsFragment(this.request)
+    const html = await this.viewAsync(fragment ? options.fragment! : template, locals)
+    return this.send(html)
+  })
+}, { name: 'views', dependencies: ['security'] })
+
+// Lazy so pages without a form set no cookie.
+function csrfTokenFor (reply: FastifyReply): () => string {
+  let token: string | undefined
+  return () => (token ??= reply.generateCsrf())
+}

@@ -1,0 +1,202 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { listActiveHelpTopics } from '../../data/catalog.js'
+import { listEntries, type TicketView } from '../../data/tickets.js'
+import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
+import { notFound } from '../../domain/errors.js'
+import { clientPhase } from '../../domain/lifecycle.js'
+import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
+import { formErrors, formSchema, formValues, hasErrors, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
+
+const ticketSpec = {
+  topic: { label: 'Help topic', missing: 'Choose a help topic.', invalid: 'Choose one of the help topics listed.', maxLength: 12 },
+  name: { label: 'Your name', missing: 'Enter your name.', maxLength: 120 },
+  email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
+  subject: { label: 'Subject', missing: 'Enter a subject.', maxLength: 200 },
+  message: { label: 'Message', missing: 'Enter your message.', maxLength: 20000 },
+  website: { label: 'This field', missing: '', maxLength: 200, optional: true }
+} satisfies FormSpec
+
+const replySpec = {
+  message: { label: 'Your message', missing: 'Enter your message.', maxLength: 20000 }
+} satisfies FormSpec
+
+const checkSpec = {
+  email: ticketSpec.email,
+  number: { label: 'Ticket number', missing: 'Enter your ticket number.', invalid: 'A ticket number is 6 to 12 digits.', maxLength: 12 }
+} satisfies FormSpec
+
+const accessCookie = 'tessera_access'
+const accessCookieDays = 90
+
+export default async function portalRoutes (app: FastifyInstance): Promise<void> {
+  const { db, lifecycle, config } = app
+  const ticketPath = (number: string): string => app.url(`/tickets/${number}`)
+
+  function grantAccess (request: FastifyRequest, reply: FastifyReply, number: string, token: string): void {
+    // Scoped to the ticket's own path: each ticket keeps its own cookie, sent nowhere else.
+    reply.setCookie(accessCookie, token, cookieOptions(request, ticketPath(number), accessCookieDays * 86400))
+  }
+
+  async function requesterTicket (request: FastifyRequest<{ Params: { number: string } }>): Promise<TicketView> {
+    const ticket = await findTicketForToken(db, request.params.number, request.cookies[accessCookie])
+    if (!ticket) throw notFound('That ticket')
+    return ticket
+  }
+
+  async function showTicketForm (request: FastifyRequest, reply: FastifyReply, values: FormValues, errors: FieldErrors, status = 200): Promise<FastifyReply> {
+    const topics = await listActiveHelpTopics(db)
+    return await reply.render('portal/new', { topics, values, errors, spec: ticketSpec }, { status })
+  }
+
+  async function showTicket (request: FastifyRequest, reply: FastifyReply, ticket: TicketView, form: { values?: FormValues, errors?: FieldErrors, status?: number } = {}): Promise<FastifyReply> {
+    const entries = await listEntries(db, ticket.id, { includeNotes: false })
+    const reopenUntil = (ticket.closed_at ?? 0) + config.reopenWindowDays * 86400_000
+    return await reply.render('portal/ticket', {
+      ticket,
+      entries,
+      phase: clientPhase(ticket),
+      canReopen: ticket.status !== 'closed' || reopenUntil >= lifecycle.now(),
+      flash: takeFlash(request, reply),
+      values: form.values ?? { message: '' },
+      errors: form.errors ?? {},
+      spec: replySpec
+    }, { status: form.status, fragment: 'portal/_ticket' })
+  }
+
+  app.get('/', async (request, reply) => {
+    return await reply.render('portal/home', { topics: await listActiveHelpTopics(db) })
+  })
+
+  app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
+    const topic = typeof request.query.topic === 'string' ? request.query.topic : ''
+    return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic }, {})
+  })
+
+  app.post('/tickets', {
+    schema: { body: formSchema({ ...ticketSpec, topic: ticketSpec.topic }, { email: 'email' }) },
+    attachValidation: true,
+    preValidation: app.csrfProtection,
+    config: {
+      showForm: async (request, reply, errors, status) => await showTicketForm(request, reply, formValues(request, ticketSpec), errors, status),
+      rateLimit: { max: config.ticketRateLimit, timeWindow: '1 hour', hook: 'preHandler' }
+    }
+  }, async (request, reply) => {
+    const values = formValues(request, ticketSpec)
+    const errors = formErrors(request, ticketSpec)
+    if (!errors.topic && !/^[0-9]+$/.test(values.topic)) errors.topic = ticketSpec.topic.invalid
+    if (values.website !== '') errors.website = 'Leave this field empty.'
+    if (hasErrors(errors)) return await showTicketForm(request, reply, values, errors, 422)
+
+    const opened = await lifecycle.openTicket({
+      name: values.name.trim(),
+      email: values.email.trim().toLowerCase(),
+      subject: values.subject.trim(),
+      message: values.message,
+      helpTopicId: Number(values.topic)
+    }).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'TESSERA_INVALID_INPUT') return null
+      throw err
+    })
+    if (!opened) return await showTicketForm(request, reply, values, { topic: ticketSpec.topic.invalid }, 422)
+
+    const { number } = opened.ticket
+    grantAccess(request, reply, number, opened.accessToken)
+    reply.setCookie('tessera_new_link', opened.accessToken,
+      { ...cookieOptions(request, `${ticketPath(number)}/created`, 600), signed: true })
+    return reply.redirect(`${ticketPath(number)}/created`, 303)
+  })
+
+  app.get<{ Params: { number: string } }>('/tickets/:number/created', async (request, reply) => {
+    const ticket = await requesterTicket(request)
+    const raw = request.cookies.tessera_new_link
+    let privateLink: string | undefined
+    if (raw !== undefined) {
+      const { valid, value } = reply.unsignCookie(raw)
+      if (valid && value) privateLink = app.absoluteUrl(`/tickets/${ticket.number}/access/${value}`)
+      // Shown once: the token is not kept anywhere it could be shown again.
+      reply.clearCookie('tessera_new_link', { path: `${ticketPath(ticket.number)}/created` })
+    }
+    reply.header('Cache-Control', 'no-store')
+    return await reply.render('portal/created', { ticket, privateLink })
+  })
+
+  app.get<{ Params: { number: string, token: string } }>('/tickets/:number/access/:token', async (request, reply) => {
+    const { number, token } = request.params
+    const ticket = await findTicketForToken(db, number, token)
+    if (!ticket) {
+      return await reply.render('error', {
+        status: 404,
+        message: 'This link is not valid. Use “Check a ticket” to have a new link sent to you.'
+      }, { status: 404 })
+    }
+    grantAccess(request, reply, number, token)
+    // The token leaves the address bar at once, so it stays out of history and bookmarks.
+    return reply.redirect(ticketPath(number), 303)
+  })
+
+  app.get<{ Params: { number: string } }>('/tickets/:number', async (request, reply) => {
+    reply.header('Cache-Control', 'private, no-cache')
+    return await showTicket(request, reply, await requesterTicket(request))
+  })
+
+  app.post<{ Params: { number: string } }>('/tickets/:number/replies', {
+    schema: { body: formSchema(replySpec) },
+    attachValidation: true,
+    preValidation: app.csrfProtection,
+    config: {
+      showForm: async (request, reply, errors, status) => {
+        const ticket = await requesterTicket(request as FastifyRequest<{ Params: { number: string } }>)
+        return await showTicket(request, reply, ticket, { values: formValues(request, replySpec), errors, status })
+      }
+    }
+  }, async (request, reply) => {
+    const ticket = await requesterTicket(request)
+    const values = formValues(request, replySpec)
+    const errors = formErrors(request, replySpec)
+    if (hasErrors(errors)) return await showTicket(request, reply, ticket, { values, errors, status: 422 })
+
+    const result = await lifecycle.addClientReply(ticket.id, ticket.requester_id, values.message)
+    if (result.followUp) {
+      grantAccess(request, reply, result.number, result.followUp.accessToken)
+      setFlash(request, reply, `Ticket ${ticket.number} was closed, so we opened ticket ${result.number} for your message.`)
+      return reply.redirect(ticketPath(result.number), 303)
+    }
+    setFlash(request, reply, 'Your reply has been sent.')
+    return reply.redirect(ticketPath(ticket.number), 303)
+  })
+
+  app.post<{ Params: { number: string } }>('/tickets/:number/closure', {
+    preValidation: app.csrfProtection
+  }, async (request, reply) => {
+    const ticket = await requesterTicket(request)
+    await lifecycle.confirmSolved(ticket.id, ticket.requester_id)
+    setFlash(request, reply, 'Thank you. The ticket is now closed.')
+    return reply.redirect(ticketPath(ticket.number), 303)
+  })
+
+  async function showCheckForm (request: FastifyRequest, reply: FastifyReply, values: FormValues, errors: FieldErrors, status = 200, sent = false): Promise<FastifyReply> {
+    return await reply.render('portal/check', { values, errors, spec: checkSpec, sent }, { status })
+  }
+
+  app.get<{ Querystring: { sent?: string } }>('/check', async (request, reply) => {
+    return await showCheckForm(request, reply, { email: '', number: '' }, {}, 200, request.query.sent === '1')
+  })
+
+  app.post('/check', {
+    schema: { body: formSchema(checkSpec, { email: 'email' }) },
+    attachValidation: true,
+    preValidation: app.csrfProtection,
+    config: {
+      showForm: async (request, reply, errors, status) => await showCheckForm(request, reply, formValues(request, checkSpec), errors, status),
+      rateLimit: { max: 5, timeWindow: '15 minutes', hook: 'preHandler' }
+    }
+  }, async (request, reply) => {
+    const values = formValues(request, checkSpec)
+    const errors = formErrors(request, checkSpec)
+    const number = values.number.trim().replace(/^#/, '')
+    if (!errors.number && !ticketNumberPattern.test(number)) errors.number = checkSpec.number.invalid
+    if (hasErrors(errors)) return await showCheckForm(request, reply, values, errors, 422)
+    await lifecycle.sendAccessLink(values.email.trim().toLowerCase(), number)
+    return reply.redirect(app.url('/check?sent=1'), 303)
+  })
+}

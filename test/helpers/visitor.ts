@@ -1,0 +1,125 @@
+import * as cheerio from 'cheerio'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+
+interface StoredCookie { name: string, value: string, path: string }
+
+export interface Page {
+  status: number
+  url: string
+  headers: LightMyRequestResponse['headers']
+  html: string
+  $: cheerio.CheerioAPI
+  /** Visible text with whitespace collapsed, for "the person sees …" checks. */
+  text: string
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>
+  /** Follow 3xx answers like a browser does (default true). */
+  follow?: boolean
+}
+
+/**
+ * Someone with a browser: keeps cookies (honouring their paths), reads HTML, fills in the
+ * forms it finds on a page and follows redirects. Drives the app through inject().
+ */
+export class Visitor {
+  private readonly jar = new Map<string, StoredCookie>()
+
+  constructor (readonly app: FastifyInstance) {}
+
+  async get (url: string, options: RequestOptions = {}): Promise<Page> {
+    return await this.request('GET', url, undefined, options)
+  }
+
+  /** Submits the form matched by `selector` on `page`, with `fields` typed over its current values. */
+  async submit (page: Page, selector: string, fields: Record<string, string> = {}, options: RequestOptions = {}): Promise<Page> {
+    const form = page.$(selector).first()
+    if (form.length === 0) throw new Error(`No form ${selector} on ${page.url}`)
+    const values = formFields(page.$, form)
+    for (const [name, value] of Object.entries(fields)) values.set(name, value)
+    const method = (form.attr('method') ?? 'get').toUpperCase()
+    const action = form.attr('action') ?? page.url
+    const body = new URLSearchParams([...values]).toString()
+    if (method === 'GET') return await this.get(`${action}?${body}`, options)
+    return await this.request('POST', action, body, {
+      ...options,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers }
+    })
+  }
+
+  async post (url: string, body: string, options: RequestOptions = {}): Promise<Page> {
+    return await this.request('POST', url, body, options)
+  }
+
+  cookie (name: string, path?: string): string | undefined {
+    for (const cookie of this.jar.values()) {
+      if (cookie.name === name && (path === undefined || cookie.path === path)) return cookie.value
+    }
+    return undefined
+  }
+
+  forget (): void {
+    this.jar.clear()
+  }
+
+  private cookieHeader (url: string): string {
+    const path = new URL(url, 'http://x').pathname
+    return [...this.jar.values()]
+      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : c.path + '/'))
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ')
+  }
+
+  private async request (method: 'GET' | 'POST', url: string, body: string | undefined, options: RequestOptions): Promise<Page> {
+    const cookie = this.cookieHeader(url)
+    const res = await this.app.inject({
+      method,
+      url,
+      payload: body,
+      headers: { ...(cookie ? { cookie } : {}), ...options.headers }
+    })
+    for (const c of res.cookies as Array<{ name: string, value: string, path?: string, maxAge?: number, expires?: Date }>) {
+      const path = c.path ?? '/'
+      const key = `${c.name};${path}`
+      const expired = c.maxAge === 0 || (c.expires !== undefined && c.expires.getTime() <= Date.now())
+      if (expired || c.value === '') this.jar.delete(key)
+      else this.jar.set(key, { name: c.name, value: c.value, path })
+    }
+    if ((options.follow ?? true) && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+      return await this.get(String(res.headers.location), { headers: options.headers })
+    }
+    const $ = cheerio.load(res.body)
+    return {
+      status: res.statusCode,
+      url,
+      headers: res.headers,
+      html: res.body,
+      $,
+      text: $('body').text().replace(/\s+/g, ' ').trim()
+    }
+  }
+}
+
+function formFields ($: cheerio.CheerioAPI, form: cheerio.Cheerio<any>): Map<string, string> {
+  const values = new Map<string, string>()
+  form.find('input[name], textarea[name], select[name]').each((_, el) => {
+    const field = $(el)
+    const name = field.attr('name')!
+    if (field.is('[disabled]')) return
+    if (field.is('input')) {
+      const type = (field.attr('type') ?? 'text').toLowerCase()
+      if ((type === 'checkbox' || type === 'radio') && !field.is('[checked]')) return
+      if (type === 'submit' || type === 'button') return
+      values.set(name, field.attr('value') ?? (type === 'checkbox' ? 'on' : ''))
+    } else if (field.is('textarea')) {
+      values.set(name, field.text())
+    } else {
+      const selected = field.find('option[selected]').first()
+      const option = selected.length > 0 ? selected : field.find('option').first()
+      values.set(name, option.attr('value') ?? option.text())
+    }
+  })
+  return values
+}
