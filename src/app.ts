@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import fastifyCompress from '@fastify/compress'
 import type { Knex } from 'knex'
 import type { Config } from './config.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
@@ -46,6 +47,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)
 
+  // gzip only: brotli at its default quality costs more CPU per page than it saves bytes.
+  await app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 })
   await app.register(security, { cookieSecret: config.sessionSecret })
   await app.register(views, {
     globals: {
