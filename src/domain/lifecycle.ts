@@ -5,7 +5,7 @@ import { enqueueMessage } from '../data/outbox.js'
 import { findRequester, upsertRequester } from '../data/requesters.js'
 import {
   findTicketById, findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket,
-  updateTicket, type EntryKind, type TicketRow, type TicketStatus
+  moveThread, updateTicket, type EntryKind, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
 import { findAgent } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
@@ -405,6 +405,23 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       await db.transaction(async (trx) => {
         const ticket = await load(trx, ticketId, 'reopen')
         await changeStatus(trx, ticket, actor, 'open', now())
+      })
+    },
+
+    /** Moves the whole thread into `targetId` and closes this ticket with a pointer to it. */
+    async mergeTicket (ticketId: number, targetId: number, actor: Actor): Promise<void> {
+      if (ticketId === targetId) throw new TesseraError('TESSERA_INVALID_INPUT', 'A ticket cannot be merged into itself.', 422)
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'merge')
+        const target = await findTicketById(trx, targetId)
+        if (!target) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.', 422)
+        if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.', 409)
+        const at = now()
+        await moveThread(trx, ticket.id, target.id)
+        await updateTicket(trx, ticket.id, { status: 'closed', closed_at: at, merged_into_id: target.id, last_activity_at: at })
+        await updateTicket(trx, target.id, { last_activity_at: at })
+        await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number }, at)
+        await record(trx, target, actor, 'merged_in', null, { from: ticket.number }, at)
       })
     }
   }
