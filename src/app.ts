@@ -3,13 +3,15 @@ import fastifyCompress from '@fastify/compress'
 import type { Knex } from 'knex'
 import type { Config } from './config.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
+import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
 import errors from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
 import views from './web/plugins/views.js'
 import portalRoutes from './web/portal/routes.js'
-import { statusLabel, timeElement } from './web/format.js'
+import staffPlugin from './web/staff/plugin.js'
+import { actorName, age, priorityLabel, statusLabel, timeElement } from './web/format.js'
 import { createUrls } from './web/urls.js'
 
 declare module 'fastify' {
@@ -17,6 +19,7 @@ declare module 'fastify' {
     config: Config
     db: Knex
     lifecycle: Lifecycle
+    accounts: Accounts
     url: (path: string) => string
     absoluteUrl: (path: string) => string
   }
@@ -44,6 +47,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('config', config)
   app.decorate('db', db)
   app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000, now: options.now }))
+  app.decorate('accounts', createAccounts(db, { now: options.now }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)
 
@@ -56,11 +60,22 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       asset: assetUrls(''),
       url: urls.url,
       time: timeElement,
-      statusLabel
+      statusLabel,
+      priorityLabel,
+      age,
+      actorName
     }
   })
   await app.register(assets)
   await app.register(errors)
   await app.register(portalRoutes)
+  await app.register(staffPlugin)
+
+  app.addHook('onReady', async () => {
+    if (await app.accounts.needsSetup()) {
+      const token = await app.accounts.issueSetupToken()
+      app.log.warn(`No agents yet. Create the first administrator at ${urls.absoluteUrl(`/staff/setup/${token}`)}`)
+    }
+  })
   return app
 }

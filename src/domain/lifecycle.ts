@@ -5,10 +5,11 @@ import { enqueueMessage } from '../data/outbox.js'
 import { findRequester, upsertRequester } from '../data/requesters.js'
 import {
   findTicketById, findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket,
-  moveThread, updateTicket, type EntryKind, type TicketRow, type TicketStatus
+  deleteTicketRows, findEntryAfter, moveThread, updateTicket, type EntryKind, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
-import { findAgent } from '../data/agents.js'
+import { findAgent, loadAgentAccess } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
+import { may, roleOn, type StaffAction } from './permissions.js'
 import { newAccessToken, randomTicketNumber } from './secrets.js'
 
 export type Actor =
@@ -125,11 +126,21 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     })
   }
 
-  /** Loads the ticket inside the transaction and checks the verb is allowed from its status. */
-  async function load (trx: Db, ticketId: number, verb: Verb): Promise<TicketRow> {
+  /**
+   * Loads the ticket inside the transaction, checks the actor may do this to it, then that
+   * the verb is allowed from its status. A ticket an agent may not see is simply not found.
+   */
+  async function load (trx: Db, ticketId: number, verb: StaffAction, actor: Actor): Promise<TicketRow> {
     const ticket = await findTicketById(trx, ticketId)
     if (!ticket) throw notFound('That ticket')
-    assertTransition(verb, ticket.status)
+    if (actor.kind === 'agent') {
+      const access = await loadAgentAccess(trx, actor.agentId)
+      if (!access || roleOn(access, ticket) === null) throw notFound('That ticket')
+      if (!may(access, ticket, verb)) throw new TesseraError('TESSERA_FORBIDDEN', 'Your role in this department does not allow that.', 403)
+    } else if (actor.kind === 'requester' && actor.requesterId !== ticket.requester_id) {
+      throw notFound('That ticket')
+    }
+    if (verb !== 'read' && verb !== 'delete') assertTransition(verb, ticket.status)
     return ticket
   }
 
@@ -225,8 +236,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async addClientReply (ticketId: number, requesterId: number, body: string): Promise<{ number: string, followUp: OpenedTicket | null }> {
       const at = now()
       const followUpOf = await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'clientReply')
         const actor: Actor = { kind: 'requester', requesterId }
+        const ticket = await load(trx, ticketId, 'clientReply', actor)
         if (ticket.status === 'closed' && (ticket.closed_at ?? 0) + options.reopenWindowMs < at) return ticket
         await addEntry(trx, ticket, 'message', actor, body, at)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
@@ -254,8 +265,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async confirmSolved (ticketId: number, requesterId: number): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'confirmSolved')
-        await changeStatus(trx, ticket, { kind: 'requester', requesterId }, 'closed', now())
+        const actor: Actor = { kind: 'requester', requesterId }
+        const ticket = await load(trx, ticketId, 'confirmSolved', actor)
+        await changeStatus(trx, ticket, actor, 'closed', now())
       })
     },
 
@@ -277,10 +289,17 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       })
     },
 
-    async addResponse (ticketId: number, agentId: number, body: string): Promise<number> {
+    /**
+     * An agent answers the requester. `seenEntryId` is the newest entry the agent had on
+     * screen: if anyone else has written since, nothing is sent and the agent decides again.
+     */
+    async addResponse (ticketId: number, agentId: number, body: string, seenEntryId?: number): Promise<number> {
       return await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'reply')
+        const ticket = await load(trx, ticketId, 'reply', { kind: 'agent', agentId })
         const agent = await requireAgent(trx, agentId)
+        if (seenEntryId !== undefined && await findEntryAfter(trx, ticket.id, seenEntryId, agentId)) {
+          throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message below, then send your reply again.', 409)
+        }
         const at = now()
         const actor: Actor = { kind: 'agent', agentId }
         const entryId = await addEntry(trx, ticket, 'response', actor, body, at)
@@ -304,7 +323,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async addNote (ticketId: number, agentId: number, body: string): Promise<number> {
       return await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'note')
+        const ticket = await load(trx, ticketId, 'note', { kind: 'agent', agentId })
         await requireAgent(trx, agentId)
         const at = now()
         const actor: Actor = { kind: 'agent', agentId }
@@ -317,7 +336,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async assignTicket (ticketId: number, actor: Actor, target: { agentId: number | null, teamId: number | null }): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'assign')
+        const ticket = await load(trx, ticketId, 'assign', actor)
         if (target.agentId !== null) await requireAgent(trx, target.agentId)
         if (target.teamId !== null && !await trx('teams').where({ id: target.teamId }).first('id')) {
           throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.', 422)
@@ -332,7 +351,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async claimTicket (ticketId: number, agentId: number): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'claim')
+        const ticket = await load(trx, ticketId, 'claim', { kind: 'agent', agentId })
         await requireAgent(trx, agentId)
         const at = now()
         await updateTicket(trx, ticket.id, { assignee_id: agentId, last_activity_at: at })
@@ -342,7 +361,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async releaseTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'release')
+        const ticket = await load(trx, ticketId, 'release', actor)
         const at = now()
         await updateTicket(trx, ticket.id, { assignee_id: null, team_id: null, last_activity_at: at })
         await record(trx, ticket, actor, 'released', { assignee_id: ticket.assignee_id, team_id: ticket.team_id }, { assignee_id: null, team_id: null }, at)
@@ -351,7 +370,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async transferTicket (ticketId: number, actor: Actor, departmentId: number): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'transfer')
+        const ticket = await load(trx, ticketId, 'transfer', actor)
         await requireDepartment(trx, departmentId)
         const at = now()
         await updateTicket(trx, ticket.id, { department_id: departmentId, last_activity_at: at })
@@ -364,7 +383,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the priorities listed.', 422)
       }
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'changePriority')
+        const ticket = await load(trx, ticketId, 'changePriority', actor)
         const at = now()
         await updateTicket(trx, ticket.id, { priority, last_activity_at: at })
         await record(trx, ticket, actor, 'priority_changed', { priority: ticket.priority }, { priority }, at)
@@ -373,14 +392,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async setPending (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'setPending')
+        const ticket = await load(trx, ticketId, 'setPending', actor)
         await changeStatus(trx, ticket, actor, 'pending', now())
       })
     },
 
     async resolveTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'resolve')
+        const ticket = await load(trx, ticketId, 'resolve', actor)
         const at = now()
         await changeStatus(trx, ticket, actor, 'resolved', at)
         const requester = (await findRequester(trx, ticket.requester_id))!
@@ -396,24 +415,35 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async closeTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'close')
+        const ticket = await load(trx, ticketId, 'close', actor)
         await changeStatus(trx, ticket, actor, 'closed', now())
       })
     },
 
     async reopenTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'reopen')
+        const ticket = await load(trx, ticketId, 'reopen', actor)
         await changeStatus(trx, ticket, actor, 'open', now())
       })
+    },
+
+    /** The status a person picked from a list: the verb that leads there. */
+    async setStatus (ticketId: number, actor: Actor, status: TicketStatus): Promise<void> {
+      switch (status) {
+        case 'open': return await this.reopenTicket(ticketId, actor)
+        case 'pending': return await this.setPending(ticketId, actor)
+        case 'resolved': return await this.resolveTicket(ticketId, actor)
+        case 'closed': return await this.closeTicket(ticketId, actor)
+        default: throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the statuses listed.', 422)
+      }
     },
 
     /** Moves the whole thread into `targetId` and closes this ticket with a pointer to it. */
     async mergeTicket (ticketId: number, targetId: number, actor: Actor): Promise<void> {
       if (ticketId === targetId) throw new TesseraError('TESSERA_INVALID_INPUT', 'A ticket cannot be merged into itself.', 422)
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'merge')
-        const target = await findTicketById(trx, targetId)
+        const ticket = await load(trx, ticketId, 'merge', actor)
+        const target = await load(trx, targetId, 'read', actor).catch(() => null)
         if (!target) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.', 422)
         if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.', 409)
         const at = now()
@@ -422,6 +452,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         await updateTicket(trx, target.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number }, at)
         await record(trx, target, actor, 'merged_in', null, { from: ticket.number }, at)
+      })
+    },
+
+    async deleteTicket (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'delete', actor)
+        await deleteTicketRows(trx, ticket.id)
       })
     }
   }

@@ -7,6 +7,20 @@ const statusLabels: Record<TicketStatus, string> = {
   closed: 'Closed'
 }
 
+const priorityNames: Record<number, string> = { 1: 'Low', 2: 'Normal', 3: 'High', 4: 'Urgent' }
+
+export function priorityLabel (priority: number): string {
+  return priorityNames[priority] ?? String(priority)
+}
+
+/** How long ago, in the largest whole unit: "5 min", "3 h", "12 d". */
+export function age (ms: number, now = Date.now()): string {
+  const minutes = Math.max(0, Math.floor((now - Number(ms)) / 60_000))
+  if (minutes < 60) return `${minutes} min`
+  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`
+  return `${Math.floor(minutes / 1440)} d`
+}
+
 export function statusLabel (status: TicketStatus): string {
   return statusLabels[status] ?? status
 }
@@ -17,4 +31,39 @@ export function timeElement (ms: number | string | null): string {
   const date = new Date(Number(ms))
   const iso = date.toISOString()
   return `<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`
+}
+
+interface Names {
+  agents: Array<{ id: number, name: string }>
+  teams: Array<{ id: number, name: string }>
+  departments: Array<{ id: number, name: string }>
+}
+
+
+/** One line of history for the ticket timeline ("Ada assigned the ticket to Team Printers"). */
+export function describeEvent (event: { type: string, after_state: string | null, before_state: string | null }, names: Names): string {
+  const after = JSON.parse(event.after_state ?? '{}') as Record<string, unknown>
+  const before = JSON.parse(event.before_state ?? '{}') as Record<string, unknown>
+  const nameOf = (list: Array<{ id: number, name: string }>, id: unknown): string | undefined => list.find((x) => x.id === id)?.name
+  switch (event.type) {
+    case 'created': return after.follows ? 'opened the ticket as a follow-up' : 'opened the ticket'
+    case 'assigned': {
+      const targets = [nameOf(names.agents, after.assignee_id), nameOf(names.teams, after.team_id)].filter(Boolean)
+      return targets.length > 0 ? `assigned the ticket to ${targets.join(' and ')}` : 'removed the assignment'
+    }
+    case 'claimed': return 'claimed the ticket'
+    case 'released': return 'released the ticket'
+    case 'transferred': return `transferred the ticket from ${nameOf(names.departments, before.department_id) ?? 'another department'} to ${nameOf(names.departments, after.department_id) ?? 'another department'}`
+    case 'priority_changed': return `changed the priority from ${priorityNames[Number(before.priority)] ?? '?'} to ${priorityNames[Number(after.priority)] ?? '?'}`
+    case 'status_changed': return `changed the status from ${String(before.status)} to ${String(after.status)}`
+    case 'merged': return `merged this ticket into ${String(after.merged_into)}`
+    case 'merged_in': return `merged ticket ${String(after.from)} into this one`
+    default: return event.type.replace(/_/g, ' ')
+  }
+}
+
+export function actorName (event: { actor_kind: string, agent_id: number | null }, agents: Array<{ id: number, name: string }>, ticket: { requester_name: string }): string {
+  if (event.actor_kind === 'requester') return ticket.requester_name
+  if (event.actor_kind === 'agent') return agents.find((a) => a.id === event.agent_id)?.name ?? 'A former agent'
+  return 'Tessera'
 }

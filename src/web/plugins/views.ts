@@ -13,8 +13,11 @@ declare module 'fastify' {
 
 export interface RenderOptions {
   status?: number
-  /** The partial the page includes; sent alone when htmx asks for a fragment. */
-  fragment?: string
+  /**
+   * The partial the page includes, sent alone when htmx asks for a fragment; or one partial
+   * per htmx target id, when different parts of a page refresh on their own.
+   */
+  fragment?: string | Record<string, string>
 }
 
 /**
@@ -46,11 +49,17 @@ export default fp(async function views (app, { globals }: ViewsOptions) {
     this.header('Vary', 'HX-Request')
     this.type('text/html; charset=utf-8')
     if (options.status) this.code(options.status)
-    const fragment = options.fragment !== undefined && wantsFragment(this.request)
-    const html = await this.viewAsync(fragment ? options.fragment! : template, locals)
+    const html = await this.viewAsync(fragmentFor(this.request, options.fragment) ?? template, locals)
     return this.send(html)
   })
 }, { name: 'views', dependencies: ['security'] })
+
+function fragmentFor (request: FastifyRequest, fragment: RenderOptions['fragment']): string | undefined {
+  if (fragment === undefined || !wantsFragment(request)) return undefined
+  if (typeof fragment === 'string') return fragment
+  const target = request.headers['hx-target']
+  return typeof target === 'string' ? fragment[target] : undefined
+}
 
 // Lazy so pages without a form set no cookie.
 function csrfTokenFor (reply: FastifyReply): () => string {
