@@ -1,0 +1,91 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { TesseraError } from '../../src/domain/errors.js'
+import { testApp } from '../helpers/app.js'
+import { openTicket, seedDesk, signIn, type Desk } from '../helpers/fixtures.js'
+
+type Outcome = 'done' | 'forbidden' | 'not found'
+
+/** Every staff action, run by an agent on a fresh open ticket. */
+const actions: Record<string, (app: FastifyInstance, desk: Desk, agentId: number, ticketId: number) => Promise<unknown>> = {
+  reply: async (app, _, agentId, id) => await app.lifecycle.addResponse(id, agentId, 'Answer'),
+  note: async (app, _, agentId, id) => await app.lifecycle.addNote(id, agentId, 'Note'),
+  claim: async (app, _, agentId, id) => await app.lifecycle.claimTicket(id, agentId),
+  assign: async (app, desk, agentId, id) => await app.lifecycle.assignTicket(id, { kind: 'agent', agentId }, { agentId: null, teamId: desk.teams.printers }),
+  transfer: async (app, desk, agentId, id) => await app.lifecycle.transferTicket(id, { kind: 'agent', agentId }, desk.departments.support),
+  priority: async (app, _, agentId, id) => await app.lifecycle.changePriority(id, { kind: 'agent', agentId }, 4),
+  resolve: async (app, _, agentId, id) => await app.lifecycle.resolveTicket(id, { kind: 'agent', agentId }),
+  close: async (app, _, agentId, id) => await app.lifecycle.closeTicket(id, { kind: 'agent', agentId }),
+  merge: async (app, desk, agentId, id) => {
+    const target = await openTicket(app, desk.topics.billing, 'Merge target')
+    await app.lifecycle.mergeTicket(id, target.id, { kind: 'agent', agentId })
+  },
+  delete: async (app, _, agentId, id) => await app.lifecycle.deleteTicket(id, { kind: 'agent', agentId })
+}
+
+const managerOnly = new Set(['merge', 'delete'])
+
+/** What each person may do: the role of the ticket's department decides. */
+function expected (agent: string, department: 'support' | 'billing', action: string): Outcome {
+  const role = agent === 'ada'
+    ? 'manager'
+    : ({ bob: { support: 'agent' }, vic: { support: 'view' }, mel: { billing: 'manager' }, ned: { billing: 'agent' } } as Record<string, Record<string, string>>)[agent]![department]
+  if (!role) return 'not found'
+  if (role === 'view') return 'forbidden'
+  if (managerOnly.has(action) && role !== 'manager') return 'forbidden'
+  return 'done'
+}
+
+t.test('role × action × department', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  for (const agent of ['ada', 'bob', 'vic', 'mel', 'ned'] as const) {
+    for (const department of ['support', 'billing'] as const) {
+      for (const [action, run] of Object.entries(actions)) {
+        const ticket = await openTicket(app, department === 'support' ? desk.topics.broken : desk.topics.billing)
+        const outcome: Outcome = await run(app, desk, desk.agents[agent].id, ticket.id).then(
+          () => 'done',
+          (err: unknown) => {
+            if (!(err instanceof TesseraError)) throw err
+            if (err.code === 'TESSERA_NOT_FOUND') return 'not found'
+            if (err.code === 'TESSERA_FORBIDDEN') return 'forbidden'
+            if (action === 'merge' && err.code === 'TESSERA_INVALID_INPUT') return 'no target'
+            throw err
+          }) as Outcome
+        let want = expected(agent, department, action)
+        // A merge target lives in Billing: agents who cannot see Billing are told there is no such ticket.
+        if (action === 'merge' && want === 'done' && expected(agent, 'billing', 'read') === 'not found') want = 'no target' as Outcome
+        t.equal(outcome, want, `${agent} ${action} on a ${department} ticket: ${want}`)
+      }
+    }
+  }
+})
+
+t.test('an assigned ticket outside the agent\'s departments is theirs to work', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const ticket = await openTicket(app, desk.topics.billing)
+  await t.rejects(app.lifecycle.addResponse(ticket.id, desk.agents.bob.id, 'Hi'), { code: 'TESSERA_NOT_FOUND' })
+  await app.lifecycle.assignTicket(ticket.id, { kind: 'agent', agentId: desk.agents.ada.id }, { agentId: desk.agents.bob.id, teamId: null })
+  await app.lifecycle.addResponse(ticket.id, desk.agents.bob.id, 'Hi')
+  await t.rejects(app.lifecycle.mergeTicket(ticket.id, ticket.id + 1, { kind: 'agent', agentId: desk.agents.bob.id }), { code: 'TESSERA_FORBIDDEN' })
+})
+
+t.test('pages follow the same scope: other departments\' tickets are 404 and absent from queues', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const support = await openTicket(app, desk.topics.broken, 'Support matter')
+  const billing = await openTicket(app, desk.topics.billing, 'Billing matter')
+  for (const [agent, sees] of [['ada', ['support', 'billing']], ['bob', ['support']], ['vic', ['support']], ['mel', ['billing']]] as const) {
+    const { visitor, page } = await signIn(app, desk.agents[agent].email)
+    for (const [name, ticket] of [['support', support], ['billing', billing]] as const) {
+      const visible = (sees as readonly string[]).includes(name)
+      t.equal((await visitor.get(`/staff/tickets/${ticket.number}`)).status, visible ? 200 : 404, `${agent} ${visible ? 'sees' : 'cannot see'} the ${name} ticket`)
+      t.equal(page.$(`a:contains("${ticket.number}")`).length > 0, visible, `${agent}'s queue ${visible ? 'lists' : 'hides'} the ${name} ticket`)
+    }
+  }
+  const { visitor: vic } = await signIn(app, desk.agents.vic.email)
+  const page = await vic.get(`/staff/tickets/${support.number}`)
+  t.equal(page.$('form.composer').length, 0, 'a viewer gets no reply form')
+  t.equal(page.$('button:contains("Resolve")').length, 0, 'nor status buttons')
+})
