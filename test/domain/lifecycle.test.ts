@@ -9,7 +9,7 @@ import { testApp, testClock } from '../helpers/app.js'
 const day = 86400_000
 
 async function seedAgent (app: FastifyInstance, name = 'Ada Lovelace'): Promise<number> {
-  const [row] = await app.db('agents').insert({ name, email: `${name.split(' ')[0]!.toLowerCase()}@desk.test`, is_admin: false, active: true, created_at: 0 }).returning('id')
+  const [row] = await app.db('agents').insert({ name, email: `${name.split(' ')[0]!.toLowerCase()}@desk.test`, is_admin: true, active: true, created_at: 0 }).returning('id')
   return typeof row === 'object' ? row.id : row
 }
 
