@@ -6,7 +6,7 @@ import { createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
-import errors from './web/plugins/errors.js'
+import errors, { renderFrameworkError } from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
 import views from './web/plugins/views.js'
 import portalRoutes from './web/portal/routes.js'
@@ -36,7 +36,10 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     logger: { level: config.logLevel },
     ajv: { customOptions: { allErrors: true } },
     bodyLimit: 1024 * 1024,
-    return503OnClosing: true
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+    // Malformed URLs are refused before routing; they still get the HTML error page.
+    frameworkErrors: async (error, request, reply) => { await renderFrameworkError(app, reply, error.statusCode ?? 400) }
   })
 
   const db = createDatabase(config)

@@ -66,7 +66,7 @@ export function canTransition (verb: Verb, status: TicketStatus): boolean {
 
 export function assertTransition (verb: Verb, status: TicketStatus): void {
   if (!canTransition(verb, status)) {
-    throw new TesseraError('TESSERA_TRANSITION_REFUSED', `A ${status} ticket cannot be ${verbLabels[verb]}.`, 409)
+    throw new TesseraError('TESSERA_TRANSITION_REFUSED', `${status === 'open' ? 'An' : 'A'} ${status} ticket cannot be ${verbLabels[verb]}.`, 409)
   }
 }
 

@@ -63,7 +63,7 @@ t.test('every verb from every status: allowed ones change the ticket and record 
       } else {
         const error = await table[verb].run(id, before.requester_id).then(() => null, (err: unknown) => err)
         t.ok(error instanceof TesseraError && error.code === 'TESSERA_TRANSITION_REFUSED', `${verb} from ${status} is refused`)
-        t.match((error as Error).message, `A ${status} ticket cannot be`, 'with a message that names the status')
+        t.match((error as Error).message, new RegExp(`^An? ${status} ticket cannot be`), 'with a message that names the status')
         t.same(await findTicketById(app.db, id), before, `${verb} from ${status} changes nothing`)
         t.equal((await listEvents(app.db, id)).length, eventsBefore, `${verb} from ${status} records nothing`)
       }

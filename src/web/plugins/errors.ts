@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { TesseraError } from '../../domain/errors.js'
 import { publicDir } from '../../paths.js'
 import type { FieldErrors } from '../forms.js'
@@ -43,24 +43,53 @@ export default fp(async function errors (app) {
       const message = status === 429
         ? 'You have sent this form too often. Please wait a few minutes, then send it again; your text is kept below.'
         : 'This form had expired, so nothing was saved. Please check it and send it again.'
-      return await showForm(request, reply, { _form: message }, status)
+      try {
+        return await showForm(request, reply, { _form: message }, status)
+      } catch (formError) {
+        // The form itself is out of reach (a ticket the visitor cannot open): answer as
+        // for any other refused request.
+        if (!(formError instanceof TesseraError)) throw formError
+        error = formError
+      }
     }
 
-    const message = error instanceof TesseraError ? error.message : messages[status] ?? 'Something went wrong on our side. Please try again in a moment.'
-    try {
-      return await reply.render('error', { status, message }, { status, fragment: 'partials/_error-message' })
-    } catch (renderError) {
-      request.log.error({ err: renderError }, 'error page failed to render')
-      return reply.code(500).type('text/html; charset=utf-8').send(staticServerError)
-    }
+    return await renderError(request, reply, statusOf(error), error instanceof TesseraError ? error.message : undefined)
   })
 
   app.setNotFoundHandler({
     preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' })
   }, async function (request, reply) {
-    return await reply.render('error', { status: 404, message: messages[404] }, { status: 404, fragment: 'partials/_error-message' })
+    return await renderError(request, reply, 404)
   })
 }, { name: 'errors', dependencies: ['views', 'security'] })
+
+/** The friendly error page, or the static one when even templates fail. */
+export async function renderError (request: FastifyRequest, reply: FastifyReply, status: number, message?: string): Promise<FastifyReply> {
+  try {
+    return await reply.render('error', {
+      status,
+      message: message ?? messages[status] ?? 'Something went wrong on our side. Please try again in a moment.'
+    }, { status, fragment: 'partials/_error-message' })
+  } catch (renderFailure) {
+    request.log.error({ err: renderFailure }, 'error page failed to render')
+    return await reply.code(500).type('text/html; charset=utf-8').send(staticServerError)
+  }
+}
+
+/**
+ * For requests refused before routing (malformed URLs): no request decorators exist yet,
+ * so the page is rendered through the instance.
+ */
+export async function renderFrameworkError (app: FastifyInstance, reply: FastifyReply, status: number): Promise<void> {
+  let html = staticServerError
+  try {
+    html = await app.view('error', { status, message: messages[status] ?? messages[400], csrfToken: () => '' })
+  } catch (renderFailure) {
+    app.log.error({ err: renderFailure }, 'error page failed to render')
+    status = 500
+  }
+  await reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html)
+}
 
 function statusOf (error: FastifyError | TesseraError): number {
   if (csrfCodes.has(error.code)) return 403

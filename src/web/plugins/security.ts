@@ -34,7 +34,11 @@ export default fp(async function security (app, { cookieSecret }: SecurityOption
     hsts: false
   })
   await app.register(fastifyCookie, { secret: cookieSecret })
-  await app.register(fastifyFormbody, { bodyLimit: 1024 * 1024 })
+  // WHATWG decoding: invalid percent-escapes become U+FFFD, which form validation names,
+  // instead of the whole value silently staying undecoded.
+  await app.register(fastifyFormbody, { bodyLimit: 1024 * 1024, parser: parseFormBody })
+  // Forms never send text/plain; refusing it (415) beats a confusing CSRF failure.
+  app.removeContentTypeParser('text/plain')
   // A signed cookie holds the CSRF secret: anonymous visitors get protection without a
   // session row, so a page view never writes to the database.
   await app.register(fastifyCsrf, {
@@ -44,3 +48,12 @@ export default fp(async function security (app, { cookieSecret }: SecurityOption
   })
   await app.register(fastifyRateLimit, { global: false })
 }, { name: 'security' })
+
+export function parseFormBody (body: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = Object.create(null)
+  for (const [name, value] of new URLSearchParams(body)) {
+    const previous = fields[name]
+    fields[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value]
+  }
+  return fields
+}
