@@ -1,0 +1,127 @@
+import type { Db } from './database.js'
+
+export interface AgentRow {
+  id: number
+  name: string
+  email: string
+  password_hash: string | null
+  is_admin: boolean
+  active: boolean
+  created_at: number
+}
+
+function toAgent (row: AgentRow | undefined): AgentRow | undefined {
+  if (row) {
+    row.is_admin = Boolean(row.is_admin)
+    row.active = Boolean(row.active)
+  }
+  return row
+}
+
+export async function findAgent (db: Db, id: number): Promise<AgentRow | undefined> {
+  return toAgent(await db<AgentRow>('agents').where({ id }).first())
+}
+
+export async function findAgentByEmail (db: Db, email: string): Promise<AgentRow | undefined> {
+  return toAgent(await db<AgentRow>('agents').where({ email }).first())
+}
+
+export type DepartmentRole = 'view' | 'agent' | 'manager'
+
+/** Who an agent is and where they may work: loaded once per request. */
+export interface AgentAccess {
+  id: number
+  name: string
+  email: string
+  isAdmin: boolean
+  /** Role per department id. */
+  roles: Record<number, DepartmentRole>
+  teamIds: number[]
+}
+
+export async function loadAgentAccess (db: Db, agentId: number): Promise<AgentAccess | undefined> {
+  const agent = await findAgent(db, agentId)
+  if (!agent || !agent.active) return undefined
+  const [roles, teams] = await Promise.all([
+    db('agent_departments').where({ agent_id: agentId }).select('department_id', 'role'),
+    db('team_members').where({ agent_id: agentId }).select('team_id')
+  ])
+  return {
+    id: agent.id,
+    name: agent.name,
+    email: agent.email,
+    isAdmin: agent.is_admin,
+    roles: Object.fromEntries(roles.map((r: { department_id: number, role: DepartmentRole }) => [r.department_id, r.role])),
+    teamIds: teams.map((r: { team_id: number }) => r.team_id)
+  }
+}
+
+export async function insertAgent (db: Db, agent: { name: string, email: string, passwordHash: string | null, isAdmin: boolean }, now: number): Promise<number> {
+  const [row] = await db('agents').insert({
+    name: agent.name,
+    email: agent.email,
+    password_hash: agent.passwordHash,
+    is_admin: agent.isAdmin,
+    active: true,
+    created_at: now
+  }).returning('id')
+  return typeof row === 'object' ? row.id : row
+}
+
+export async function setAgentPassword (db: Db, agentId: number, passwordHash: string): Promise<void> {
+  await db('agents').where({ id: agentId }).update({ password_hash: passwordHash })
+}
+
+export async function setDepartmentRole (db: Db, agentId: number, departmentId: number, role: DepartmentRole): Promise<void> {
+  await db('agent_departments').insert({ agent_id: agentId, department_id: departmentId, role })
+    .onConflict(['agent_id', 'department_id']).merge({ role })
+}
+
+export async function addTeamMember (db: Db, teamId: number, agentId: number): Promise<void> {
+  await db('team_members').insert({ team_id: teamId, agent_id: agentId }).onConflict(['team_id', 'agent_id']).ignore()
+}
+
+export async function countAgents (db: Db): Promise<number> {
+  const [row] = await db('agents').count({ n: '*' })
+  return Number(row?.n ?? 0)
+}
+
+export interface NamedRow { id: number, name: string }
+
+export async function listActiveAgents (db: Db): Promise<NamedRow[]> {
+  return await db('agents').where({ active: true }).orderBy('name').select('id', 'name')
+}
+
+export async function listTeams (db: Db): Promise<NamedRow[]> {
+  return await db('teams').orderBy('name').select('id', 'name')
+}
+
+export async function insertTeam (db: Db, name: string): Promise<number> {
+  const [row] = await db('teams').insert({ name }).returning('id')
+  return typeof row === 'object' ? row.id : row
+}
+
+export async function recordLoginFailure (db: Db, subjects: string[], now: number): Promise<void> {
+  await db('login_failures').insert(subjects.map((subject) => ({ subject, created_at: now })))
+}
+
+export async function countLoginFailures (db: Db, subject: string, since: number): Promise<number> {
+  const [row] = await db('login_failures').where('subject', subject).andWhere('created_at', '>=', since).count({ n: '*' })
+  return Number(row?.n ?? 0)
+}
+
+export async function clearLoginFailures (db: Db, subject: string): Promise<void> {
+  await db('login_failures').where({ subject }).delete()
+}
+
+export async function insertPasswordReset (db: Db, agentId: number, tokenHash: string, expiresAt: number): Promise<void> {
+  await db('password_resets').insert({ agent_id: agentId, token_hash: tokenHash, expires_at: expiresAt })
+}
+
+export async function findPasswordReset (db: Db, tokenHash: string): Promise<{ id: number, agent_id: number, expires_at: number, used_at: number | null } | undefined> {
+  return await db('password_resets').where({ token_hash: tokenHash }).first()
+}
+
+export async function markPasswordResetUsed (db: Db, id: number, now: number): Promise<void> {
+  await db('password_resets').where({ id }).update({ used_at: now })
+}

@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import knex, { type Knex } from 'knex'
+import pg from 'pg'
+
+export type Db = Knex | Knex.Transaction
+
+// Same relative position from src/data and dist/src/data, so source and build both find
+// their own copy of the migrations.
+const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url))
+
+// Times and counts are BIGINT; node-postgres returns those as strings to be safe beyond
+// 2^53. Ours (epoch milliseconds, row counts) are far below that, so read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+
+export interface DatabaseOptions {
+  dataDir: string
+  databaseUrl: string
+}
+
+export type Dialect = 'sqlite' | 'postgres' | 'mysql'
+
+export function dialectOf (url: string): Dialect {
+  if (url === '') return 'sqlite'
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres'
+  if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql'
+  throw new Error('DATABASE_URL must start with postgres://, postgresql://, mysql:// or mariadb://, or be empty for SQLite')
+}
+
+export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex {
+  const migrations = migrationOptions()
+  switch (dialectOf(databaseUrl)) {
+    case 'postgres': {
+      // `?schema=name` keeps Tessera's tables in their own schema of a shared database.
+      const url = new URL(databaseUrl)
+      const schema = url.searchParams.get('schema')
+      url.searchParams.delete('schema')
+      return knex({
+        client: 'pg',
+        connection: url.toString(),
+        searchPath: schema ? [schema] : undefined,
+        pool: { min: 0, max: 10 },
+        migrations
+      })
+    }
+    case 'mysql': {
+      const url = new URL(databaseUrl)
+      return knex({
+        client: 'mysql2',
+        connection: {
+          host: url.hostname,
+          port: url.port ? Number(url.port) : 3306,
+          user: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+          database: url.pathname.slice(1),
+          charset: 'utf8mb4',
+          // Reads and writes happen in UTC epoch milliseconds; no session time zone applies.
+          supportBigNumbers: true,
+          bigNumberStrings: false
+        },
+        pool: { min: 0, max: 10 },
+        migrations
+      })
+    }
+    default:
+      mkdirSync(dataDir, { recursive: true })
+      return knex({
+        client: 'sqlite3',
+        connection: { filename: join(dataDir, 'tessera.sqlite') },
+        useNullAsDefault: true,
+        // One connection: SQLite takes one writer at a time anyway, and a single
+        // connection avoids SQLITE_BUSY between our own queries.
+        pool: {
+          min: 1,
+          max: 1,
+          afterCreate (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+            conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;',
+              (err) => done(err, conn))
+          }
+        },
+        migrations
+      })
+  }
+}
+
+interface SqliteConnection {
+  exec: (sql: string, cb: (err: Error | null) => void) => void
+}
+
+function migrationOptions (): Knex.MigratorConfig {
+  return {
+    directory: migrationsDir,
+    loadExtensions: import.meta.url.endsWith('.ts') ? ['.ts'] : ['.js'],
+    tableName: 'knex_migrations'
+  }
+}
+
+export async function migrateToLatest (db: Knex): Promise<void> {
+  await db.migrate.latest(migrationOptions())
+}
+
+export function dialectOfDb (db: Db): Dialect {
+  const client = (db.client as { config: { client: string } }).config.client
+  return client === 'pg' ? 'postgres' : client === 'mysql2' ? 'mysql' : 'sqlite'
+}
+
+/** True when the error is a unique-constraint violation, whichever database raised it. */
+export function isUniqueViolation (err: unknown): boolean {
+  const e = err as { code?: string, errno?: number, message?: string }
+  return (e.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(e.message ?? '')) ||
+    e.code === '23505' || e.code === 'ER_DUP_ENTRY'
+}

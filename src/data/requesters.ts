@@ -1,0 +1,24 @@
+import type { Db } from './database.js'
+
+export interface RequesterRow {
+  id: number
+  name: string
+  email: string
+  created_at: number
+}
+
+/** Finds the requester by e-mail address or creates one; the latest name given wins. */
+export async function upsertRequester (db: Db, name: string, email: string, now: number): Promise<RequesterRow> {
+  const existing = await db<RequesterRow>('requesters').where({ email }).first()
+  if (existing) {
+    if (existing.name !== name) await db('requesters').where({ id: existing.id }).update({ name })
+    return { ...existing, name }
+  }
+  const [row] = await db('requesters').insert({ name, email, created_at: now }).returning('id')
+  const id = typeof row === 'object' ? row.id : row
+  return { id, name, email, created_at: now }
+}
+
+export async function findRequester (db: Db, id: number): Promise<RequesterRow | undefined> {
+  return await db<RequesterRow>('requesters').where({ id }).first()
+}

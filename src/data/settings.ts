@@ -1,0 +1,14 @@
+import type { Db } from './database.js'
+
+export async function getSetting (db: Db, key: string): Promise<string | undefined> {
+  const row = await db('settings').where({ key }).first('value')
+  return row?.value
+}
+
+export async function putSetting (db: Db, key: string, value: string): Promise<void> {
+  await db('settings').insert({ key, value }).onConflict('key').merge({ value })
+}
+
+export async function deleteSetting (db: Db, key: string): Promise<void> {
+  await db('settings').where({ key }).delete()
+}
