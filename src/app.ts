@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyCompress from '@fastify/compress'
 import type { Knex } from 'knex'
+import { join } from 'node:path'
 import type { Config } from './config.js'
+import { createOutboxWorker, type OutboxWorker } from './jobs/outbox-worker.js'
+import healthRoutes from './web/health-routes.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
@@ -22,13 +25,18 @@ declare module 'fastify' {
     accounts: Accounts
     url: (path: string) => string
     absoluteUrl: (path: string) => string
+    outbox: OutboxWorker
   }
 }
 
 export interface AppOptions {
   /** Replaces the clock, so tests can move time (reopen windows, auto-close). */
   now?: () => number
+  /** Background jobs (outbox delivery) start with the app unless this is false. */
+  startWorkers?: boolean
 }
+
+const productName = 'Tessera Help Desk'
 
 /** The whole application; server.ts listens with it and tests inject into it. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -37,6 +45,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     ajv: { customOptions: { allErrors: true } },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Fastify accepts a hop count at run time; its types only list the other forms.
+    trustProxy: config.trustProxy as boolean | string[],
     routerOptions: { maxParamLength: 200 },
     // Malformed URLs are refused before routing; they still get the HTML error page.
     frameworkErrors: async (error, request, reply) => { await renderFrameworkError(app, reply, error.statusCode ?? 400) }
@@ -46,7 +56,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.addHook('onClose', async () => { await db.destroy() })
   await migrateToLatest(db)
 
-  const urls = createUrls(config.baseUrl, '')
+  const urls = createUrls(config.baseUrl, config.basePath)
   app.decorate('config', config)
   app.decorate('db', db)
   app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000, now: options.now }))
@@ -56,11 +66,11 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   // gzip only: brotli at its default quality costs more CPU per page than it saves bytes.
   await app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 })
-  await app.register(security, { cookieSecret: config.sessionSecret })
+  await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/') })
   await app.register(views, {
     globals: {
-      productName: 'Tessera Help Desk',
-      asset: assetUrls(''),
+      productName,
+      asset: assetUrls(config.basePath),
       url: urls.url,
       time: timeElement,
       statusLabel,
@@ -69,10 +79,30 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       actorName
     }
   })
-  await app.register(assets)
   await app.register(errors)
-  await app.register(portalRoutes)
-  await app.register(staffPlugin)
+  // Everything a browser or proxy can reach lives under the configured sub-path.
+  await app.register(async function site (site) {
+    await site.register(assets)
+    await site.register(healthRoutes)
+    await site.register(portalRoutes)
+    await site.register(staffPlugin)
+  }, { prefix: config.basePath })
+
+  const outbox = createOutboxWorker({
+    db,
+    log: app.log,
+    compose: { absoluteUrl: urls.absoluteUrl, productName },
+    smtpUrl: config.smtpUrl,
+    mailFrom: config.mailFrom,
+    mailDir: join(config.dataDir, 'mail'),
+    intervalMs: config.outboxIntervalMs,
+    now: options.now
+  })
+  app.decorate('outbox', outbox)
+  app.addHook('onReady', async () => { if (options.startWorkers !== false) outbox.start() })
+  // Registered after the database's hook; onClose hooks run in reverse, so leases are
+  // handed back while the database is still open.
+  app.addHook('onClose', async () => { await outbox.stop() })
 
   app.addHook('onReady', async () => {
     if (await app.accounts.needsSetup()) {

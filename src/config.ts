@@ -14,7 +14,12 @@ const schema = {
     SESSION_SECRET: { type: 'string', default: '' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     TICKET_RATE_LIMIT: { type: 'integer', minimum: 1, default: 10 },
-    REOPEN_WINDOW_DAYS: { type: 'integer', minimum: 0, default: 14 }
+    REOPEN_WINDOW_DAYS: { type: 'integer', minimum: 0, default: 14 },
+    BASE_PATH: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)*$', default: '' },
+    TRUST_PROXY: { type: 'string', default: '' },
+    SMTP_URL: { type: 'string', default: '' },
+    MAIL_FROM: { type: 'string', default: 'Tessera Help Desk <help@localhost>' },
+    OUTBOX_INTERVAL_SECONDS: { type: 'number', minimum: 0.05, default: 5 }
   }
 } as const
 
@@ -28,6 +33,11 @@ interface RawEnv {
   LOG_LEVEL: string
   TICKET_RATE_LIMIT: number
   REOPEN_WINDOW_DAYS: number
+  BASE_PATH: string
+  TRUST_PROXY: string
+  SMTP_URL: string
+  MAIL_FROM: string
+  OUTBOX_INTERVAL_SECONDS: number
 }
 
 export interface Config {
@@ -43,6 +53,14 @@ export interface Config {
   /** Tickets one address may open per hour. */
   ticketRateLimit: number
   reopenWindowDays: number
+  /** The sub-path the app is served under behind a proxy ('' or e.g. '/support'). */
+  basePath: string
+  /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
+  trustProxy: boolean | number | string[]
+  /** Empty: outgoing mail is written as .eml files under dataDir/outbox. */
+  smtpUrl: string
+  mailFrom: string
+  outboxIntervalMs: number
 }
 
 /** Reads and validates the environment once; nothing else reads process.env. */
@@ -58,8 +76,22 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: raw.SESSION_SECRET || persistentSecret(dataDir),
     logLevel: raw.LOG_LEVEL,
     ticketRateLimit: raw.TICKET_RATE_LIMIT,
-    reopenWindowDays: raw.REOPEN_WINDOW_DAYS
+    reopenWindowDays: raw.REOPEN_WINDOW_DAYS,
+    basePath: raw.BASE_PATH,
+    trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+    smtpUrl: raw.SMTP_URL,
+    mailFrom: raw.MAIL_FROM,
+    outboxIntervalMs: Math.round(raw.OUTBOX_INTERVAL_SECONDS * 1000)
   }
+}
+
+/** '' or 'false': trust nothing; 'true': trust every hop; '2': two hops; else a list of addresses. */
+function parseTrustProxy (value: string): boolean | number | string[] {
+  const trimmed = value.trim()
+  if (trimmed === '' || trimmed === 'false') return false
+  if (trimmed === 'true') return true
+  if (/^[0-9]+$/.test(trimmed)) return Number(trimmed)
+  return trimmed.split(',').map((part) => part.trim()).filter(Boolean)
 }
 
 /**

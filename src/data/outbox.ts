@@ -1,4 +1,4 @@
-import type { Db } from './database.js'
+import { dialectOfDb, type Db } from './database.js'
 
 export interface OutboxMessage {
   template: string
@@ -17,6 +17,9 @@ export interface OutboxRow {
   attempts: number
   next_attempt_at: number
   created_at: number
+  sent_at: number | null
+  last_error: string | null
+  lease_owner: string | null
 }
 
 /** Queues a notice; callers pass their transaction so the notice exists only if the change does. */
@@ -38,4 +41,53 @@ export async function listOutbox (db: Db, filter: { ticketId?: number, toAddress
   if (filter.ticketId !== undefined) query.where({ ticket_id: filter.ticketId })
   if (filter.toAddress !== undefined) query.where({ to_address: filter.toAddress })
   return await query
+}
+
+/**
+ * Takes up to `limit` due messages for `owner` until `leaseUntil`. PostgreSQL and MariaDB
+ * lock candidate rows with SKIP LOCKED so concurrent workers pick different rows; on every
+ * database the lease itself is a conditional update, so a row is only ever claimed once.
+ */
+export async function claimDueMessages (db: Db, owner: string, now: number, leaseUntil: number, limit: number): Promise<OutboxRow[]> {
+  const due = (query: ReturnType<Db>): ReturnType<Db> => query
+    .where('status', 'queued')
+    .andWhere('next_attempt_at', '<=', now)
+    .andWhere((q) => { q.whereNull('lease_until').orWhere('lease_until', '<', now) })
+  const claim = async (trx: Db, ids: number[]): Promise<number[]> => {
+    const claimed: number[] = []
+    for (const id of ids) {
+      const updated = await due(trx('outbox').where({ id })).update({ lease_owner: owner, lease_until: leaseUntil })
+      if (updated === 1) claimed.push(id)
+    }
+    return claimed
+  }
+  const ids = dialectOfDb(db) === 'sqlite'
+    ? await claim(db, (await due(db('outbox')).orderBy('id').limit(limit).select('id')).map((r: { id: number }) => r.id))
+    : await db.transaction(async (trx) => {
+      const rows = await due(trx('outbox')).orderBy('id').limit(limit).forUpdate().skipLocked().select('id')
+      return await claim(trx, rows.map((r: { id: number }) => r.id))
+    })
+  if (ids.length === 0) return []
+  return await db<OutboxRow>('outbox').whereIn('id', ids).andWhere('lease_owner', owner).orderBy('id')
+}
+
+export async function markSent (db: Db, id: number, owner: string, now: number): Promise<void> {
+  await db('outbox').where({ id, lease_owner: owner })
+    .update({ status: 'sent', sent_at: now, attempts: db.raw('attempts + 1'), lease_owner: null, lease_until: null, last_error: null })
+}
+
+export async function markAttemptFailed (db: Db, id: number, owner: string, error: string, nextAttemptAt: number | null): Promise<void> {
+  await db('outbox').where({ id, lease_owner: owner }).update({
+    status: nextAttemptAt === null ? 'failed' : 'queued',
+    attempts: db.raw('attempts + 1'),
+    next_attempt_at: nextAttemptAt ?? db.raw('next_attempt_at'),
+    last_error: error.slice(0, 2000),
+    lease_owner: null,
+    lease_until: null
+  })
+}
+
+/** Gives back rows a stopping worker claimed but did not get to. */
+export async function releaseLeases (db: Db, owner: string): Promise<void> {
+  await db('outbox').where({ lease_owner: owner, status: 'queued' }).update({ lease_owner: null, lease_until: null })
 }

@@ -45,3 +45,18 @@ export function testClock (start = Date.UTC(2026, 10, 26, 9, 0)): { now: () => n
   let current = start
   return { now: () => current, advance: (ms) => { current += ms } }
 }
+
+/** Several app instances on one database, as behind a load balancer. */
+export async function sharedApps (t: Test, count: number, env: Record<string, string> = {}, options: AppOptions = {}): Promise<FastifyInstance[]> {
+  const dir = t.testdir({})
+  const shared = {
+    DATA_DIR: dir,
+    DATABASE_URL: await freshDatabaseUrl(t),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    ...env
+  }
+  const apps: FastifyInstance[] = []
+  // One after the other: the first runs the migrations the others then find done.
+  for (let i = 0; i < count; i++) apps.push(await testApp(t, shared, options))
+  return apps
+}

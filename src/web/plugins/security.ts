@@ -7,11 +7,13 @@ import fastifyRateLimit from '@fastify/rate-limit'
 
 export interface SecurityOptions {
   cookieSecret: string
+  /** The app's root path, so cookies stay inside the sub-path behind a proxy. */
+  cookiePath: string
 }
 
 export const csrfCookieName = 'tessera_csrf'
 
-export default fp(async function security (app, { cookieSecret }: SecurityOptions) {
+export default fp(async function security (app, { cookieSecret, cookiePath }: SecurityOptions) {
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -44,7 +46,7 @@ export default fp(async function security (app, { cookieSecret }: SecurityOption
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: csrfCookieName,
-    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/' }
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: cookiePath }
   })
   await app.register(fastifyRateLimit, { global: false })
 }, { name: 'security' })
