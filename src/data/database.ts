@@ -63,9 +63,9 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         migrations
       })
     }
-    default:
+    default: {
       mkdirSync(dataDir, { recursive: true })
-      return knex({
+      const db = knex({
         client: 'sqlite3',
         connection: { filename: join(dataDir, 'tessera.sqlite') },
         useNullAsDefault: true,
@@ -81,6 +81,26 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         },
         migrations
       })
+      beginImmediately(db)
+      return db
+    }
+  }
+}
+
+/**
+ * SQLite's plain BEGIN takes the write lock only at the first write; if another process
+ * wrote meanwhile, that upgrade fails at once with SQLITE_BUSY instead of waiting. BEGIN
+ * IMMEDIATE takes the lock up front, where busy_timeout applies, so several processes on
+ * one file queue politely. Knex has no option for it, hence the override.
+ */
+function beginImmediately (db: Knex): void {
+  interface Transaction { begin: (conn: unknown) => Promise<unknown>, query: (conn: unknown, sql: string) => Promise<unknown> }
+  const client = db.client as { transaction: (...args: unknown[]) => Transaction }
+  const create = client.transaction.bind(client)
+  client.transaction = (...args: unknown[]) => {
+    const trx = create(...args)
+    trx.begin = async (conn) => await trx.query(conn, 'BEGIN IMMEDIATE;')
+    return trx
   }
 }
 

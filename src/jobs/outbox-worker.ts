@@ -88,7 +88,8 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       stopped = true
       if (timer) clearTimeout(timer)
       await running
-      await releaseLeases(options.db, owner)
+      // Best effort: if the database is already gone, the leases simply expire.
+      await releaseLeases(options.db, owner).catch((err: unknown) => { options.log.warn({ err }, 'could not release outbox leases') })
       transport.close()
     }
   }

@@ -31,7 +31,8 @@ export async function freshDatabaseUrl (t: Test): Promise<string> {
 
 /** A fresh app on its own database; closed when the test ends. */
 export async function testApp (t: Test, env: Record<string, string> = {}, options: AppOptions = {}): Promise<FastifyInstance> {
-  const dir = t.testdir({})
+  // testdir() empties the test's folder on every call: only the first app of a test may ask.
+  const dir = env.DATA_DIR ?? t.testdir({})
   const databaseUrl = env.DATABASE_URL ?? await freshDatabaseUrl(t)
   const config: Config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', BASE_URL: 'http://help.example.test', DATABASE_URL: databaseUrl, ...env })
   const app = await buildApp(config, options)
