@@ -25,8 +25,11 @@ export interface RequestOptions {
  */
 export class Visitor {
   private readonly jar = new Map<string, StoredCookie>()
+  /** Every Set-Cookie header received, as sent, for checks on cookie attributes. */
+  readonly setCookieHeaders: string[] = []
 
-  constructor (readonly app: FastifyInstance) {}
+  /** Talks to `app` through inject(), or over real HTTP to `origin` (a proxy in front of it). */
+  constructor (readonly app: FastifyInstance, readonly origin?: string) {}
 
   async get (url: string, options: RequestOptions = {}): Promise<Page> {
     return await this.request('GET', url, undefined, options)
@@ -63,6 +66,18 @@ export class Visitor {
     this.jar.clear()
   }
 
+  private async fetch (method: string, url: string, body: string | undefined, headers: Record<string, string>): Promise<{ statusCode: number, headers: LightMyRequestResponse['headers'], body: string, cookies: unknown[] }> {
+    const res = await fetch(this.origin! + url, { method, body, headers, redirect: 'manual' })
+    const setCookies = res.headers.getSetCookie()
+    this.setCookieHeaders.push(...setCookies)
+    return {
+      statusCode: res.status,
+      headers: Object.fromEntries(res.headers.entries()),
+      body: await res.text(),
+      cookies: setCookies.map(parseSetCookie)
+    }
+  }
+
   private cookieHeader (url: string): string {
     const path = new URL(url, 'http://x').pathname
     return [...this.jar.values()]
@@ -74,12 +89,8 @@ export class Visitor {
 
   private async request (method: 'GET' | 'POST', url: string, body: string | undefined, options: RequestOptions): Promise<Page> {
     const cookie = this.cookieHeader(url)
-    const res = await this.app.inject({
-      method,
-      url,
-      payload: body,
-      headers: { ...(cookie ? { cookie } : {}), ...options.headers }
-    })
+    const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
+    const res = this.origin ? await this.fetch(method, url, body, headers) : await this.app.inject({ method, url, payload: body, headers })
     for (const c of res.cookies as Array<{ name: string, value: string, path?: string, maxAge?: number, expires?: Date }>) {
       const path = c.path ?? '/'
       const key = `${c.name};${path}`
@@ -122,4 +133,17 @@ function formFields ($: cheerio.CheerioAPI, form: cheerio.Cheerio<any>): Map<str
     }
   })
   return values
+}
+
+function parseSetCookie (header: string): { name: string, value: string, path?: string, maxAge?: number, expires?: Date } {
+  const [pair = '', ...attributes] = header.split(';').map((part) => part.trim())
+  const eq = pair.indexOf('=')
+  const cookie: { name: string, value: string, path?: string, maxAge?: number, expires?: Date } = { name: pair.slice(0, eq), value: pair.slice(eq + 1) }
+  for (const attribute of attributes) {
+    const [key = '', value = ''] = attribute.split('=')
+    if (key.toLowerCase() === 'path') cookie.path = value
+    else if (key.toLowerCase() === 'max-age') cookie.maxAge = Number(value)
+    else if (key.toLowerCase() === 'expires') cookie.expires = new Date(value)
+  }
+  return cookie
 }

@@ -46,7 +46,7 @@ export default fp(async function security (app, { cookieSecret, cookiePath }: Se
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: csrfCookieName,
-    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: cookiePath }
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', secure: 'auto', path: cookiePath }
   })
   await app.register(fastifyRateLimit, { global: false })
 }, { name: 'security' })
