@@ -160,7 +160,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return token
   }
 
-  async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number): Promise<OpenedTicket> {
+  async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number, attempt = 0): Promise<OpenedTicket> {
     const topic = await findActiveHelpTopic(trx, input.helpTopicId)
     if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.', 422)
     const requester = await upsertRequester(trx, input.name, input.email, at)
@@ -178,9 +178,11 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       created_at: at,
       last_activity_at: at
     }
-    const number = await uniqueTicketNumber(trx)
+    const number = randomTicketNumber(attempt)
     const id = await insertTicket(trx, { ...fields, number })
-    const ticket = (await findTicketById(trx, id))!
+    const ticket: TicketRow = {
+      ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null
+    }
     await insertEntry(trx, { ticket_id: id, kind: 'message', agent_id: null, requester_id: requester.id, body: input.message, created_at: at })
     await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: topic.department_id, follows: input.followsTicketId ?? null }, at)
     const accessToken = await issueToken(trx, id, at)
@@ -191,6 +193,18 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       payload: { number, subject: input.subject, name: requester.name, token: accessToken }
     }, at)
     return { ticket, accessToken }
+  }
+
+  async function insertNewTicket (input: NewTicketInput & { followsTicketId?: number }, at: number): Promise<OpenedTicket> {
+    // A taken number (rare, or a concurrent insert) trips the unique index; the whole
+    // transaction is retried with a fresh number, from a wider range after a few tries.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await db.transaction(async (trx) => await createTicket(trx, input, at, attempt))
+      } catch (err) {
+        if (attempt >= 8 || !isUniqueViolation(err)) throw err
+      }
+    }
   }
 
   async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number): Promise<number> {
@@ -218,15 +232,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     now,
 
     async openTicket (input: NewTicketInput): Promise<OpenedTicket> {
-      // A concurrent insert can take the same random number between our check and our
-      // insert; the unique index catches it and the whole transaction is retried.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await db.transaction(async (trx) => await createTicket(trx, input, now()))
-        } catch (err) {
-          if (attempt >= 5 || !isUniqueViolation(err)) throw err
-        }
-      }
+      return await insertNewTicket(input, now())
     },
 
     /**
@@ -252,14 +258,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       })
       if (!followUpOf) return { number: (await findTicketById(db, ticketId))!.number, followUp: null }
       const requester = (await findRequester(db, requesterId))!
-      const followUp = await db.transaction(async (trx) => await createTicket(trx, {
+      const followUp = await insertNewTicket({
         name: requester.name,
         email: requester.email,
         subject: followUpOf.subject,
         message: body,
         helpTopicId: followUpOf.help_topic_id ?? 0,
         followsTicketId: followUpOf.id
-      }, at))
+      }, at)
       return { number: followUp.ticket.number, followUp }
     },
 
@@ -461,12 +467,5 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         await deleteTicketRows(trx, ticket.id)
       })
     }
-  }
-}
-
-async function uniqueTicketNumber (trx: Db): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const number = randomTicketNumber(attempt)
-    if (!await findTicketByNumber(trx, number)) return number
   }
 }

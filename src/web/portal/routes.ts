@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { listActiveHelpTopics } from '../../data/catalog.js'
+import { listActiveHelpTopics, type HelpTopicRow } from '../../data/catalog.js'
 import { listEntries, type TicketView } from '../../data/tickets.js'
 import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
 import { notFound } from '../../domain/errors.js'
 import { clientPhase } from '../../domain/lifecycle.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
+import { ttlCache } from '../ttl-cache.js'
 import { formErrors, formSchema, formValues, hasErrors, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
 const ticketSpec = {
@@ -31,6 +32,10 @@ const accessCookieDays = 90
 export default async function portalRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle, config } = app
   const ticketPath = (number: string): string => app.url(`/tickets/${number}`)
+  // The portal's busiest pages list the help topics; they change rarely, so they are read
+  // at most every few seconds instead of on every view.
+  const topicsCache = ttlCache<'topics', HelpTopicRow[]>(10_000)
+  const helpTopics = async (): Promise<HelpTopicRow[]> => await topicsCache('topics', async () => await listActiveHelpTopics(db))
 
   function grantAccess (request: FastifyRequest, reply: FastifyReply, number: string, token: string): void {
     // Scoped to the ticket's own path: each ticket keeps its own cookie, sent nowhere else.
@@ -44,7 +49,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }
 
   async function showTicketForm (request: FastifyRequest, reply: FastifyReply, values: FormValues, errors: FieldErrors, status = 200): Promise<FastifyReply> {
-    const topics = await listActiveHelpTopics(db)
+    const topics = await helpTopics()
     return await reply.render('portal/new', { topics, values, errors, spec: ticketSpec }, { status })
   }
 
@@ -64,7 +69,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }
 
   app.get('/', async (request, reply) => {
-    return await reply.render('portal/home', { topics: await listActiveHelpTopics(db) })
+    return await reply.render('portal/home', { topics: await helpTopics() })
   })
 
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
@@ -83,7 +88,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }, async (request, reply) => {
     const values = formValues(request, ticketSpec)
     const errors = formErrors(request, ticketSpec)
-    if (!errors.topic && !/^[0-9]+$/.test(values.topic)) errors.topic = ticketSpec.topic.invalid
+    if (!errors.topic && !/^[0-9]{1,9}$/.test(values.topic)) errors.topic = ticketSpec.topic.invalid
     if (values.website !== '') errors.website = 'Leave this field empty.'
     if (hasErrors(errors)) return await showTicketForm(request, reply, values, errors, 422)
 

@@ -6,6 +6,7 @@ import type { TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { priorities, statuses } from '../../domain/lifecycle.js'
 import { setFlash, takeFlash } from '../cookies.js'
+import { ttlCache } from '../ttl-cache.js'
 
 export const queueLabels: Record<QueueName, string> = {
   unassigned: 'Unassigned',
@@ -62,16 +63,9 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
   const { db, lifecycle } = app
   // Counts are the one part of a queue page that grows with the table; a few seconds of
   // staleness keeps them cheap.
-  const countsCache = new Map<number, { at: number, counts: Record<QueueName, number> }>()
-
-  async function queueCounts (request: FastifyRequest): Promise<Record<QueueName, number>> {
-    const cached = countsCache.get(request.agent.id)
-    const at = Date.now()
-    if (cached && at - cached.at < countsTtlMs) return cached.counts
-    const counts = await countQueues(db, request.agent)
-    countsCache.set(request.agent.id, { at, counts })
-    return counts
-  }
+  const counts = ttlCache<number, Record<QueueName, number>>(countsTtlMs)
+  const queueCounts = async (request: FastifyRequest): Promise<Record<QueueName, number>> =>
+    await counts(request.agent.id, async () => await countQueues(db, request.agent))
 
   app.get('/staff', async (request, reply) => await reply.redirect(app.url('/staff/queues/open'), 303))
 

@@ -1,0 +1,440 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { setAgentPassword } from '../src/data/agents.js'
+import { hashPassword } from '../src/domain/accounts.js'
+import { browse, CookieJar, fetchRaw, formatPageWeight, loadTicketForm, measurePage, measurePageWeight } from './page-weight.js'
+import { seedTickets, type SeedResult } from './seed.js'
+
+/**
+ * Throughput and latency of Tessera's pages under load, next to a bare Fastify server
+ * sending a page of the same size.
+ *
+ *   npm run bench -- --tickets 10000 --duration 5 --connections 10
+ *
+ * Everything runs in this process on 127.0.0.1: the app on a fresh SQLite database in a
+ * temporary folder, seeded before the first request. The load generator (autocannon) runs
+ * in a worker thread by default (--workers 1) so it does not share the server's event
+ * loop; --workers 0 runs it on the main thread.
+ *
+ * To add an endpoint, add an entry to `endpoints` below; `setup` runs once before the
+ * endpoint is measured and returns the headers (cookies) and request bodies to send.
+ */
+
+// ---------------------------------------------------------------------------------------
+// autocannon ships no types; this is the part of its programmatic API used here.
+
+interface AutocannonRequest {
+  method?: string
+  path?: string
+  headers?: Record<string, string>
+  body?: string
+}
+
+interface AutocannonOptions {
+  url: string
+  connections: number
+  duration?: number
+  amount?: number
+  workers?: number
+  timeout?: number
+  headers?: Record<string, string>
+  requests?: AutocannonRequest[]
+  /** Replaces `[<id>]` in bodies with a fresh id on every request. */
+  idReplacement?: boolean
+}
+
+interface AutocannonHistogram {
+  average: number
+  mean: number
+  stddev: number
+  min: number
+  max: number
+  p50: number
+  p90: number
+  p99: number
+}
+
+interface AutocannonResult {
+  duration: number
+  requests: AutocannonHistogram & { sent: number }
+  latency: AutocannonHistogram & { totalCount: number }
+  throughput: AutocannonHistogram
+  errors: number
+  timeouts: number
+  mismatches: number
+  '1xx': number
+  '2xx': number
+  '3xx': number
+  '4xx': number
+  '5xx': number
+  statusCodeStats: Record<string, { count: number }>
+}
+
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>
+
+// ---------------------------------------------------------------------------------------
+// Endpoints.
+
+interface BenchContext {
+  app: FastifyInstance
+  /** Base URL of the app, e.g. http://127.0.0.1:41234 */
+  appUrl: string
+  seed: SeedResult
+}
+
+interface RequestPlan {
+  /** Sent with every request (cookies, content type). */
+  headers?: Record<string, string>
+  /**
+   * Requests each connection sends in turn, over and over; a missing path means the
+   * endpoint's. `[<id>]` in a body becomes a fresh unique id on every request.
+   */
+  requests?: Array<{ path?: string, body?: string }>
+}
+
+interface Endpoint {
+  name: string
+  method: 'GET' | 'POST'
+  path: string
+  /** The server under load: the app (default) or the bare reference server. */
+  server?: 'app' | 'bare'
+  /** The status class that counts as success; anything else is an error (default 2xx). */
+  expect?: '2xx' | '3xx'
+  setup?: (ctx: BenchContext) => Promise<RequestPlan>
+  /** Runs after the measurement; returns a line for the notes under the table. */
+  check?: (ctx: BenchContext, result: AutocannonResult, state: unknown) => Promise<string | undefined>
+  /** Runs before warm-up; its value is handed to check (e.g. a row count). */
+  before?: (ctx: BenchContext) => Promise<unknown>
+}
+
+const endpoints: Endpoint[] = [
+  { name: 'portal home', method: 'GET', path: '/' },
+  {
+    name: 'portal home (gzip)',
+    method: 'GET',
+    path: '/',
+    setup: async () => ({ headers: { 'accept-encoding': 'gzip' } })
+  },
+  { name: 'new ticket form', method: 'GET', path: '/tickets/new' },
+  {
+    name: 'create ticket',
+    method: 'POST',
+    path: '/tickets',
+    expect: '3xx',
+    setup: async ({ appUrl }) => {
+      const form = await loadTicketForm(appUrl)
+      return {
+        headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
+      }
+    },
+    before: async ({ app }) => await countSideEffects(app),
+    check: async ({ app }, result, before) => {
+      const was = before as SideEffects
+      const now = await countSideEffects(app)
+      return `create ticket: ${result['3xx']} redirects in the measured run; during warm-up (${warmupRequests} requests) and run together ` +
+        `${now.tickets - was.tickets} tickets, ${now.entries - was.entries} thread entries, ${now.events - was.events} events, ` +
+        `${now.tokens - was.tokens} access tokens and ${now.outbox - was.outbox} outbox messages were written.`
+    }
+  },
+  { name: 'staff queue: Mine', method: 'GET', path: '/staff/queues/mine', setup: staffSession },
+  { name: 'staff queue: All open', method: 'GET', path: '/staff/queues/open', setup: staffSession },
+  { name: 'staff queue: filtered (dept + priority)', method: 'GET', path: '/staff/queues/open?department=1&priority=3', setup: staffSession },
+  { name: 'staff queue: All open, page 2', method: 'GET', path: '/staff/queues/open', setup: async (ctx) => ({ ...await staffSession(ctx), requests: [{ path: await secondPage(ctx) }] }) },
+  { name: 'staff ticket page', method: 'GET', path: '/staff/tickets', setup: async (ctx) => ({ ...await staffSession(ctx), requests: await ticketPages(ctx) }) },
+  { name: 'bare Fastify, same-size page', method: 'GET', path: '/', server: 'bare' }
+]
+
+const staffPassword = 'benchmark passphrase'
+let staffCookie: string | undefined
+const staffJar = new CookieJar()
+
+/**
+ * Signs in through the login form as the seeded non-admin agent with the most departments,
+ * so permission scoping is part of what is measured.
+ */
+async function staffSession ({ app, appUrl, seed }: BenchContext): Promise<RequestPlan> {
+  if (!staffCookie) {
+    const agentId = seed.agentIds[1] ?? seed.agentIds[0]!
+    await setAgentPassword(app.db, agentId, await hashPassword(staffPassword))
+    const email = (await app.db('agents').where({ id: agentId }).first('email')).email as string
+    const jar = staffJar
+    const login = await browse(jar, `${appUrl}/staff/login`)
+    const csrf = /name="_csrf" value="([^"]*)"/.exec(login.body.toString('utf8'))?.[1] ?? ''
+    const signedIn = await browse(jar, `${appUrl}/staff/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: csrf, email, password: staffPassword }).toString()
+    })
+    if (signedIn.status !== 303 || !jar.get('tessera_staff')) throw new Error(`staff sign-in failed: ${signedIn.status}`)
+    staffCookie = jar.header(`${appUrl}/staff/queues/open`)
+  }
+  return { headers: { cookie: staffCookie } }
+}
+
+async function secondPage (ctx: BenchContext): Promise<string> {
+  const first = await fetchRaw(`${ctx.appUrl}/staff/queues/open`, { headers: (await staffSession(ctx)).headers })
+  const next = /href="([^"]*after=[^"]*)"/.exec(first.body.toString('utf8'))?.[1]
+  if (!next) throw new Error('the All open queue has no second page')
+  return next.replaceAll('&amp;', '&')
+}
+
+/** A spread of tickets the agent may see, so the page is not one cached row. */
+async function ticketPages (ctx: BenchContext): Promise<Array<{ path: string }>> {
+  const first = await fetchRaw(`${ctx.appUrl}/staff/queues/open`, { headers: (await staffSession(ctx)).headers })
+  const numbers = [...first.body.toString('utf8').matchAll(/href="\/staff\/tickets\/(\d+)"/g)].map((m) => m[1]!)
+  if (numbers.length === 0) throw new Error('no tickets in the queue to open')
+  return [...new Set(numbers)].slice(0, 20).map((number) => ({ path: `/staff/tickets/${number}` }))
+}
+
+const warmupRequests = 200
+
+const homeName = 'portal home'
+const bareName = 'bare Fastify, same-size page'
+
+interface SideEffects { tickets: number, entries: number, events: number, tokens: number, outbox: number }
+
+async function countSideEffects ({ db }: FastifyInstance): Promise<SideEffects> {
+  const count = async (table: string): Promise<number> => Number((await db(table).count('* as n').first() as { n: number | string }).n)
+  return {
+    tickets: await count('tickets'),
+    entries: await count('thread_entries'),
+    events: await count('events'),
+    tokens: await count('ticket_access_tokens'),
+    outbox: await count('outbox')
+  }
+}
+
+const placeholder = 'IDXPLACEHOLDERXID'
+
+/** Valid, varied ticket forms; most come from a new address, some from a regular. */
+function ticketBodies (csrfToken: string, topicIds: readonly string[]): string[] {
+  const paragraphs = [
+    'Since the update yesterday the export button produces an empty file.',
+    'I tried it in two browsers and on a colleague’s computer, with the same result.',
+    'We need the export for our monthly accounts, so this is fairly urgent for us.',
+    'The invoice for March shows the old company address; could you correct it and send a new copy?',
+    'When I search for an order number, the results page stays empty even though the order exists.',
+    'Could you also tell me whether there is a way to be notified when this is fixed?',
+    'Thank you for your help, and sorry if this was already reported.'
+  ]
+  const variants = [
+    { subject: 'Export produces an empty file', text: [0, 1, 2, 6], regular: false },
+    { subject: 'Wrong address on invoice', text: [3, 6], regular: false },
+    { subject: 'Search finds nothing', text: [4, 1, 5], regular: true },
+    { subject: 'Question about notifications', text: [5, 6], regular: false },
+    { subject: 'Export still broken (again)', text: [0, 1, 2, 4, 5, 6, 0, 1], regular: true },
+    { subject: 'Invoice correction', text: [3], regular: false },
+    { subject: 'Search results empty after update', text: [4, 2, 6], regular: false },
+    { subject: 'Help with exports', text: [0, 5], regular: false }
+  ]
+  return variants.map((variant, i) => new URLSearchParams({
+    _csrf: csrfToken,
+    topic: topicIds[i % topicIds.length]!,
+    name: variant.regular ? 'Rosa Regular' : `Client ${placeholder}`,
+    email: variant.regular ? 'rosa.regular@example.com' : `client-${placeholder}@example.com`,
+    subject: variant.subject,
+    message: variant.text.map((p) => paragraphs[p]).join('\n\n'),
+    website: ''
+  }).toString().replaceAll(placeholder, '[<id>]'))
+}
+
+// ---------------------------------------------------------------------------------------
+// Running.
+
+interface Row {
+  endpoint: Endpoint
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  errorDetail: string
+}
+
+function options (): { tickets: number, duration: number, connections: number, workers: number, only: string[] } {
+  const { values } = parseArgs({
+    options: {
+      tickets: { type: 'string', default: '10000' },
+      duration: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '10' },
+      workers: { type: 'string', default: '1' },
+      only: { type: 'string', default: '' }
+    },
+    strict: true
+  })
+  const whole = (name: string, value: string, min: number): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got ${value}`)
+    return n
+  }
+  return {
+    tickets: whole('tickets', values.tickets, 0),
+    duration: whole('duration', values.duration, 1),
+    connections: whole('connections', values.connections, 1),
+    workers: whole('workers', values.workers, 0),
+    only: values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+  }
+}
+
+/** Peak resident set size of this process (server, load generator, everything). */
+function rssSampler (): { peak: () => number, stop: () => void } {
+  let peak = process.memoryUsage().rss
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 50)
+  timer.unref()
+  return {
+    peak: () => Math.max(peak, process.memoryUsage().rss),
+    stop: () => clearInterval(timer)
+  }
+}
+
+function urlOf (server: FastifyInstance): string {
+  const address = server.server.address()
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address')
+  return `http://127.0.0.1:${address.port}`
+}
+
+async function measure (endpoint: Endpoint, url: string, plan: RequestPlan, settings: { duration: number, connections: number, workers: number }): Promise<AutocannonResult> {
+  const requests = (plan.requests ?? [{}]).map((r) => ({
+    method: endpoint.method,
+    path: r.path ?? endpoint.path,
+    ...(r.body === undefined ? {} : { body: r.body })
+  }))
+  const base: AutocannonOptions = {
+    url,
+    connections: settings.connections,
+    headers: plan.headers ?? {},
+    requests,
+    idReplacement: requests.some((r) => r.body?.includes('[<id>]')),
+    timeout: 10,
+    ...(settings.workers > 0 ? { workers: settings.workers } : {})
+  }
+  // Warm-up: JIT, template compilation, SQLite page cache. Not counted.
+  await autocannon({ ...base, amount: warmupRequests })
+  return await autocannon({ ...base, duration: settings.duration })
+}
+
+function tally (endpoint: Endpoint, result: AutocannonResult): Row {
+  const expected = endpoint.expect ?? '2xx'
+  const classes = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
+  const wrongStatus = classes.filter((c) => c !== expected).reduce((n, c) => n + result[c], 0)
+  // autocannon counts a timeout as an error too.
+  const errors = result.errors + result.mismatches + wrongStatus
+  const detail: string[] = []
+  if (result.errors - result.timeouts > 0) detail.push(`${result.errors - result.timeouts} socket errors`)
+  if (result.timeouts > 0) detail.push(`${result.timeouts} timeouts`)
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
+    if (!code.startsWith(expected[0]!)) detail.push(`${count}× ${code}`)
+  }
+  return {
+    endpoint,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors,
+    errorDetail: detail.join(', ')
+  }
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`
+const num = (n: number, digits = 0): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+// autocannon measures latency in whole milliseconds.
+const ms = (n: number): string => n < 1 ? '<1' : Number.isInteger(n) ? String(n) : n.toFixed(2)
+
+async function main (): Promise<void> {
+  const settings = options()
+  const selected = settings.only.length === 0
+    ? endpoints
+    : endpoints.filter((e) => settings.only.some((o) => e.name.toLowerCase().includes(o)))
+  if (selected.length === 0) throw new Error(`--only matched no endpoint; endpoints: ${endpoints.map((e) => e.name).join(', ')}`)
+
+  const rss = rssSampler()
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'))
+  const servers: FastifyInstance[] = []
+  const log = (line: string): void => { process.stderr.write(line + '\n') }
+  // Ctrl-C mid-run still removes the temporary database.
+  const interrupted = (): void => {
+    rmSync(dataDir, { recursive: true, force: true })
+    process.exit(130)
+  }
+  process.once('SIGINT', interrupted)
+  try {
+    const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', TICKET_RATE_LIMIT: '100000000' }), { startWorkers: false })
+    servers.push(app)
+    await app.ready()
+    const rssAtStart = process.memoryUsage().rss
+    log(`seeding ${num(settings.tickets)} tickets…`)
+    const seed = await seedTickets(app.db, settings.tickets)
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const appUrl = urlOf(app)
+    const ctx: BenchContext = { app, appUrl, seed }
+
+    // The reference: Fastify with no plugins sending the portal home's exact bytes.
+    const home = await fetchRaw(appUrl + '/')
+    if (home.status !== 200) throw new Error(`GET / answered ${home.status}`)
+    const homeHtml = home.body.toString('utf8')
+    const bare = Fastify({ logger: false })
+    servers.push(bare)
+    bare.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(homeHtml))
+    await bare.listen({ host: '127.0.0.1', port: 0 })
+    const bareUrl = urlOf(bare)
+
+    const rows: Row[] = []
+    const notes: string[] = []
+    const rssBeforeRuns = process.memoryUsage().rss
+    for (const endpoint of selected) {
+      log(`→ ${endpoint.name}: ${endpoint.method} ${endpoint.path} (${settings.duration} s, ${settings.connections} connections)`)
+      const plan = endpoint.setup ? await endpoint.setup(ctx) : {}
+      const state = endpoint.before ? await endpoint.before(ctx) : undefined
+      const result = await measure(endpoint, endpoint.server === 'bare' ? bareUrl : appUrl, plan, settings)
+      rows.push(tally(endpoint, result))
+      const note = endpoint.check ? await endpoint.check(ctx, result, state) : undefined
+      if (note) notes.push(note)
+      // A moment for the garbage collector and the WAL checkpoint between endpoints.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+
+    const out: string[] = []
+    out.push('## Tessera benchmark', '')
+    out.push(`node ${process.version}, ${availableParallelism()} CPUs; ${num(settings.tickets)} tickets seeded in ${num(seed.ms / 1000, 1)} s ` +
+      `(${num(seed.requesters)} requesters, ${seed.agentIds.length} agents; open ${num(seed.byStatus.open ?? 0)}, pending ${num(seed.byStatus.pending ?? 0)}, ` +
+      `resolved ${num(seed.byStatus.resolved ?? 0)}, closed ${num(seed.byStatus.closed ?? 0)})`)
+    out.push(`${settings.connections} connections, ${settings.duration} s per endpoint after a warm-up, load generator ` +
+      (settings.workers > 0 ? `in ${settings.workers} worker thread(s)` : 'on the main thread') + `; portal home is ${num(home.body.length)} bytes`, '')
+    out.push('| endpoint | req/s | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|')
+    for (const row of rows) {
+      const label = `${row.endpoint.name} (${row.endpoint.method} ${row.endpoint.path})`
+      out.push(`| ${label} | ${num(row.rps)} | ${ms(row.p50)} | ${ms(row.p99)} | ${row.errors}${row.errorDetail ? ` (${row.errorDetail})` : ''} |`)
+    }
+    out.push('')
+    const homeRow = rows.find((r) => r.endpoint.name === homeName)
+    const bareRow = rows.find((r) => r.endpoint.name === bareName)
+    if (homeRow && bareRow && bareRow.rps > 0) {
+      const ratio = homeRow.rps / bareRow.rps
+      out.push(`portal home / bare = ${ratio.toFixed(2)}× (target ≥ 0.50×): ${ratio >= 0.5 ? 'met' : '**not met**'}`)
+    }
+    out.push(`peak RSS ${mib(rss.peak())} (app built: ${mib(rssAtStart)}; after seeding: ${mib(rssBeforeRuns)}; ` +
+      `the process includes tsx and ${settings.workers > 0 ? 'the load generator\'s worker thread' : 'the load generator'})`)
+    for (const note of notes) out.push(note)
+    console.log(out.join('\n') + '\n')
+
+    log('page weight…')
+    console.log(formatPageWeight(await measurePageWeight(appUrl)))
+    await staffSession(ctx)
+    const queue = await measurePage('Staff queue, first load', `${appUrl}/staff/queues/open`, staffJar)
+    const firstLoad = queue.resources.reduce((total, r) => total + r.sent, 0)
+    console.log(`\nStaff queue page, first load (HTML + CSS + htmx, gzip): ${firstLoad} bytes; budget 40960: ${firstLoad < 40960 ? 'met' : '**not met**'}`)
+  } finally {
+    rss.stop()
+    for (const server of servers.reverse()) await server.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    process.removeListener('SIGINT', interrupted)
+  }
+}
+
+await main()
