@@ -75,7 +75,9 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
           min: 1,
           max: 1,
           afterCreate (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
-            conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;',
+            // optimize=0x10002 gathers planner statistics where they are missing or stale, so
+            // queue queries pick the right index as the table grows.
+            conn.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA optimize = 0x10002;',
               (err) => done(err, conn))
           }
         },

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { listActiveAgents, listTeams } from '../../data/agents.js'
-import { listDepartments, listHelpTopics } from '../../data/catalog.js'
 import { countQueues, findVisibleTicketNumber, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
 import type { TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { priorities, statuses } from '../../domain/lifecycle.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { ttlCache } from '../ttl-cache.js'
+import { referenceData } from './reference-data.js'
 
 export const queueLabels: Record<QueueName, string> = {
   unassigned: 'Unassigned',
@@ -61,6 +60,7 @@ const bulkActions = ['claim', 'assign', 'priority', 'status', 'transfer'] as con
 
 export default async function queueRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle } = app
+  const reference = referenceData(db)
   // Counts are the one part of a queue page that grows with the table; a few seconds of
   // staleness keeps them cheap.
   const counts = ttlCache<number, Record<QueueName, number>>(countsTtlMs)
@@ -73,13 +73,10 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
     const queue = request.params.queue as QueueName
     if (!queueNames.includes(queue)) throw notFound('That queue')
     const q = parseQueueQuery(queue, request.query)
-    const [rows, counts, departments, topics, agents, teams] = await Promise.all([
+    const [rows, counts, { departments, topics, agents, teams }] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
       queueCounts(request),
-      listDepartments(db),
-      listHelpTopics(db),
-      listActiveAgents(db),
-      listTeams(db)
+      reference()
     ])
     const hasMore = rows.length > q.limit
     const page = rows.slice(0, q.limit)

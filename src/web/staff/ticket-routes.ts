@@ -1,6 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { listActiveAgents, listTeams } from '../../data/agents.js'
-import { listCannedResponses, listDepartments } from '../../data/catalog.js'
 import { findVisibleTicketNumber, listRequesterTickets } from '../../data/queues.js'
 import { findTicketById, findTicketView, listEntries, listEvents, listViewers, touchViewer, type TicketStatus, type TicketView } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
@@ -8,6 +6,7 @@ import { allowedFrom, priorities, type Actor } from '../../domain/lifecycle.js'
 import { may, type StaffAction } from '../../domain/permissions.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { describeEvent } from '../format.js'
+import { referenceData } from './reference-data.js'
 import { formErrors, formSchema, formValues, hasErrors, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 
 const composerSpec = {
@@ -32,6 +31,7 @@ function positiveInt (value: unknown): number | null {
 
 export default async function ticketRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle } = app
+  const reference = referenceData(db)
   const ticketUrl = (number: string): string => app.url(`/staff/tickets/${number}`)
 
   /** Tickets outside the agent's reach do not exist, whatever the number. */
@@ -45,13 +45,10 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   async function showTicket (request: TicketRequest, reply: FastifyReply, ticket: TicketView, composer: Composer = {}): Promise<FastifyReply> {
     const at = lifecycle.now()
     await touchViewer(db, ticket.id, request.agent.id, at)
-    const [entries, events, agents, teams, departments, canned, otherTickets, viewers, mergedInto] = await Promise.all([
+    const [entries, events, { agents, teams, departments, canned }, otherTickets, viewers, mergedInto] = await Promise.all([
       listEntries(db, ticket.id, { includeNotes: true }),
       listEvents(db, ticket.id),
-      listActiveAgents(db),
-      listTeams(db),
-      listDepartments(db),
-      listCannedResponses(db),
+      reference(),
       listRequesterTickets(db, request.agent, ticket.requester_id, ticket.id),
       listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id),
       ticket.merged_into_id === null ? undefined : findTicketById(db, ticket.merged_into_id)
@@ -155,7 +152,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     const ticket = await staffTicket(ticketRequest)
     const body = ticketRequest.body ?? {}
     const draft = typeof body.message === 'string' ? body.message : ''
-    const canned = (await listCannedResponses(db)).find((c) => c.id === positiveInt(body.canned))
+    const canned = (await reference()).canned.find((c) => c.id === positiveInt(body.canned))
     const message = canned ? (draft.trim() ? `${draft.trimEnd()}\n\n${canned.body}` : canned.body) : draft
     return await showTicket(ticketRequest, reply, ticket, { values: { message, seen: typeof body.seen === 'string' ? body.seen : '' } })
   })

@@ -1,0 +1,26 @@
+import type { Knex } from 'knex'
+import { listActiveAgents, listTeams, type NamedRow } from '../../data/agents.js'
+import { listCannedResponses, listDepartments, listHelpTopics, type CannedResponseRow, type DepartmentRow } from '../../data/catalog.js'
+import { ttlCache } from '../ttl-cache.js'
+
+export interface ReferenceData {
+  departments: DepartmentRow[]
+  topics: NamedRow[]
+  agents: NamedRow[]
+  teams: NamedRow[]
+  canned: CannedResponseRow[]
+}
+
+/**
+ * The short lists every staff page offers in its menus. They change only through admin
+ * work, so a few seconds of staleness saves five queries on every page.
+ */
+export function referenceData (db: Knex): () => Promise<ReferenceData> {
+  const cache = ttlCache<'all', ReferenceData>(5_000)
+  return async () => await cache('all', async () => {
+    const [departments, topics, agents, teams, canned] = await Promise.all([
+      listDepartments(db), listHelpTopics(db), listActiveAgents(db), listTeams(db), listCannedResponses(db)
+    ])
+    return { departments, topics, agents, teams, canned }
+  })
+}
