@@ -91,7 +91,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const outbox = createOutboxWorker({
     db,
     log: app.log,
-    compose: { absoluteUrl: urls.absoluteUrl, productName },
+    compose: { absoluteUrl: urls.absoluteUrl, productName, secret: config.sessionSecret },
     smtpUrl: config.smtpUrl,
     mailFrom: config.mailFrom,
     mailDir: join(config.dataDir, 'mail'),

@@ -125,3 +125,23 @@ export async function findPasswordReset (db: Db, tokenHash: string): Promise<{ i
 export async function markPasswordResetUsed (db: Db, id: number, now: number): Promise<void> {
   await db('password_resets').where({ id }).update({ used_at: now })
 }
+
+/** Agents who work a department (agent or manager role), for "new ticket" style notices. */
+export async function listDepartmentAgents (db: Db, departmentId: number): Promise<Array<{ id: number, name: string, email: string }>> {
+  return await db('agents as a')
+    .join('agent_departments as ad', 'ad.agent_id', 'a.id')
+    .where('ad.department_id', departmentId)
+    .whereIn('ad.role', ['agent', 'manager'])
+    .andWhere('a.active', true)
+    .orderBy('a.id')
+    .select('a.id', 'a.name', 'a.email')
+}
+
+export async function listTeamAgents (db: Db, teamId: number): Promise<Array<{ id: number, name: string, email: string }>> {
+  return await db('agents as a')
+    .join('team_members as tm', 'tm.agent_id', 'a.id')
+    .where('tm.team_id', teamId)
+    .andWhere('a.active', true)
+    .orderBy('a.id')
+    .select('a.id', 'a.name', 'a.email')
+}

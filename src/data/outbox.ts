@@ -20,6 +20,7 @@ export interface OutboxRow {
   sent_at: number | null
   last_error: string | null
   lease_owner: string | null
+  message_id: string | null
 }
 
 /** Queues a notice; callers pass their transaction so the notice exists only if the change does. */

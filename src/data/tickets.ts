@@ -43,6 +43,10 @@ export interface EntryRow {
   requester_id: number | null
   body: string
   created_at: number
+  /** Set for entries that arrived by e-mail. */
+  message_id?: string | null
+  /** The e-mail as received, when quoted history was trimmed from `body`. */
+  original_body?: string | null
 }
 
 export interface EntryView extends EntryRow {

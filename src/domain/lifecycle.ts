@@ -2,12 +2,13 @@ import type { Knex } from 'knex'
 import { isUniqueViolation, type Db } from '../data/database.js'
 import { findActiveHelpTopic, findDepartment } from '../data/catalog.js'
 import { enqueueMessage } from '../data/outbox.js'
+import { noticeEnabled, type NoticeTemplate } from './notices.js'
 import { findRequester, upsertRequester } from '../data/requesters.js'
 import {
   findTicketById, findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket,
   deleteTicketRows, findEntryAfter, moveThread, updateTicket, type EntryKind, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
-import { findAgent, loadAgentAccess } from '../data/agents.js'
+import { findAgent, listDepartmentAgents, listTeamAgents, loadAgentAccess } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
 import { may, roleOn, type StaffAction } from './permissions.js'
 import { newAccessToken, randomTicketNumber } from './secrets.js'
@@ -100,6 +101,17 @@ export interface NewTicketInput {
   subject: string
   message: string
   helpTopicId: number
+  /** Set when the ticket arrives by e-mail. */
+  mail?: MailOrigin
+  /** Overrides the help topic's department (mail sent to a department's address). */
+  departmentId?: number
+}
+
+/** Where an entry came from when it arrived by e-mail. */
+export interface MailOrigin {
+  messageId: string
+  /** The full text as received, kept when `body` had quoted history trimmed. */
+  originalBody: string | null
 }
 
 export interface OpenedTicket {
@@ -169,7 +181,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       subject: input.subject,
       status: 'open' as const,
       priority: topic.priority,
-      department_id: topic.department_id,
+      department_id: input.departmentId ?? topic.department_id,
       help_topic_id: topic.id,
       requester_id: requester.id,
       assignee_id: null,
@@ -183,15 +195,11 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     const ticket: TicketRow = {
       ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null
     }
-    await insertEntry(trx, { ticket_id: id, kind: 'message', agent_id: null, requester_id: requester.id, body: input.message, created_at: at })
-    await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: topic.department_id, follows: input.followsTicketId ?? null }, at)
+    await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
+    await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
     const accessToken = await issueToken(trx, id, at)
-    await enqueueMessage(trx, {
-      template: 'ticket_received',
-      toAddress: requester.email,
-      ticketId: id,
-      payload: { number, subject: input.subject, name: requester.name, token: accessToken }
-    }, at)
+    await notify(trx, 'ticket_received', [requester.email], ticket, { name: requester.name, token: accessToken }, at)
+    await notifyAgents(trx, 'new_ticket', await listDepartmentAgents(trx, ticket.department_id), null, ticket, { requesterName: requester.name, message: input.message }, at)
     return { ticket, accessToken }
   }
 
@@ -207,15 +215,34 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
   }
 
-  async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number): Promise<number> {
+  async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin): Promise<number> {
     return await insertEntry(trx, {
       ticket_id: ticket.id,
       kind,
       agent_id: actor.kind === 'agent' ? actor.agentId : null,
       requester_id: actor.kind === 'requester' ? actor.requesterId : null,
       body,
-      created_at: at
+      created_at: at,
+      message_id: mail?.messageId ?? null,
+      original_body: mail?.originalBody ?? null
     })
+  }
+
+  /**
+   * Queues a notice about a ticket, unless an admin switched that notice off. Runs inside
+   * the caller's transaction: the notice exists exactly when the change does.
+   */
+  async function notify (trx: Db, template: NoticeTemplate, to: readonly string[], ticket: TicketRow, payload: Record<string, unknown>, at: number): Promise<void> {
+    if (to.length === 0 || !await noticeEnabled(trx, template)) return
+    for (const address of new Set(to)) {
+      await enqueueMessage(trx, { template, toAddress: address, ticketId: ticket.id, payload: { number: ticket.number, subject: ticket.subject, ...payload } }, at)
+    }
+  }
+
+  /** The same for agents, leaving out the agent who caused it. */
+  async function notifyAgents (trx: Db, template: NoticeTemplate, agents: ReadonlyArray<{ id: number, email: string }>, actor: Actor | null, ticket: TicketRow, payload: Record<string, unknown>, at: number): Promise<void> {
+    const others = agents.filter((agent) => !(actor?.kind === 'agent' && actor.agentId === agent.id))
+    await notify(trx, template, others.map((agent) => agent.email), ticket, payload, at)
   }
 
   async function requireAgent (trx: Db, agentId: number): Promise<{ id: number, name: string, email: string }> {
@@ -239,15 +266,17 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
      * The requester writes again. Resolved or pending tickets go back to open; a closed one
      * reopens within the reopen window, after it a new ticket is opened that follows the old.
      */
-    async addClientReply (ticketId: number, requesterId: number, body: string): Promise<{ number: string, followUp: OpenedTicket | null }> {
+    async addClientReply (ticketId: number, requesterId: number, body: string, mail?: MailOrigin): Promise<{ number: string, followUp: OpenedTicket | null }> {
       const at = now()
       const followUpOf = await db.transaction(async (trx) => {
         const actor: Actor = { kind: 'requester', requesterId }
         const ticket = await load(trx, ticketId, 'clientReply', actor)
         if (ticket.status === 'closed' && (ticket.closed_at ?? 0) + options.reopenWindowMs < at) return ticket
-        await addEntry(trx, ticket, 'message', actor, body, at)
+        await addEntry(trx, ticket, 'message', actor, body, at, mail)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'client_replied', null, null, at)
+        const assignee = ticket.assignee_id === null ? undefined : await findAgent(trx, ticket.assignee_id)
+        if (assignee?.active) await notify(trx, 'client_message', [assignee.email], ticket, { body }, at)
         if (ticket.status !== 'open') {
           await changeStatus(trx, ticket, actor, 'open', at)
           await updateTicket(trx, ticket.id, { answered: false })
@@ -264,7 +293,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         subject: followUpOf.subject,
         message: body,
         helpTopicId: followUpOf.help_topic_id ?? 0,
-        followsTicketId: followUpOf.id
+        followsTicketId: followUpOf.id,
+        mail
       }, at)
       return { number: followUp.ticket.number, followUp }
     },
@@ -286,12 +316,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         if (!requester || requester.email !== email) return
         const at = now()
         const token = await issueToken(trx, ticket.id, at)
-        await enqueueMessage(trx, {
-          template: 'access_link',
-          toAddress: requester.email,
-          ticketId: ticket.id,
-          payload: { number: ticket.number, subject: ticket.subject, name: requester.name, token }
-        }, at)
+        await notify(trx, 'access_link', [requester.email], ticket, { name: requester.name, token }, at)
       })
     },
 
@@ -317,23 +342,18 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         await record(trx, ticket, actor, 'replied', null, null, at)
         const requester = (await findRequester(trx, ticket.requester_id))!
         const token = await issueToken(trx, ticket.id, at)
-        await enqueueMessage(trx, {
-          template: 'agent_response',
-          toAddress: requester.email,
-          ticketId: ticket.id,
-          payload: { number: ticket.number, subject: ticket.subject, name: requester.name, agentName: agent.name, body, token }
-        }, at)
+        await notify(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName: agent.name, body, token }, at)
         return entryId
       })
     },
 
-    async addNote (ticketId: number, agentId: number, body: string): Promise<number> {
+    async addNote (ticketId: number, agentId: number, body: string, mail?: MailOrigin): Promise<number> {
       return await db.transaction(async (trx) => {
         const ticket = await load(trx, ticketId, 'note', { kind: 'agent', agentId })
         await requireAgent(trx, agentId)
         const at = now()
         const actor: Actor = { kind: 'agent', agentId }
-        const entryId = await addEntry(trx, ticket, 'note', actor, body, at)
+        const entryId = await addEntry(trx, ticket, 'note', actor, body, at, mail)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'note_added', null, null, at)
         return entryId
@@ -352,6 +372,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         await record(trx, ticket, actor, 'assigned',
           { assignee_id: ticket.assignee_id, team_id: ticket.team_id },
           { assignee_id: target.agentId, team_id: target.teamId }, at)
+        const newAssignee = target.agentId !== null && target.agentId !== ticket.assignee_id ? await findAgent(trx, target.agentId) : undefined
+        const newTeam = target.teamId !== null && target.teamId !== ticket.team_id ? await listTeamAgents(trx, target.teamId) : []
+        await notifyAgents(trx, 'ticket_assigned', [...(newAssignee ? [newAssignee] : []), ...newTeam], actor, ticket, {}, at)
       })
     },
 
@@ -381,6 +404,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         const at = now()
         await updateTicket(trx, ticket.id, { department_id: departmentId, last_activity_at: at })
         await record(trx, ticket, actor, 'transferred', { department_id: ticket.department_id }, { department_id: departmentId }, at)
+        if (departmentId !== ticket.department_id) {
+          await notifyAgents(trx, 'ticket_transferred', await listDepartmentAgents(trx, departmentId), actor, ticket, {}, at)
+        }
       })
     },
 
@@ -410,19 +436,17 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         await changeStatus(trx, ticket, actor, 'resolved', at)
         const requester = (await findRequester(trx, ticket.requester_id))!
         const token = await issueToken(trx, ticket.id, at)
-        await enqueueMessage(trx, {
-          template: 'ticket_resolved',
-          toAddress: requester.email,
-          ticketId: ticket.id,
-          payload: { number: ticket.number, subject: ticket.subject, name: requester.name, token }
-        }, at)
+        await notify(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name, token }, at)
       })
     },
 
     async closeTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
         const ticket = await load(trx, ticketId, 'close', actor)
-        await changeStatus(trx, ticket, actor, 'closed', now())
+        const at = now()
+        await changeStatus(trx, ticket, actor, 'closed', at)
+        const requester = (await findRequester(trx, ticket.requester_id))!
+        await notify(trx, 'ticket_closed', [requester.email], ticket, { name: requester.name }, at)
       })
     },
 

@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Knex } from 'knex'
 import nodemailer, { type Transporter } from 'nodemailer'
 import { claimDueMessages, markAttemptFailed, markSent, releaseLeases } from '../data/outbox.js'
+import { listThreadMessageIds, setOutboxMessageId } from '../data/mail.js'
 import { composeMail, type ComposeOptions } from '../mail/compose.js'
 
 export interface OutboxWorkerOptions {
@@ -49,8 +50,21 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
     for (const row of rows) {
       if (stopped) break
       try {
-        const mail = composeMail(row, options.compose)
-        const info = await transport.sendMail({ from: options.mailFrom, to: mail.to, subject: mail.subject, text: mail.text, messageId: mail.messageId, headers: mail.headers })
+        const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id)
+        const mail = composeMail(row, options.compose, { references })
+        // Stored before sending: a reply can arrive before we mark the row sent.
+        await setOutboxMessageId(options.db, row.id, mail.messageId)
+        const info = await transport.sendMail({
+          from: options.mailFrom,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId: mail.messageId,
+          inReplyTo: mail.inReplyTo,
+          references: mail.references,
+          headers: mail.headers
+        })
         if (!options.smtpUrl) {
           await mkdir(options.mailDir, { recursive: true })
           const file = join(options.mailDir, `${row.id}.eml`)

@@ -1,12 +1,17 @@
+import { createHmac } from 'node:crypto'
 import { Eta } from 'eta'
 import type { OutboxRow } from '../data/outbox.js'
+import { notices, type NoticeTemplate } from '../domain/notices.js'
 import { viewsDir } from '../paths.js'
 
 export interface ComposedMail {
   to: string
   subject: string
   text: string
+  html: string
   messageId: string
+  inReplyTo?: string
+  references?: string[]
   headers: Record<string, string>
 }
 
@@ -14,36 +19,91 @@ export interface ComposeOptions {
   /** Absolute URL for a path inside the app (base URL and sub-path included). */
   absoluteUrl: (path: string) => string
   productName: string
+  /** Signs our Message-IDs so Tessera can recognise replies to its own mail. */
+  secret: string
 }
 
-// Plain text needs no HTML escaping; the templates only place values into prose.
+/** Replies to our notices are cut here; everything below is what we sent. */
+export const replyMarker = '-- Reply above this line --'
+
+// Text parts need no escaping; the HTML part is built from the text and escaped there.
 const eta = new Eta({ views: viewsDir, cache: true, autoEscape: false, autoTrim: false })
 
-const subjects: Record<string, (p: Record<string, string>) => string> = {
+const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = {
   ticket_received: (p) => `[#${p.number}] We received your request: ${p.subject}`,
   agent_response: (p) => `[#${p.number}] ${p.subject}`,
   ticket_resolved: (p) => `[#${p.number}] Resolved: ${p.subject}`,
+  ticket_closed: (p) => `[#${p.number}] Closed: ${p.subject}`,
   access_link: (p) => `[#${p.number}] Your link to ticket ${p.number}`,
-  password_reset: () => 'Reset your Tessera password'
+  new_ticket: (p) => `[#${p.number}] New ticket: ${p.subject}`,
+  ticket_assigned: (p) => `[#${p.number}] Assigned to you: ${p.subject}`,
+  client_message: (p) => `[#${p.number}] New message: ${p.subject}`,
+  ticket_transferred: (p) => `[#${p.number}] Transferred to your department: ${p.subject}`,
+  password_reset: () => 'Reset your Tessera password',
+  invitation: () => 'You are invited to the Tessera staff panel'
+}
+
+function signature (secret: string, outboxId: number): string {
+  return createHmac('sha256', secret).update(`outbox:${outboxId}`).digest('base64url').slice(0, 12).replace(/[-_]/g, 'x')
+}
+
+/** `<tessera.42.SIGNATURE@host>`: unique per outbox row, and provably ours. */
+export function messageIdFor (outboxId: number, options: Pick<ComposeOptions, 'secret' | 'absoluteUrl'>): string {
+  return `<tessera.${outboxId}.${signature(options.secret, outboxId)}@${new URL(options.absoluteUrl('/')).hostname}>`
+}
+
+/** The outbox row a Message-ID of ours was made for, or undefined for anyone else's. */
+export function ownOutboxId (messageId: string, secret: string): number | undefined {
+  const match = /^<?tessera\.(\d{1,12})\.([A-Za-z0-9]{12})@/.exec(messageId.trim())
+  if (!match) return undefined
+  const id = Number(match[1])
+  return signature(secret, id) === match[2] ? id : undefined
+}
+
+export interface Threading {
+  /** Message-IDs of the ticket's earlier mail, oldest first. */
+  references: string[]
 }
 
 /** Turns a queued outbox row into the message to send. */
-export function composeMail (row: OutboxRow, options: ComposeOptions): ComposedMail {
+export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading = { references: [] }): ComposedMail {
   const payload = JSON.parse(row.payload) as Record<string, string>
-  const subject = subjects[row.template]
+  const template = row.template as NoticeTemplate
+  const subject = subjects[template]
   if (!subject) throw new Error(`No mail template for ${row.template}`)
+  const forAgent = notices[template].audience === 'agent'
   const links = {
     ticketLink: payload.token && payload.number ? options.absoluteUrl(`/tickets/${payload.number}/access/${payload.token}`) : '',
-    resetLink: row.template === 'password_reset' ? options.absoluteUrl(`/staff/password-reset/${payload.token}`) : ''
+    staffLink: payload.number ? options.absoluteUrl(`/staff/tickets/${payload.number}`) : '',
+    resetLink: (template === 'password_reset' || template === 'invitation') && payload.token ? options.absoluteUrl(`/staff/password-reset/${payload.token}`) : ''
   }
-  const host = new URL(options.absoluteUrl('/')).hostname
+  const body = eta.render(`/mail/${template}`, { ...payload, ...links, productName: options.productName, forAgent })
+  // Notices about a ticket invite a reply by mail; the marker tells us where it ends.
+  const text = payload.number ? `${replyMarker}\n\n${body}` : body
+  const headers: Record<string, string> = {}
+  // A person's answer is not automatic; everything else Tessera sends is.
+  if (template !== 'agent_response') headers['Auto-Submitted'] = 'auto-generated'
+  const threaded = threading.references.length > 0
   return {
+    ...(threaded ? { inReplyTo: threading.references[threading.references.length - 1], references: threading.references } : {}),
     to: row.to_address,
     subject: subject(payload),
-    text: eta.render(`/mail/${row.template}`, { ...payload, ...links, productName: options.productName }),
-    // Stable per outbox row: a message retried after a crash carries the same id, so mail
-    // systems can recognise the duplicate.
-    messageId: `<tessera.outbox.${row.id}@${host}>`,
-    headers: { 'Auto-Submitted': 'auto-generated' }
+    text,
+    html: htmlPart(text, options.productName),
+    messageId: row.message_id ?? messageIdFor(row.id, options),
+    headers
   }
+}
+
+const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => escapes[c]!)
+
+/** A plain HTML rendering of the text part: escaped, links clickable, paragraphs kept. */
+function htmlPart (text: string, productName: string): string {
+  const paragraphs = text.split(/\n{2,}/).map((paragraph) =>
+    '<p>' + escapeHtml(paragraph)
+      .replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`)
+      .replace(/\n/g, '<br>\n') + '</p>')
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(productName)}</title></head>\n` +
+    `<body style="font-family:sans-serif;line-height:1.5;max-width:40em">\n${paragraphs.join('\n')}\n</body></html>\n`
 }
