@@ -4,6 +4,8 @@ import type { Knex } from 'knex'
 import { join } from 'node:path'
 import type { Config } from './config.js'
 import { createOutboxWorker, type OutboxWorker } from './jobs/outbox-worker.js'
+import { createInboundMail, type InboundMail } from './mail/inbound.js'
+import apiRoutes from './web/api/routes.js'
 import healthRoutes from './web/health-routes.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
@@ -26,6 +28,7 @@ declare module 'fastify' {
     url: (path: string) => string
     absoluteUrl: (path: string) => string
     outbox: OutboxWorker
+    inbound: InboundMail
   }
 }
 
@@ -37,6 +40,11 @@ export interface AppOptions {
 }
 
 const productName = 'Tessera Help Desk'
+
+/** The bare address in "Name <address>". */
+function senderAddress (mailFrom: string): string {
+  return (/<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom).trim()
+}
 
 /** The whole application; server.ts listens with it and tests inject into it. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -61,6 +69,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('db', db)
   app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000, now: options.now }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
+  app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: senderAddress(config.mailFrom), now: options.now }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)
 
@@ -86,6 +95,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     await site.register(healthRoutes)
     await site.register(portalRoutes)
     await site.register(staffPlugin)
+    await site.register(apiRoutes, { prefix: '/api/v1' })
   }, { prefix: config.basePath })
 
   const outbox = createOutboxWorker({

@@ -1,17 +1,69 @@
 import { parseArgs } from 'node:util'
-import { loadConfig } from './config.js'
+import type { Knex } from 'knex'
+import { loadConfig, type Config } from './config.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts } from './domain/accounts.js'
+import { createApiKey } from './domain/api-keys.js'
 import { TesseraError } from './domain/errors.js'
+import { createLifecycle } from './domain/lifecycle.js'
+import { createInboundMail } from './mail/inbound.js'
 
-const usage = `Usage: npm run tessera -- create-agent --name "Ada Lovelace" --email ada@example.com [--admin]
-The password is read from the TESSERA_PASSWORD environment variable or, if unset, from the first line of standard input.`
+const usage = `Usage: npm run tessera -- <command>
 
-async function readPassword (): Promise<string> {
-  if (process.env.TESSERA_PASSWORD) return process.env.TESSERA_PASSWORD
-  let input = ''
-  for await (const chunk of process.stdin) input += String(chunk)
-  return input.split(/\r?\n/)[0] ?? ''
+  create-agent --name "Ada Lovelace" --email ada@example.com [--admin]
+      The password is read from TESSERA_PASSWORD or, if unset, the first line of standard input.
+  create-api-key --name "Mail server"
+      Prints a new API key (shown once) for /api/v1.
+  mail-in < message.eml
+      Reads one e-mail on standard input and turns it into a ticket or a reply. For an MTA
+      pipe: exit 0 when the message was handled (or deliberately ignored), 75 when it should
+      be delivered again later, 65 when the input is not a message.`
+
+/** sysexits(3) codes an MTA understands. */
+const exitCodes = { ok: 0, usage: 64, dataError: 65, tempFail: 75 }
+
+async function readStdin (): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer))
+  return Buffer.concat(chunks)
+}
+
+type Command = (db: Knex, config: Config, values: Record<string, string | boolean | undefined>) => Promise<number>
+
+const commands: Record<string, Command> = {
+  'create-agent': async (db, config, values) => {
+    if (typeof values.name !== 'string' || typeof values.email !== 'string') return exitCodes.usage
+    const password = process.env.TESSERA_PASSWORD ?? (await readStdin()).toString('utf8').split(/\r?\n/)[0] ?? ''
+    const isAdmin = values.admin === true
+    const id = await createAccounts(db).createAgent({ name: values.name, email: values.email.trim().toLowerCase(), password, isAdmin })
+    console.log(`Created ${isAdmin ? 'administrator' : 'agent'} ${values.email} (id ${id}).`)
+    return exitCodes.ok
+  },
+
+  'create-api-key': async (db, config, values) => {
+    if (typeof values.name !== 'string') return exitCodes.usage
+    console.log(await createApiKey(db, values.name))
+    return exitCodes.ok
+  },
+
+  'mail-in': async (db, config) => {
+    const raw = await readStdin()
+    if (raw.length === 0) {
+      console.error('No message on standard input.')
+      return exitCodes.dataError
+    }
+    const lifecycle = createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000 })
+    const ownAddress = (/<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom).trim()
+    const inbound = createInboundMail({ db, lifecycle, secret: config.sessionSecret, ownAddress })
+    try {
+      const result = await inbound.receive(raw)
+      console.log(result.outcome === 'ignored' ? `ignored: ${result.reason}` : `${result.outcome}: ticket ${result.ticketNumber}`)
+      return exitCodes.ok
+    } catch (err) {
+      console.error(`Could not process the message now: ${(err as Error).message}`)
+      return exitCodes.tempFail
+    }
+  }
 }
 
 async function main (): Promise<number> {
@@ -19,29 +71,28 @@ async function main (): Promise<number> {
     allowPositionals: true,
     options: { name: { type: 'string' }, email: { type: 'string' }, admin: { type: 'boolean', default: false } }
   })
-  if (positionals[0] !== 'create-agent' || !values.name || !values.email) {
+  const command = commands[positionals[0] ?? '']
+  if (!command) {
     console.error(usage)
-    return 2
+    return exitCodes.usage
   }
-  const db = createDatabase(loadConfig())
+  const config = loadConfig()
+  let db: Knex | undefined
   try {
+    db = createDatabase(config)
     await migrateToLatest(db)
-    const id = await createAccounts(db).createAgent({
-      name: values.name,
-      email: values.email.trim().toLowerCase(),
-      password: await readPassword(),
-      isAdmin: values.admin ?? false
-    })
-    console.log(`Created ${values.admin ? 'administrator' : 'agent'} ${values.email} (id ${id}).`)
-    return 0
+    const code = await command(db, config, values)
+    if (code === exitCodes.usage) console.error(usage)
+    return code
   } catch (err) {
     if (err instanceof TesseraError) {
       console.error(err.message)
       return 1
     }
-    throw err
+    console.error(`Failed: ${(err as Error).message}`)
+    return exitCodes.tempFail
   } finally {
-    await db.destroy()
+    await db?.destroy()
   }
 }
 

@@ -30,9 +30,17 @@ export async function findInboundMessage (db: Db, messageId: string): Promise<{ 
   return await db('inbound_messages').where({ message_id: messageId }).first('outcome', 'ticket_id')
 }
 
-export async function recordInboundMessage (db: Db, messageId: string, outcome: InboundOutcome, reason: string | null, ticketId: number | null, now: number): Promise<void> {
-  await db('inbound_messages').insert({ message_id: messageId, outcome, reason: reason?.slice(0, 255) ?? null, ticket_id: ticketId, created_at: now })
-    .onConflict('message_id').merge({ outcome, reason: reason?.slice(0, 255) ?? null, ticket_id: ticketId })
+/** Claims a Message-ID; throws a unique violation when the message was seen before. */
+export async function claimInboundMessage (db: Db, messageId: string, now: number): Promise<void> {
+  await db('inbound_messages').insert({ message_id: messageId, outcome: 'failed', reason: 'processing', ticket_id: null, created_at: now })
+}
+
+export async function recordInboundMessage (db: Db, messageId: string, outcome: InboundOutcome, reason: string | null, ticketId: number | null): Promise<void> {
+  await db('inbound_messages').where({ message_id: messageId }).update({ outcome, reason: reason?.slice(0, 255) ?? null, ticket_id: ticketId })
+}
+
+export async function forgetInboundMessage (db: Db, messageId: string): Promise<void> {
+  await db('inbound_messages').where({ message_id: messageId }).delete()
 }
 
 export async function findDepartmentIdByEmail (db: Db, email: string): Promise<number | undefined> {
@@ -54,4 +62,9 @@ export async function useApiKey (db: Db, keyHash: string, now: number): Promise<
   const key = await db('api_keys').where({ key_hash: keyHash }).first('id', 'name')
   if (key) await db('api_keys').where({ id: key.id }).update({ last_used_at: now })
   return key
+}
+
+export async function findOutboxTicketId (db: Db, outboxId: number): Promise<number | undefined> {
+  const row = await db('outbox').where({ id: outboxId }).first('ticket_id')
+  return (row?.ticket_id as number | null | undefined) ?? undefined
 }

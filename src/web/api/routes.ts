@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { authenticateApiKey } from '../../domain/api-keys.js'
+import { TesseraError } from '../../domain/errors.js'
+
+/** Mail is accepted up to this size; larger messages are refused with 413. */
+const maxMessageBytes = 25 * 1024 * 1024
+
+/** The integration API under /api/v1: API-key authentication, JSON answers. */
+export default async function apiRoutes (app: FastifyInstance): Promise<void> {
+  app.addContentTypeParser(['message/rfc822', 'text/plain', 'application/octet-stream'],
+    { parseAs: 'buffer', bodyLimit: maxMessageBytes },
+    (request, body, done) => { done(null, body) })
+
+  app.setErrorHandler(async (error: FastifyError | TesseraError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    if (status >= 500) request.log.error({ err: error }, 'API request failed')
+    return await reply.code(status).send({
+      error: { code: error.code ?? 'TESSERA_ERROR', message: status >= 500 ? 'Something went wrong; try again later.' : error.message }
+    })
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    const key = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
+    const client = key ? await authenticateApiKey(app.db, key) : undefined
+    if (!client) {
+      return await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: { code: 'TESSERA_UNAUTHORIZED', message: 'A valid API key is required.' } })
+    }
+    return undefined
+  })
+
+  /** One raw RFC 822 message, e.g. from an MTA that posts instead of piping. */
+  app.post('/mail/inbound', async (request, reply) => {
+    if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+      return await reply.code(415).send({ error: { code: 'TESSERA_INVALID_INPUT', message: 'Send the raw message with Content-Type: message/rfc822.' } })
+    }
+    const result = await app.inbound.receive(request.body)
+    return await reply.code(result.outcome === 'ignored' ? 202 : 201).send(result)
+  })
+}
