@@ -92,3 +92,27 @@ export async function markAttemptFailed (db: Db, id: number, owner: string, erro
 export async function releaseLeases (db: Db, owner: string): Promise<void> {
   await db('outbox').where({ lease_owner: owner, status: 'queued' }).update({ lease_owner: null, lease_until: null })
 }
+
+export interface OutboxListing extends OutboxRow {
+  ticket_number: string | null
+}
+
+/** Newest first, optionally one status only; for the admin's outbox page. */
+export async function listRecentOutbox (db: Db, status: OutboxRow['status'] | undefined, limit: number): Promise<OutboxListing[]> {
+  const query = db('outbox as o').leftJoin('tickets as t', 't.id', 'o.ticket_id')
+    .orderBy('o.id', 'desc').limit(limit).select('o.*', 't.number as ticket_number')
+  if (status) query.where('o.status', status)
+  return await query
+}
+
+export async function countOutboxByStatus (db: Db): Promise<Record<string, number>> {
+  const rows: Array<{ status: string, n: number | string }> = await db('outbox').groupBy('status').select('status').count({ n: '*' })
+  return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]))
+}
+
+/** Puts a failed (or waiting) message back in line to be tried now, with a fresh set of attempts. */
+export async function requeueMessage (db: Db, id: number, now: number): Promise<boolean> {
+  const updated = await db('outbox').where({ id }).whereIn('status', ['failed', 'queued'])
+    .update({ status: 'queued', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null })
+  return updated === 1
+}

@@ -13,7 +13,8 @@ export const notices = {
   client_message: { audience: 'agent', description: 'New client message on my ticket' },
   ticket_transferred: { audience: 'agent', description: 'Ticket transferred to my department' },
   password_reset: { audience: 'agent', description: 'Password reset link' },
-  invitation: { audience: 'agent', description: 'Invitation to the staff panel' }
+  invitation: { audience: 'agent', description: 'Invitation to the staff panel' },
+  test_message: { audience: 'agent', description: 'Test message sent from the outbox page' }
 } as const
 
 export type NoticeTemplate = keyof typeof notices

@@ -40,7 +40,8 @@ const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = 
   client_message: (p) => `[#${p.number}] New message: ${p.subject}`,
   ticket_transferred: (p) => `[#${p.number}] Transferred to your department: ${p.subject}`,
   password_reset: () => 'Reset your Tessera password',
-  invitation: () => 'You are invited to the Tessera staff panel'
+  invitation: () => 'You are invited to the Tessera staff panel',
+  test_message: () => 'Tessera test message'
 }
 
 function signature (secret: string, outboxId: number): string {

@@ -66,16 +66,12 @@ export class Visitor {
     this.jar.clear()
   }
 
-  private async fetch (method: string, url: string, body: string | undefined, headers: Record<string, string>): Promise<{ statusCode: number, headers: LightMyRequestResponse['headers'], body: string, cookies: unknown[] }> {
+  private async fetch (method: string, url: string, body: string | undefined, headers: Record<string, string>): Promise<{ statusCode: number, headers: LightMyRequestResponse['headers'], body: string }> {
     const res = await fetch(this.origin! + url, { method, body, headers, redirect: 'manual' })
     const setCookies = res.headers.getSetCookie()
-    this.setCookieHeaders.push(...setCookies)
-    return {
-      statusCode: res.status,
-      headers: Object.fromEntries(res.headers.entries()),
-      body: await res.text(),
-      cookies: setCookies.map(parseSetCookie)
-    }
+    const responseHeaders: Record<string, string | string[]> = Object.fromEntries(res.headers.entries())
+    responseHeaders['set-cookie'] = setCookies
+    return { statusCode: res.status, headers: responseHeaders, body: await res.text() }
   }
 
   private cookieHeader (url: string): string {
@@ -91,7 +87,10 @@ export class Visitor {
     const cookie = this.cookieHeader(url)
     const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
     const res = this.origin ? await this.fetch(method, url, body, headers) : await this.app.inject({ method, url, payload: body, headers })
-    for (const c of res.cookies as Array<{ name: string, value: string, path?: string, maxAge?: number, expires?: Date }>) {
+    // Cookies are kept exactly as sent (still URL-encoded), the way a browser keeps them.
+    const setCookies = [res.headers['set-cookie'] ?? []].flat().map(String)
+    this.setCookieHeaders.push(...setCookies)
+    for (const c of setCookies.map(parseSetCookie)) {
       const path = c.path ?? '/'
       const key = `${c.name};${path}`
       const expired = c.maxAge === 0 || (c.expires !== undefined && c.expires.getTime() <= Date.now())

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { loadAgentAccess, type AgentAccess } from '../../data/agents.js'
 import { DatabaseSessionStore } from '../../data/sessions.js'
 import { wantsFragment } from '../plugins/views.js'
+import adminRoutes from './admin-routes.js'
 import authRoutes from './auth-routes.js'
 import queueRoutes from './queue-routes.js'
 import ticketRoutes from './ticket-routes.js'
@@ -41,6 +42,7 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
     area.addHook('preHandler', async (request, reply) => await requireAgent(area, request, reply))
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
+    await area.register(adminRoutes)
   })
 }
 

@@ -1,0 +1,44 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { countOutboxByStatus, enqueueMessage, listRecentOutbox, requeueMessage, type OutboxRow } from '../../data/outbox.js'
+import { notFound } from '../../domain/errors.js'
+import { setFlash, takeFlash } from '../cookies.js'
+
+const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
+
+/** Administration pages; for anyone else they do not exist. */
+export default async function adminRoutes (app: FastifyInstance): Promise<void> {
+  const { db } = app
+  const outboxUrl = app.url('/staff/admin/outbox')
+
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    if (!request.agent.isAdmin) throw notFound()
+  })
+
+  app.get<{ Querystring: { status?: string } }>('/staff/admin/outbox', async (request, reply) => {
+    const status = outboxStatuses.find((s) => s === request.query.status)
+    const [messages, counts] = await Promise.all([listRecentOutbox(db, status, 100), countOutboxByStatus(db)])
+    reply.header('Cache-Control', 'private, no-cache')
+    return await reply.render('staff/admin-outbox', {
+      agent: request.agent,
+      messages,
+      counts,
+      status,
+      statuses: outboxStatuses,
+      smtpConfigured: app.config.smtpUrl !== '',
+      flash: takeFlash(request, reply)
+    })
+  })
+
+  app.post<{ Params: { id: string } }>('/staff/admin/outbox/:id/retry', { preValidation: app.csrfProtection }, async (request, reply) => {
+    const id = /^[0-9]{1,9}$/.test(request.params.id) ? Number(request.params.id) : 0
+    const requeued = await requeueMessage(db, id, Date.now())
+    setFlash(request, reply, requeued ? `Message ${id} will be sent again shortly.` : `Message ${id} was already sent or does not exist.`)
+    return await reply.redirect(outboxUrl, 303)
+  })
+
+  app.post('/staff/admin/outbox/test', { preValidation: app.csrfProtection }, async (request, reply) => {
+    await enqueueMessage(db, { template: 'test_message', toAddress: request.agent.email, ticketId: null, payload: { name: request.agent.name } }, Date.now())
+    setFlash(request, reply, `A test message to ${request.agent.email} is queued; it appears below once sent.`)
+    return await reply.redirect(outboxUrl, 303)
+  })
+}
