@@ -68,8 +68,12 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     }, { status: form.status, fragment: 'portal/_ticket' })
   }
 
+  // The home page is the same for every visitor, so it is rendered once per topics refresh
+  // and served as a string: the front door stays nearly as cheap as a static file.
+  const homeCache = ttlCache<'home', string>(10_000)
   app.get('/', async (request, reply) => {
-    return await reply.render('portal/home', { topics: await helpTopics() })
+    const html = await homeCache('home', async () => await app.view('portal/home', { topics: await helpTopics(), csrfToken: () => '' }))
+    return await reply.header('Vary', 'HX-Request').type('text/html; charset=utf-8').send(html)
   })
 
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
