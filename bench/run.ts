@@ -4,7 +4,9 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import Fastify, { type FastifyInstance } from 'fastify'
+import knex from 'knex'
 import { buildApp } from '../src/app.js'
+import { dialectOf } from '../src/data/database.js'
 import { loadConfig } from '../src/config.js'
 import { setAgentPassword } from '../src/data/agents.js'
 import { hashPassword } from '../src/domain/accounts.js'
@@ -257,14 +259,17 @@ interface Row {
   errorDetail: string
 }
 
-function options (): { tickets: number, duration: number, connections: number, workers: number, only: string[] } {
+function options (): { tickets: number, duration: number, connections: number, workers: number, only: string[], databaseUrl: string } {
   const { values } = parseArgs({
     options: {
       tickets: { type: 'string', default: '10000' },
       duration: { type: 'string', default: '5' },
       connections: { type: 'string', default: '10' },
       workers: { type: 'string', default: '1' },
-      only: { type: 'string', default: '' }
+      only: { type: 'string', default: '' },
+      // A PostgreSQL or MySQL server to measure instead of SQLite; the run uses a schema
+      // (PostgreSQL) or database (MySQL) of its own there and drops it afterwards.
+      'database-url': { type: 'string', default: '' }
     },
     strict: true
   })
@@ -278,7 +283,27 @@ function options (): { tickets: number, duration: number, connections: number, w
     duration: whole('duration', values.duration, 1),
     connections: whole('connections', values.connections, 1),
     workers: whole('workers', values.workers, 0),
-    only: values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
+    only: values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
+    databaseUrl: values['database-url']
+  }
+}
+
+/** A throwaway schema or database on the given server, and how to drop it. */
+async function scratchDatabase (server: string): Promise<{ url: string, drop: () => Promise<void> }> {
+  const dialect = dialectOf(server)
+  if (dialect === 'sqlite') return { url: '', drop: async () => {} }
+  const name = `tessera_bench_${Date.now().toString(36)}`
+  const admin = knex({ client: dialect === 'postgres' ? 'pg' : 'mysql2', connection: server, pool: { min: 0, max: 1 } })
+  await admin.raw(dialect === 'postgres' ? `CREATE SCHEMA ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
+  const url = new URL(server)
+  if (dialect === 'postgres') url.searchParams.set('schema', name)
+  else url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.raw(dialect === 'postgres' ? `DROP SCHEMA ${name} CASCADE` : `DROP DATABASE ${name}`)
+      await admin.destroy()
+    }
   }
 }
 
@@ -363,8 +388,9 @@ async function main (): Promise<void> {
     process.exit(130)
   }
   process.once('SIGINT', interrupted)
+  const database = await scratchDatabase(settings.databaseUrl)
   try {
-    const app = await buildApp(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', TICKET_RATE_LIMIT: '100000000' }), { startWorkers: false })
+    const app = await buildApp(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: database.url, LOG_LEVEL: 'silent', TICKET_RATE_LIMIT: '100000000' }), { startWorkers: false })
     servers.push(app)
     await app.ready()
     const rssAtStart = process.memoryUsage().rss
@@ -400,7 +426,7 @@ async function main (): Promise<void> {
     }
 
     const out: string[] = []
-    out.push('## Tessera benchmark', '')
+    out.push(`## Tessera benchmark on ${dialectOf(settings.databaseUrl) === 'sqlite' ? 'SQLite' : dialectOf(settings.databaseUrl) === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`, '')
     out.push(`node ${process.version}, ${availableParallelism()} CPUs; ${num(settings.tickets)} tickets seeded in ${num(seed.ms / 1000, 1)} s ` +
       `(${num(seed.requesters)} requesters, ${seed.agentIds.length} agents; open ${num(seed.byStatus.open ?? 0)}, pending ${num(seed.byStatus.pending ?? 0)}, ` +
       `resolved ${num(seed.byStatus.resolved ?? 0)}, closed ${num(seed.byStatus.closed ?? 0)})`)
@@ -432,6 +458,7 @@ async function main (): Promise<void> {
   } finally {
     rss.stop()
     for (const server of servers.reverse()) await server.close()
+    await database.drop()
     rmSync(dataDir, { recursive: true, force: true })
     process.removeListener('SIGINT', interrupted)
   }
