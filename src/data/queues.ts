@@ -72,10 +72,24 @@ function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryB
   return query
 }
 
-/** One page of a queue, newest first, in a single query (names joined, no per-row look-ups). */
+/**
+ * One page of a queue, newest first. The page's ids are found first on the tickets table
+ * alone (index order, LIMIT), then only those rows are joined to the names a page shows.
+ */
 export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
   const column = `t.${sortColumns[q.sort]}`
-  const query = db('tickets as t')
+  const order = [{ column, order: 'desc' as const }, { column: 't.id', order: 'desc' as const }]
+  const page = db('tickets as t').select('t.id')
+  visibleTo(page, access)
+  inQueue(page, q.queue, access)
+  filtered(page, q.filters)
+  if (q.after) {
+    // Row-value comparison keeps the page boundary exact when many rows share a sort value.
+    page.whereRaw(`(${column}, t.id) < (?, ?)`, [q.after.value, q.after.id])
+  }
+  page.orderBy(order).limit(q.limit)
+  const rows = await db.from(page.as('page'))
+    .join('tickets as t', 't.id', 'page.id')
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
@@ -83,14 +97,7 @@ export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Pr
     .select('t.id', 't.number', 't.subject', 't.status', 't.priority', 't.answered', 't.created_at', 't.last_activity_at',
       'd.name as department_name', 'r.name as requester_name', 'r.email as requester_email',
       'a.name as assignee_name', 'tm.name as team_name')
-  visibleTo(query, access)
-  inQueue(query, q.queue, access)
-  filtered(query, q.filters)
-  if (q.after) {
-    // Row-value comparison keeps the page boundary exact when many rows share a sort value.
-    query.whereRaw(`(${column}, t.id) < (?, ?)`, [q.after.value, q.after.id])
-  }
-  const rows = await query.orderBy([{ column, order: 'desc' }, { column: 't.id', order: 'desc' }]).limit(q.limit)
+    .orderBy(order)
   for (const row of rows) row.answered = Boolean(row.answered)
   return rows
 }
