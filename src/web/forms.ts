@@ -1,4 +1,4 @@
-import type { FastifyRequest, FastifySchemaValidationError } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 
 export type FieldErrors = Record<string, string>
 export type FormValues = Record<string, string>
@@ -87,4 +87,36 @@ export function formValues<S extends FormSpec> (request: FastifyRequest, spec: S
 
 export function hasErrors (errors: FieldErrors): boolean {
   return Object.keys(errors).length > 0
+}
+
+export interface FormRouteOptions<S extends FormSpec> {
+  /** JSON-schema formats per field, e.g. { email: 'email' }. */
+  formats?: Record<string, string>
+  /** Requests per address and window before the form is refused (shown again, 429). */
+  rateLimit?: { max: number, timeWindow: string }
+  /** Shows the form again with what the person typed and the messages. */
+  show: (request: FastifyRequest, reply: FastifyReply, values: Record<keyof S & string, string>, errors: FieldErrors, status: number) => Promise<FastifyReply>
+}
+
+/**
+ * Route options every form POST shares: Fastify validates the body against the spec (the
+ * handler reads the outcome), the CSRF token is checked, and a request refused before the
+ * handler (expired token, rate limit) shows the same form again with the text kept.
+ */
+export function formRoute<S extends FormSpec> (app: FastifyInstance, spec: S, options: FormRouteOptions<S>) {
+  return {
+    schema: { body: formSchema(spec, options.formats) },
+    attachValidation: true,
+    preValidation: app.csrfProtection,
+    config: {
+      showForm: async (request: FastifyRequest, reply: FastifyReply, errors: FieldErrors, status: number) =>
+        await options.show(request, reply, formValues(request, spec), errors, status),
+      ...(options.rateLimit ? { rateLimit: { ...options.rateLimit, hook: 'preHandler' as const } } : {})
+    }
+  }
+}
+
+/** The submitted values and Fastify's verdict on them, in the person's words. */
+export function readForm<S extends FormSpec> (request: FastifyRequest, spec: S): { values: Record<keyof S & string, string>, errors: FieldErrors } {
+  return { values: formValues(request, spec), errors: formErrors(request, spec) }
 }

@@ -6,7 +6,7 @@ import { notFound } from '../../domain/errors.js'
 import { clientPhase } from '../../domain/lifecycle.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { ttlCache } from '../ttl-cache.js'
-import { formErrors, formSchema, formValues, hasErrors, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
+import { formRoute, formValues, hasErrors, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
 const ticketSpec = {
   topic: { label: 'Help topic', missing: 'Choose a help topic.', invalid: 'Choose one of the help topics listed.', maxLength: 12 },
@@ -81,17 +81,12 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic }, {})
   })
 
-  app.post('/tickets', {
-    schema: { body: formSchema({ ...ticketSpec, topic: ticketSpec.topic }, { email: 'email' }) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => await showTicketForm(request, reply, formValues(request, ticketSpec), errors, status),
-      rateLimit: { max: config.ticketRateLimit, timeWindow: '1 hour', hook: 'preHandler' }
-    }
-  }, async (request, reply) => {
-    const values = formValues(request, ticketSpec)
-    const errors = formErrors(request, ticketSpec)
+  app.post('/tickets', formRoute(app, ticketSpec, {
+    formats: { email: 'email' },
+    rateLimit: { max: config.ticketRateLimit, timeWindow: '1 hour' },
+    show: showTicketForm
+  }), async (request, reply) => {
+    const { values, errors } = readForm(request, ticketSpec)
     if (!errors.topic && !/^[0-9]{1,9}$/.test(values.topic)) errors.topic = ticketSpec.topic.invalid
     if (values.website !== '') errors.website = 'Leave this field empty.'
     if (hasErrors(errors)) return await showTicketForm(request, reply, values, errors, 422)
@@ -148,20 +143,12 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     return await showTicket(request, reply, await requesterTicket(request))
   })
 
-  app.post<{ Params: { number: string } }>('/tickets/:number/replies', {
-    schema: { body: formSchema(replySpec) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => {
-        const ticket = await requesterTicket(request as FastifyRequest<{ Params: { number: string } }>)
-        return await showTicket(request, reply, ticket, { values: formValues(request, replySpec), errors, status })
-      }
-    }
-  }, async (request, reply) => {
+  app.post<{ Params: { number: string } }>('/tickets/:number/replies', formRoute(app, replySpec, {
+    show: async (request, reply, values, errors, status) =>
+      await showTicket(request, reply, await requesterTicket(request as FastifyRequest<{ Params: { number: string } }>), { values, errors, status })
+  }), async (request, reply) => {
     const ticket = await requesterTicket(request)
-    const values = formValues(request, replySpec)
-    const errors = formErrors(request, replySpec)
+    const { values, errors } = readForm(request, replySpec)
     if (hasErrors(errors)) return await showTicket(request, reply, ticket, { values, errors, status: 422 })
 
     const result = await lifecycle.addClientReply(ticket.id, ticket.requester_id, values.message)
@@ -191,17 +178,12 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     return await showCheckForm(request, reply, { email: '', number: '' }, {}, 200, request.query.sent === '1')
   })
 
-  app.post('/check', {
-    schema: { body: formSchema(checkSpec, { email: 'email' }) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => await showCheckForm(request, reply, formValues(request, checkSpec), errors, status),
-      rateLimit: { max: 5, timeWindow: '15 minutes', hook: 'preHandler' }
-    }
-  }, async (request, reply) => {
-    const values = formValues(request, checkSpec)
-    const errors = formErrors(request, checkSpec)
+  app.post('/check', formRoute(app, checkSpec, {
+    formats: { email: 'email' },
+    rateLimit: { max: 5, timeWindow: '15 minutes' },
+    show: showCheckForm
+  }), async (request, reply) => {
+    const { values, errors } = readForm(request, checkSpec)
     const number = values.number.trim().replace(/^#/, '')
     if (!errors.number && !ticketNumberPattern.test(number)) errors.number = checkSpec.number.invalid
     if (hasErrors(errors)) return await showCheckForm(request, reply, values, errors, 422)

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { passwordMinLength } from '../../domain/accounts.js'
 import { TesseraError } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
-import { formErrors, formSchema, formValues, hasErrors, type FieldErrors, type FormSpec } from '../forms.js'
+import { formRoute, hasErrors, readForm, type FieldErrors, type FormSpec } from '../forms.js'
 
 const loginSpec = {
   email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
@@ -49,17 +49,12 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     return await showLogin(request, reply, { email: '', next: typeof request.query.next === 'string' ? request.query.next : '' }, {})
   })
 
-  app.post('/staff/login', {
-    schema: { body: formSchema(loginSpec, { email: 'email' }) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => await showLogin(request, reply, formValues(request, loginSpec), errors, status),
-      rateLimit: { max: 30, timeWindow: '15 minutes', hook: 'preHandler' }
-    }
-  }, async (request, reply) => {
-    const values = formValues(request, loginSpec)
-    const errors = formErrors(request, loginSpec)
+  app.post('/staff/login', formRoute(app, loginSpec, {
+    formats: { email: 'email' },
+    rateLimit: { max: 30, timeWindow: '15 minutes' },
+    show: showLogin
+  }), async (request, reply) => {
+    const { values, errors } = readForm(request, loginSpec)
     if (hasErrors(errors)) return await showLogin(request, reply, values, errors, 422)
     try {
       const agent = await accounts.signIn(values.email.trim().toLowerCase(), values.password, request.ip)
@@ -79,22 +74,18 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     return await reply.redirect(app.url('/staff/login'), 303)
   })
 
-  app.get<{ Querystring: { sent?: string } }>('/staff/password-reset', async (request, reply) => {
-    return await reply.render('staff/reset-request', { values: { email: '' }, errors: {}, spec: resetRequestSpec, sent: request.query.sent === '1' })
-  })
+  const showResetRequest = async (request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, errors: FieldErrors, status = 200): Promise<FastifyReply> =>
+    await reply.render('staff/reset-request', { values, errors, spec: resetRequestSpec, sent: (request.query as { sent?: string }).sent === '1' }, { status })
 
-  app.post('/staff/password-reset', {
-    schema: { body: formSchema(resetRequestSpec, { email: 'email' }) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => await reply.render('staff/reset-request', { values: formValues(request, resetRequestSpec), errors, spec: resetRequestSpec }, { status }),
-      rateLimit: { max: 5, timeWindow: '15 minutes', hook: 'preHandler' }
-    }
-  }, async (request, reply) => {
-    const values = formValues(request, resetRequestSpec)
-    const errors = formErrors(request, resetRequestSpec)
-    if (hasErrors(errors)) return await reply.render('staff/reset-request', { values, errors, spec: resetRequestSpec }, { status: 422 })
+  app.get('/staff/password-reset', async (request, reply) => await showResetRequest(request, reply, { email: '' }, {}))
+
+  app.post('/staff/password-reset', formRoute(app, resetRequestSpec, {
+    formats: { email: 'email' },
+    rateLimit: { max: 5, timeWindow: '15 minutes' },
+    show: showResetRequest
+  }), async (request, reply) => {
+    const { values, errors } = readForm(request, resetRequestSpec)
+    if (hasErrors(errors)) return await showResetRequest(request, reply, values, errors, 422)
     await accounts.requestPasswordReset(values.email.trim().toLowerCase())
     return await reply.redirect(app.url('/staff/password-reset?sent=1'), 303)
   })
@@ -111,16 +102,12 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     return await showNewPassword(reply, request.params.token, {})
   })
 
-  app.post<{ Params: { token: string } }>('/staff/password-reset/:token', {
-    schema: { body: formSchema(newPasswordSpec) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => await showNewPassword(reply, (request.params as { token: string }).token, errors, status)
-    }
-  }, async (request, reply) => {
-    const values = formValues(request, newPasswordSpec)
-    const errors = passwordErrors(values, formErrors(request, newPasswordSpec))
+  app.post<{ Params: { token: string } }>('/staff/password-reset/:token', formRoute(app, newPasswordSpec, {
+    show: async (request, reply, values, errors, status) => await showNewPassword(reply, (request.params as { token: string }).token, errors, status)
+  }), async (request, reply) => {
+    const form = readForm(request, newPasswordSpec)
+    const { values } = form
+    const errors = passwordErrors(values, form.errors)
     if (hasErrors(errors)) return await showNewPassword(reply, request.params.token, errors, 422)
     await accounts.resetPassword(request.params.token, values.password)
     setFlash(request, reply, 'Your password has been changed. Please sign in.')
@@ -139,16 +126,13 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     return await showSetup(reply, request.params.token, { name: '', email: '' }, {})
   })
 
-  app.post<{ Params: { token: string } }>('/staff/setup/:token', {
-    schema: { body: formSchema(setupSpec, { email: 'email' }) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request, reply, errors, status) => await showSetup(reply, (request.params as { token: string }).token, formValues(request, setupSpec), errors, status)
-    }
-  }, async (request, reply) => {
-    const values = formValues(request, setupSpec)
-    const errors = passwordErrors(values, formErrors(request, setupSpec))
+  app.post<{ Params: { token: string } }>('/staff/setup/:token', formRoute(app, setupSpec, {
+    formats: { email: 'email' },
+    show: async (request, reply, values, errors, status) => await showSetup(reply, (request.params as { token: string }).token, values, errors, status)
+  }), async (request, reply) => {
+    const form = readForm(request, setupSpec)
+    const { values } = form
+    const errors = passwordErrors(values, form.errors)
     if (hasErrors(errors)) return await showSetup(reply, request.params.token, values, errors, 422)
     const agentId = await accounts.completeSetup(request.params.token, {
       name: values.name.trim(),

@@ -7,7 +7,7 @@ import { may, type StaffAction } from '../../domain/permissions.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { describeEvent } from '../format.js'
 import { referenceData } from './reference-data.js'
-import { formErrors, formSchema, formValues, hasErrors, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
+import { formRoute, hasErrors, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 
 const composerSpec = {
   message: { label: 'Message', missing: 'Write a message first.', maxLength: 20000 },
@@ -113,24 +113,18 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     return await reply.render('staff/_viewers', { viewers, ticketUrl: ticketUrl(ticket.number) })
   })
 
-  const composerRoute = {
-    schema: { body: formSchema(composerSpec) },
-    attachValidation: true,
-    preValidation: app.csrfProtection,
-    config: {
-      showForm: async (request: FastifyRequest, reply: FastifyReply, errors: FieldErrors, status: number) => {
-        const ticketRequest = request as TicketRequest
-        return await showTicket(ticketRequest, reply, await staffTicket(ticketRequest), { values: formValues(request, composerSpec), errors, status })
-      }
+  const composerRoute = formRoute(app, composerSpec, {
+    show: async (request, reply, values, errors, status) => {
+      const ticketRequest = request as TicketRequest
+      return await showTicket(ticketRequest, reply, await staffTicket(ticketRequest), { values, errors, status })
     }
-  }
+  })
 
   for (const kind of ['replies', 'notes'] as const) {
     app.post<{ Params: { number: string } }>(`/staff/tickets/:number/${kind}`, composerRoute, async (request, reply) => {
       const ticketRequest = request as TicketRequest
       const ticket = await staffTicket(ticketRequest)
-      const values = formValues(request, composerSpec)
-      const errors = formErrors(request, composerSpec)
+      const { values, errors } = readForm(request, composerSpec)
       if (hasErrors(errors)) return await showTicket(ticketRequest, reply, ticket, { values, errors, status: 422 })
       try {
         if (kind === 'replies') await lifecycle.addResponse(ticket.id, request.agent.id, values.message, positiveInt(values.seen) ?? undefined)
