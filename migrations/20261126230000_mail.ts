@@ -13,9 +13,11 @@ export async function up (knex: Knex): Promise<void> {
     t.text('original_body')
     t.index(['message_id'])
   })
-  await knex.schema.alterTable('departments', (t) => {
-    // Mail sent to this address opens tickets in this department.
-    t.string('email', 254).unique()
+  // Mail sent to one of these addresses opens tickets in that department.
+  await knex.schema.createTable('department_addresses', (t) => {
+    t.increments('id')
+    t.integer('department_id').unsigned().notNullable().references('departments.id').onDelete('CASCADE')
+    t.string('address', 254).notNullable().unique()
   })
   // Every inbound message seen, so a redelivered message is recognised and ignored.
   await knex.schema.createTable('inbound_messages', (t) => {
@@ -38,7 +40,15 @@ export async function up (knex: Knex): Promise<void> {
 export async function down (knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('api_keys')
   await knex.schema.dropTableIfExists('inbound_messages')
-  await knex.schema.alterTable('departments', (t) => { t.dropUnique(['email']); t.dropColumn('email') })
+  await knex.schema.dropTableIfExists('department_addresses')
   await knex.schema.alterTable('thread_entries', (t) => { t.dropIndex(['message_id']); t.dropColumn('message_id'); t.dropColumn('original_body') })
-  await knex.schema.alterTable('outbox', (t) => { t.dropIndex(['ticket_id', 'id']); t.dropIndex(['message_id']); t.dropColumn('message_id') })
+  // MySQL lets the foreign key on outbox.ticket_id lean on the composite index; give it its
+  // own index back before the composite one goes.
+  const mysql = (knex.client as { config: { client: string } }).config.client === 'mysql2'
+  await knex.schema.alterTable('outbox', (t) => {
+    if (mysql) t.index(['ticket_id'])
+    t.dropIndex(['ticket_id', 'id'])
+    t.dropIndex(['message_id'])
+    t.dropColumn('message_id')
+  })
 }

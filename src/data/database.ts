@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import knex, { type Knex } from 'knex'
 import pg from 'pg'
 
@@ -110,12 +110,32 @@ interface SqliteConnection {
   exec: (sql: string, cb: (err: Error | null) => void) => void
 }
 
-function migrationOptions (): Knex.MigratorConfig {
-  return {
-    directory: migrationsDir,
-    loadExtensions: import.meta.url.endsWith('.ts') ? ['.ts'] : ['.js'],
-    tableName: 'knex_migrations'
+/**
+ * Migrations are recorded by name without extension, so a database migrated from the
+ * TypeScript sources (tests, `npm run dev`) and one migrated by the build (`npm start`)
+ * agree on what has run.
+ */
+class MigrationSource implements Knex.MigrationSource<string> {
+  private readonly extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+
+  async getMigrations (): Promise<string[]> {
+    return readdirSync(migrationsDir)
+      .filter((file) => file.endsWith(this.extension) && !file.endsWith('.d.ts'))
+      .map((file) => file.slice(0, -this.extension.length))
+      .sort()
   }
+
+  getMigrationName (name: string): string {
+    return name
+  }
+
+  async getMigration (name: string): Promise<Knex.Migration> {
+    return await import(pathToFileURL(join(migrationsDir, name + this.extension)).href) as Knex.Migration
+  }
+}
+
+function migrationOptions (): Knex.MigratorConfig {
+  return { migrationSource: new MigrationSource(), tableName: 'knex_migrations' }
 }
 
 export async function migrateToLatest (db: Knex): Promise<void> {

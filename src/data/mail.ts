@@ -43,9 +43,13 @@ export async function forgetInboundMessage (db: Db, messageId: string): Promise<
   await db('inbound_messages').where({ message_id: messageId }).delete()
 }
 
-export async function findDepartmentIdByEmail (db: Db, email: string): Promise<number | undefined> {
-  const row = await db('departments').where({ email }).first('id')
-  return row?.id as number | undefined
+export async function findDepartmentIdByEmail (db: Db, address: string): Promise<number | undefined> {
+  const row = await db('department_addresses').where({ address }).first('department_id')
+  return row?.department_id as number | undefined
+}
+
+export async function addDepartmentAddress (db: Db, departmentId: number, address: string): Promise<void> {
+  await db('department_addresses').insert({ department_id: departmentId, address: address.toLowerCase() })
 }
 
 export async function findDefaultHelpTopic (db: Db, departmentId?: number): Promise<{ id: number } | undefined> {

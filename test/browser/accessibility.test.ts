@@ -1,39 +1,6 @@
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import t, { type Test } from 'tap'
-import type { AxeResults, Result } from 'axe-core'
-import type { Page } from 'playwright-core'
+import t from 'tap'
+import { checkAccessibility, seriousViolations } from '../helpers/axe.js'
 import { launchBrowser, onOrigin, openPage, servedApp } from '../helpers/browser.js'
-
-declare global {
-  interface Window {
-    axe?: { run: (context: Document, options: object) => Promise<AxeResults> }
-  }
-}
-
-const require = createRequire(import.meta.url)
-const axeSource = readFileSync(join(dirname(require.resolve('axe-core')), 'axe.min.js'), 'utf8')
-
-/** The serious and critical problems axe finds on the page as it is now. */
-async function seriousViolations (page: Page): Promise<Result[]> {
-  await page.addScriptTag({ content: axeSource })
-  const results = await page.evaluate(async () => await window.axe!.run(document, { resultTypes: ['violations'] }))
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-}
-
-function describe (violations: Result[]): string {
-  return violations.map((v) => [
-    `${v.impact ?? 'unknown'}: ${v.id}: ${v.help} (${v.helpUrl})`,
-    ...v.nodes.map((n) => `  at ${n.target.join(' ')}: ${n.html}\n    ${(n.failureSummary ?? '').replace(/\n/g, '\n    ')}`)
-  ].join('\n')).join('\n')
-}
-
-async function check (t: Test, page: Page, name: string, expectedStatus: number | undefined, status: number | undefined): Promise<void> {
-  t.equal(status, expectedStatus, `${name}: answered ${String(expectedStatus)}`)
-  const violations = await seriousViolations(page)
-  t.same(violations.map((v) => v.id), [], `${name}: no serious or critical accessibility violations\n${describe(violations)}`)
-}
 
 t.test('portal pages have no serious or critical accessibility violations (axe-core)', async (t) => {
   const { origin } = await servedApp(t)
@@ -47,10 +14,10 @@ t.test('portal pages have no serious or critical accessibility violations (axe-c
   t.same((await seriousViolations(page)).map((v) => v.id), ['label'], 'axe reports a planted unlabelled field')
 
   let response = await page.goto('/')
-  await check(t, page, 'home', 200, response?.status())
+  await checkAccessibility(t, page, 'home', 200, response?.status())
 
   response = await page.goto('/tickets/new')
-  await check(t, page, 'new-ticket form', 200, response?.status())
+  await checkAccessibility(t, page, 'new-ticket form', 200, response?.status())
 
   // Sent with only a name: the form comes back with the problems listed.
   await page.getByLabel('Your name').fill('Grace Hopper')
@@ -59,7 +26,7 @@ t.test('portal pages have no serious or critical accessibility violations (axe-c
   const refused = await answer
   await page.locator('.error-summary').waitFor()
   t.ok(await page.locator('#ticket-email-error').isVisible(), 'the form shows its errors')
-  await check(t, page, 'new-ticket form with errors', 422, refused.status())
+  await checkAccessibility(t, page, 'new-ticket form with errors', 422, refused.status())
 
   await page.getByLabel('Help topic').selectOption({ label: 'General question' })
   await page.getByLabel('Your e-mail address').fill('grace@example.com')
@@ -69,17 +36,17 @@ t.test('portal pages have no serious or critical accessibility violations (axe-c
   await page.getByRole('button', { name: 'Send ticket' }).click()
   const created = await answer
   await page.locator('.private-link a').waitFor()
-  await check(t, page, 'confirmation page', 200, created.status())
+  await checkAccessibility(t, page, 'confirmation page', 200, created.status())
 
   const privateLink = await page.locator('.private-link a').getAttribute('href')
   response = await page.goto(onOrigin(origin, privateLink!))
   await page.getByRole('list', { name: 'Progress' }).waitFor()
-  await check(t, page, 'client ticket page', 200, response?.status())
+  await checkAccessibility(t, page, 'client ticket page', 200, response?.status())
 
   response = await page.goto('/check')
-  await check(t, page, 'check-a-ticket page', 200, response?.status())
+  await checkAccessibility(t, page, 'check-a-ticket page', 200, response?.status())
 
   response = await page.goto('/no/such/page')
   t.match(await page.getByRole('heading', { level: 1 }).innerText(), 'Not found', 'the 404 page says so')
-  await check(t, page, '404 page', 404, response?.status())
+  await checkAccessibility(t, page, '404 page', 404, response?.status())
 })

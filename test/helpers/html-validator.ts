@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
+import type { Test } from 'tap'
 
 /** One problem the Nu Html Checker found in a document. */
 export interface HtmlError {
@@ -105,4 +106,19 @@ async function runChecker (args: string[]): Promise<string> {
       else resolve(stdout)
     })
   })
+}
+
+/**
+ * Every page is checked in one batch, with a broken canary document among them, so a
+ * checker that silently reports nothing fails the test instead of passing it.
+ */
+export async function assertValidDocuments (t: Test, documents: Record<string, string>): Promise<void> {
+  const canary = '<!DOCTYPE html><html lang="en"><head><title>canary</title></head><body><p><span></div></body></html>'
+  const results = await validateHtml({ ...documents, canary })
+  t.match(formatHtmlErrors(results.get('canary') ?? []), 'Unclosed element', 'the checker does report errors')
+  results.delete('canary')
+  t.equal(results.size, Object.keys(documents).length, 'every page was checked')
+  for (const [name, errors] of results) {
+    t.strictSame(errors.map((e) => formatHtmlErrors([e])), [], `${name}: the Nu Html Checker finds no errors`)
+  }
 }

@@ -84,7 +84,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       ticketUrl: ticketUrl(ticket.number)
     }, {
       status: composer.status,
-      fragment: { 'ticket-summary': 'staff/_ticket-summary', conversation: 'staff/_conversation', viewers: 'staff/_viewers' }
+      fragment: { 'ticket-summary': 'staff/_ticket-summary', conversation: 'staff/_conversation-update', viewers: 'staff/_viewers' }
     })
   }
 
