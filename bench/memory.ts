@@ -34,7 +34,10 @@ async function main (): Promise<void> {
   await seedTickets(db, Number(values.tickets))
   await db.destroy()
 
-  const server = spawn(process.execPath, [join(projectRoot, 'dist/src/server.js')], {
+  // The same Node flags `npm start` uses (they bound the heap; see README, "Memory").
+  const startScript = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  const nodeFlags = /node ((?:--\S+ )*)dist\/src\/server\.js/.exec(startScript)?.[1]?.trim().split(' ').filter(Boolean) ?? []
+  const server = spawn(process.execPath, [...nodeFlags, join(projectRoot, 'dist/src/server.js')], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', TICKET_RATE_LIMIT: '100000000' },
     stdio: ['ignore', 'ignore', 'inherit']
   })

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import knex, { type Knex } from 'knex'
-import pg from 'pg'
+import { createRequire } from 'node:module'
 
 export type Db = Knex | Knex.Transaction
 
@@ -10,9 +10,15 @@ export type Db = Knex | Knex.Transaction
 // their own copy of the migrations.
 const migrationsDir = fileURLToPath(new URL('../../migrations', import.meta.url))
 
+const require = createRequire(import.meta.url)
+
 // Times and counts are BIGINT; node-postgres returns those as strings to be safe beyond
 // 2^53. Ours (epoch milliseconds, row counts) are far below that, so read them as numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+// Loaded only when PostgreSQL is used: the driver costs memory a SQLite desk never needs.
+function readBigIntsAsNumbers (): void {
+  const pg = require('pg') as typeof import('pg')
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value))
+}
 
 export interface DatabaseOptions {
   dataDir: string
@@ -32,6 +38,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
   const migrations = migrationOptions()
   switch (dialectOf(databaseUrl)) {
     case 'postgres': {
+      readBigIntsAsNumbers()
       // `?schema=name` keeps Tessera's tables in their own schema of a shared database.
       const url = new URL(databaseUrl)
       const schema = url.searchParams.get('schema')

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Knex } from 'knex'
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import { claimDueMessages, markAttemptFailed, markSent, releaseLeases } from '../data/outbox.js'
 import { listThreadMessageIds, setOutboxMessageId } from '../data/mail.js'
 import { composeMail, type ComposeOptions } from '../mail/compose.js'
@@ -36,9 +36,17 @@ export function retryDelayMs (attempts: number): number {
 export function createOutboxWorker (options: OutboxWorkerOptions) {
   const now = options.now ?? Date.now
   const owner = `worker-${randomBytes(8).toString('hex')}`
-  const transport: Transporter = options.smtpUrl
-    ? nodemailer.createTransport(options.smtpUrl)
-    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
+  // Created on the first message: an instance with nothing to send never loads nodemailer.
+  let transport: Transporter | undefined
+  async function mailer (): Promise<Transporter> {
+    if (!transport) {
+      const { default: nodemailer } = await import('nodemailer')
+      transport = options.smtpUrl
+        ? nodemailer.createTransport(options.smtpUrl)
+        : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
+    }
+    return transport
+  }
   let timer: NodeJS.Timeout | undefined
   let running: Promise<number> | undefined
   let stopped = false
@@ -54,7 +62,7 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
         const mail = composeMail(row, options.compose, { references })
         // Stored before sending: a reply can arrive before we mark the row sent.
         await setOutboxMessageId(options.db, row.id, mail.messageId)
-        const info = await transport.sendMail({
+        const info = await (await mailer()).sendMail({
           from: options.mailFrom,
           to: mail.to,
           subject: mail.subject,
@@ -104,7 +112,7 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       await running
       // Best effort: if the database is already gone, the leases simply expire.
       await releaseLeases(options.db, owner).catch((err: unknown) => { options.log.warn({ err }, 'could not release outbox leases') })
-      transport.close()
+      transport?.close()
     }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser'
+import type { AddressObject, ParsedMail } from 'mailparser'
 import { findAgentByEmail } from '../data/agents.js'
 import { isUniqueViolation } from '../data/database.js'
 import {
@@ -148,6 +148,9 @@ export function createInboundMail (options: InboundOptions) {
      * should be tried again later (the database is unavailable, say).
      */
     async receive (raw: Buffer | string): Promise<InboundResult> {
+      // Loaded on first use: mailparser and its charset tables are large, and many desks
+      // never receive mail.
+      const { simpleParser } = await import('mailparser')
       const mail = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true })
       // Without a Message-ID the content itself identifies a redelivery.
       const messageId = (mail.messageId?.trim() || `<sha256.${createHash('sha256').update(raw).digest('hex')}@inbound.tessera>`).slice(0, 255)
