@@ -100,7 +100,8 @@ export async function up (knex: Knex): Promise<void> {
     t.string('kind', 16).notNullable()
     t.integer('agent_id').unsigned().references('agents.id')
     t.integer('requester_id').unsigned().references('requesters.id')
-    t.text('body').notNullable()
+    // MEDIUMTEXT on MySQL (TEXT stops at 64 KB there); plain text elsewhere.
+    t.text('body', 'mediumtext').notNullable()
     t.bigInteger('created_at').notNullable()
     t.index(['ticket_id', 'id'])
   })
@@ -123,7 +124,7 @@ export async function up (knex: Knex): Promise<void> {
     t.string('template', 48).notNullable()
     t.string('to_address', 254).notNullable()
     t.integer('ticket_id').unsigned().references('tickets.id').onDelete('SET NULL')
-    t.text('payload').notNullable()
+    t.text('payload', 'mediumtext').notNullable()
     t.string('status', 16).notNullable().defaultTo('queued')
     t.integer('attempts').notNullable().defaultTo(0)
     t.bigInteger('next_attempt_at').notNullable()

@@ -10,7 +10,7 @@ export async function up (knex: Knex): Promise<void> {
   await knex.schema.alterTable('thread_entries', (t) => {
     t.string('message_id', 255)
     // The message as received, when quoted history or a signature was trimmed from `body`.
-    t.text('original_body')
+    t.text('original_body', 'mediumtext')
     t.index(['message_id'])
   })
   // Mail sent to one of these addresses opens tickets in that department.

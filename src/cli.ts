@@ -48,7 +48,7 @@ const commands: Record<string, Command> = {
 
   'mail-in': async (db, config) => {
     const raw = await readStdin()
-    if (raw.length === 0) {
+    if (raw.toString('utf8').trim() === '') {
       console.error('No message on standard input.')
       return exitCodes.dataError
     }

@@ -9,11 +9,15 @@ export async function findTicketIdByMessageIds (db: Db, messageIds: readonly str
   return received?.ticket_id as number | undefined
 }
 
-/** Message-IDs of a ticket's mail so far (sent and received), oldest first, for References. */
-export async function listThreadMessageIds (db: Db, ticketId: number, beforeOutboxId: number): Promise<string[]> {
+/**
+ * Message-IDs for References: the ticket's earlier mail to this recipient and the
+ * requester's own mail, oldest first. Mail to others (agent notices) is never named, so
+ * nothing about it reaches the requester's headers.
+ */
+export async function listThreadMessageIds (db: Db, ticketId: number, beforeOutboxId: number, toAddress: string): Promise<string[]> {
   const [sent, received] = await Promise.all([
-    db('outbox').where({ ticket_id: ticketId }).andWhere('id', '<', beforeOutboxId).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at'),
-    db('thread_entries').where({ ticket_id: ticketId }).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at')
+    db('outbox').where({ ticket_id: ticketId, to_address: toAddress }).andWhere('id', '<', beforeOutboxId).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at'),
+    db('thread_entries').where({ ticket_id: ticketId, kind: 'message' }).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at')
   ])
   return [...sent, ...received]
     .sort((a: { created_at: number }, b: { created_at: number }) => Number(a.created_at) - Number(b.created_at))
@@ -66,9 +70,4 @@ export async function useApiKey (db: Db, keyHash: string, now: number): Promise<
   const key = await db('api_keys').where({ key_hash: keyHash }).first('id', 'name')
   if (key) await db('api_keys').where({ id: key.id }).update({ last_used_at: now })
   return key
-}
-
-export async function findOutboxTicketId (db: Db, outboxId: number): Promise<number | undefined> {
-  const row = await db('outbox').where({ id: outboxId }).first('ticket_id')
-  return (row?.ticket_id as number | null | undefined) ?? undefined
 }

@@ -6,7 +6,7 @@ import type { Knex } from 'knex'
 import type { Transporter } from 'nodemailer'
 import { claimDueMessages, markAttemptFailed, markSent, releaseLeases } from '../data/outbox.js'
 import { listThreadMessageIds, setOutboxMessageId } from '../data/mail.js'
-import { composeMail, type ComposeOptions } from '../mail/compose.js'
+import { composeMail, newMessageId, type ComposeOptions } from '../mail/compose.js'
 
 export interface OutboxWorkerOptions {
   db: Knex
@@ -58,10 +58,12 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
     for (const row of rows) {
       if (stopped) break
       try {
-        const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id)
-        const mail = composeMail(row, options.compose, { references })
+        const payload = JSON.parse(row.payload) as { number?: string }
+        const messageId = row.message_id ?? newMessageId(payload.number, options.compose)
         // Stored before sending: a reply can arrive before we mark the row sent.
-        await setOutboxMessageId(options.db, row.id, mail.messageId)
+        if (row.message_id === null) await setOutboxMessageId(options.db, row.id, messageId)
+        const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id, row.to_address)
+        const mail = composeMail(row, options.compose, { messageId, references })
         const info = await (await mailer()).sendMail({
           from: options.mailFrom,
           to: mail.to,

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { Eta } from 'eta'
 import type { OutboxRow } from '../data/outbox.js'
 import { notices, type NoticeTemplate } from '../domain/notices.js'
@@ -44,30 +44,36 @@ const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = 
   test_message: () => 'Tessera test message'
 }
 
-function signature (secret: string, outboxId: number): string {
-  return createHmac('sha256', secret).update(`outbox:${outboxId}`).digest('base64url').slice(0, 12).replace(/[-_]/g, 'x')
+function signature (secret: string, reference: string): string {
+  return createHmac('sha256', secret).update(`message:${reference}`).digest('hex').slice(0, 16)
 }
 
-/** `<tessera.42.SIGNATURE@host>`: unique per outbox row, and provably ours. */
-export function messageIdFor (outboxId: number, options: Pick<ComposeOptions, 'secret' | 'absoluteUrl'>): string {
-  return `<tessera.${outboxId}.${signature(options.secret, outboxId)}@${new URL(options.absoluteUrl('/')).hostname}>`
+/**
+ * `<tessera.482913.RANDOM.SIGNATURE@host>`: unique per message, names the ticket, and the
+ * signature proves it is ours, so a reply finds its ticket even without our records.
+ * Random rather than sequential, so ids reveal nothing about how much mail the desk sends.
+ */
+export function newMessageId (ticketNumber: string | undefined, options: Pick<ComposeOptions, 'secret' | 'absoluteUrl'>): string {
+  const reference = `${ticketNumber ?? 'x'}.${randomBytes(8).toString('hex')}`
+  return `<tessera.${reference}.${signature(options.secret, reference)}@${new URL(options.absoluteUrl('/')).hostname}>`
 }
 
-/** The outbox row a Message-ID of ours was made for, or undefined for anyone else's. */
-export function ownOutboxId (messageId: string, secret: string): number | undefined {
-  const match = /^<?tessera\.(\d{1,12})\.([A-Za-z0-9]{12})@/.exec(messageId.trim())
-  if (!match) return undefined
-  const id = Number(match[1])
-  return signature(secret, id) === match[2] ? id : undefined
+/** The ticket number one of our own Message-IDs names, or undefined for anyone else's. */
+export function ticketNumberInMessageId (messageId: string, secret: string): string | undefined {
+  const match = /^<?tessera\.(\d{6,12}\.[0-9a-f]{16})\.([0-9a-f]{16})@/.exec(messageId.trim())
+  if (!match || signature(secret, match[1]!) !== match[2]) return undefined
+  return match[1]!.split('.')[0]
 }
 
 export interface Threading {
-  /** Message-IDs of the ticket's earlier mail, oldest first. */
+  /** This message's id (kept on the outbox row, so a retry sends the same one). */
+  messageId: string
+  /** Message-IDs of the ticket's earlier mail to and from this recipient, oldest first. */
   references: string[]
 }
 
 /** Turns a queued outbox row into the message to send. */
-export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading = { references: [] }): ComposedMail {
+export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading): ComposedMail {
   const payload = JSON.parse(row.payload) as Record<string, string>
   const template = row.template as NoticeTemplate
   const subject = subjects[template]
@@ -91,7 +97,7 @@ export function composeMail (row: OutboxRow, options: ComposeOptions, threading:
     subject: subject(payload),
     text,
     html: htmlPart(text, options.productName),
-    messageId: row.message_id ?? messageIdFor(row.id, options),
+    messageId: threading.messageId,
     headers
   }
 }

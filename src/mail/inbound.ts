@@ -4,14 +4,14 @@ import type { AddressObject, ParsedMail } from 'mailparser'
 import { findAgentByEmail } from '../data/agents.js'
 import { isUniqueViolation } from '../data/database.js'
 import {
-  claimInboundMessage, findDefaultHelpTopic, findDepartmentIdByEmail, findOutboxTicketId, findTicketIdByMessageIds, forgetInboundMessage,
+  claimInboundMessage, findDefaultHelpTopic, findDepartmentIdByEmail, findTicketIdByMessageIds, forgetInboundMessage,
   recordInboundMessage
 } from '../data/mail.js'
 import { findTicketById, findTicketByNumber, type TicketRow } from '../data/tickets.js'
 import { findRequester } from '../data/requesters.js'
 import { TesseraError } from '../domain/errors.js'
 import type { Lifecycle, MailOrigin } from '../domain/lifecycle.js'
-import { ownOutboxId } from './compose.js'
+import { ticketNumberInMessageId } from './compose.js'
 import { trimReply } from './trim.js'
 
 export type InboundResult =
@@ -38,24 +38,22 @@ const maxSubjectLength = 200
  * mail. Answering machines is how mail loops start, so such mail never becomes a ticket.
  */
 export function automatedReason (mail: ParsedMail): string | null {
-  const header = (name: string): string => {
-    const value = mail.headers.get(name)
-    if (value === undefined || value === null) return ''
-    if (typeof value === 'string') return value.toLowerCase()
-    if (typeof value === 'object' && 'value' in value) return String((value as { value: unknown }).value).toLowerCase()
-    return String(value).toLowerCase()
+  // Raw header lines: mailparser turns some headers (Return-Path, List-*) into structures
+  // that hide exactly what matters here, such as an empty sender "<>".
+  const raw = new Map<string, string>()
+  for (const { key, line } of mail.headerLines) {
+    if (!raw.has(key)) raw.set(key, line.slice(line.indexOf(':') + 1).trim().toLowerCase())
   }
-  const autoSubmitted = header('auto-submitted')
+  const autoSubmitted = raw.get('auto-submitted')
   if (autoSubmitted && autoSubmitted !== 'no') return `Auto-Submitted: ${autoSubmitted}`
-  if (mail.headers.has('x-autoreply') || mail.headers.has('x-autorespond')) return 'auto-reply header'
-  if (['bulk', 'junk', 'list', 'auto_reply'].includes(header('precedence'))) return `Precedence: ${header('precedence')}`
-  if (mail.headers.has('list-id')) return 'mailing list'
-  const returnPath = header('return-path')
-  if (mail.headers.has('return-path') && /^<?\s*>?$/.test(returnPath)) return 'empty Return-Path (bounce)'
+  if (raw.has('x-autoreply') || raw.has('x-autorespond')) return 'auto-reply header'
+  const precedence = raw.get('precedence') ?? ''
+  if (['bulk', 'junk', 'list', 'auto_reply'].includes(precedence)) return `Precedence: ${precedence}`
+  if (raw.has('list-id') || raw.has('list-unsubscribe') || raw.has('list-post')) return 'mailing list'
+  if (raw.has('return-path') && /^<\s*>$/.test(raw.get('return-path')!)) return 'empty Return-Path (bounce)'
   const from = mail.from?.value[0]?.address?.toLowerCase() ?? ''
   if (/^(mailer-daemon|postmaster)@/.test(from)) return 'bounce'
-  const contentType = mail.headers.get('content-type') as { value?: string, params?: Record<string, string> } | undefined
-  if (contentType?.value === 'multipart/report') return 'delivery report'
+  if (/^multipart\/report\b/.test(raw.get('content-type') ?? '')) return 'delivery report'
   return null
 }
 
@@ -77,16 +75,14 @@ export function createInboundMail (options: InboundOptions) {
   /** The ticket a reply belongs to: quoted Message-IDs first, then [#number] from its requester. */
   async function matchTicket (mail: ParsedMail, sender: string, senderIsAgent: boolean): Promise<TicketRow | undefined> {
     const quoted = [...messageIds(mail.inReplyTo), ...messageIds(mail.references)]
-    let ticketId = await findTicketIdByMessageIds(db, quoted)
-    if (ticketId === undefined) {
-      for (const id of quoted) {
-        const outboxId = ownOutboxId(id, options.secret)
-        if (outboxId === undefined) continue
-        ticketId = await findOutboxTicketId(db, outboxId)
-        if (ticketId !== undefined) break
-      }
-    }
+    const ticketId = await findTicketIdByMessageIds(db, quoted)
     if (ticketId !== undefined) return await findTicketById(db, ticketId)
+    // Our own Message-IDs name their ticket under a signature, even if the records are gone.
+    for (const id of quoted) {
+      const number = ticketNumberInMessageId(id, options.secret)
+      const ticket = number === undefined ? undefined : await findTicketByNumber(db, number)
+      if (ticket) return ticket
+    }
     const number = /\[#(\d{6,12})\]/.exec(mail.subject ?? '')?.[1]
     if (!number) return undefined
     const ticket = await findTicketByNumber(db, number)

@@ -9,7 +9,9 @@ const historyStarts: Array<(line: string, next: string) => boolean> = [
   (line) => line.includes(replyMarker),
   // Gmail, Thunderbird, Apple Mail: "On Tue, 3 Nov 2026 at 10:02, Ada <ada@x> wrote:" (maybe over two lines).
   (line, next) => /^\s*On\b.{0,200}\bwrote:\s*$/.test(line) || (/^\s*On\b/.test(line) && /\bwrote:\s*$/.test(next) && !/^\s*>/.test(next)),
-  (line) => /^\s*(Am|Le|El|Il)\b.{0,200}\b(schrieb|a écrit|escribió|ha scritto)\s*.{0,120}:\s*$/.test(line),
+  // German, French, Spanish, Italian Gmail: "Am … schrieb …:", often wrapped over two lines.
+  (line, next) => /^\s*(Am|Le|El|Il)\b/.test(line) && !/^\s*>/.test(next) &&
+    [line, `${line} ${next}`].some((text) => /^\s*(Am|Le|El|Il)\b.{0,300}\b(schrieb|a écrit|escribió|ha scritto)\b.{0,200}:\s*$/.test(text)),
   // Outlook desktop.
   (line) => /^\s*-{2,}\s*Original Message\s*-{2,}\s*$/i.test(line),
   // Outlook and Outlook on the web: a rule line, then "From: …" and "Sent: …".

@@ -15,7 +15,9 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
     if (status >= 500) request.log.error({ err: error }, 'API request failed')
     return await reply.code(status).send({
-      error: { code: error.code ?? 'TESSERA_ERROR', message: status >= 500 ? 'Something went wrong; try again later.' : error.message }
+      error: status >= 500
+        ? { code: 'TESSERA_INTERNAL', message: 'Something went wrong; try again later.' }
+        : { code: error.code ?? 'TESSERA_INVALID_INPUT', message: error.message }
     })
   })
 

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import { createApiKey } from '../../src/domain/api-keys.js'
+import { addDepartmentAddress } from '../../src/data/mail.js'
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+export const mailFixturesDir = fileURLToPath(new URL('../fixtures/mail/', import.meta.url))
+
+/** The desk's own address in every mail test (fixtures write to it). */
+export const deskAddress = 'help@desk.test'
+export const mailEnv = { MAIL_FROM: `Tessera Help Desk <${deskAddress}>` }
+
+export type FixtureVars = Partial<Record<'IN_REPLY_TO' | 'REFERENCES' | 'NUMBER' | 'REQUESTER', string>>
+
+/** The fixture's bytes exactly as committed (CRLF line endings, any charset). */
+export function rawFixture (name: string): Buffer {
+  return readFileSync(`${mailFixturesDir}${name}.eml`)
+}
+
+/**
+ * A fixture with its {{PLACEHOLDERS}} filled in. A header whose whole value is a placeholder
+ * given as '' is left out (a reply without In-Reply-To, say). Every placeholder must be
+ * given: a forgotten one would quietly test the wrong thing.
+ */
+export function fixture (name: string, vars: FixtureVars = {}): Buffer {
+  // latin1 maps bytes to characters one to one, so 8-bit bodies pass through untouched.
+  const source = rawFixture(name).toString('latin1')
+  const lines = source.split('\r\n').filter((line) => {
+    const whole = /^[A-Za-z-]+:[ \t]*\{\{([A-Z_]+)\}\}[ \t]*$/.exec(line)
+    return !(whole && vars[whole[1] as keyof FixtureVars] === '')
+  })
+  const filled = lines.join('\r\n').replace(/\{\{([A-Z_]+)\}\}/g, (_match, key: string) => {
+    const value = vars[key as keyof FixtureVars]
+    if (value === undefined) throw new Error(`fixture ${name}: no value for {{${key}}}`)
+    // Header values are ASCII on the wire; anything else would be mangled by latin1 here.
+    if (/[^\x20-\x7e\r\n\t]/.test(value)) throw new Error(`fixture ${name}: {{${key}}} must be ASCII`)
+    return value
+  })
+  return Buffer.from(filled, 'latin1')
+}
+
+/** Replaces (or with null removes, or adds) a header in the message's top-level header block. */
+export function withHeader (raw: Buffer, name: string, value: string | null): Buffer {
+  const text = raw.toString('latin1')
+  const split = text.indexOf('\r\n\r\n')
+  const head = text.slice(0, split + 2)
+  const body = text.slice(split + 2)
+  // A header runs on over folded lines that start with white space.
+  const pattern = new RegExp(`^${name}:[^\\r\\n]*\\r\\n(?:[ \\t][^\\r\\n]*\\r\\n)*`, 'im')
+  const line = value === null ? '' : `${name}: ${value}\r\n`
+  const newHead = pattern.test(head) ? head.replace(pattern, line) : line + head
+  return Buffer.from(newHead + body, 'latin1')
+}
+
+/** A minimal message of one person's new request, for variations on the headers. */
+export function plainMessage (headers: Record<string, string>, body = 'Hello,\r\n\r\nThe printer jams again.\r\n\r\nGrace\r\n'): Buffer {
+  const all: Record<string, string> = {
+    From: 'Grace Hopper <grace@example.com>',
+    To: `Tessera Help Desk <${deskAddress}>`,
+    Subject: 'Printer jams again',
+    Date: 'Thu, 26 Nov 2026 09:00:00 +0000',
+    'Message-ID': `<plain.${Math.random().toString(36).slice(2)}@example.com>`,
+    'MIME-Version': '1.0',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Transfer-Encoding': '8bit',
+    ...headers
+  }
+  const head = Object.entries(all).filter(([, value]) => value !== '').map(([name, value]) => `${name}: ${value}`).join('\r\n')
+  return Buffer.from(`${head}\r\n\r\n${body}`, 'utf8')
+}
+
+/**
+ * Gives a department an address of its own: mail sent there opens tickets in it. Written
+ * for both schemas, the departments.email column and the department_addresses table.
+ */
+export async function setDepartmentAddress (app: FastifyInstance, departmentId: number, address: string): Promise<void> {
+  await addDepartmentAddress(app.db, departmentId, address)
+}
+
+export interface ApiAnswer {
+  status: number
+  body: { outcome?: string, ticketNumber?: string, reason?: string, error?: { code: string, message: string } }
+  headers: Record<string, unknown>
+}
+
+/** A key for the integration API. */
+export async function apiKey (app: FastifyInstance): Promise<string> {
+  return await createApiKey(app.db, 'test')
+}
+
+/** POST /api/v1/mail/inbound, as an MTA that posts instead of piping would. */
+export async function postMail (app: FastifyInstance, raw: Buffer, key: string | null): Promise<ApiAnswer> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/mail/inbound',
+    headers: { 'content-type': 'message/rfc822', ...(key === null ? {} : { authorization: `Bearer ${key}` }) },
+    payload: raw
+  })
+  return { status: response.statusCode, body: response.json(), headers: response.headers }
+}
+
+export interface PipeResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * `tessera mail-in < message.eml`, as an MTA pipe runs it: a separate process on the app's
+ * data folder (and, on PostgreSQL or MySQL, the app's database and secret).
+ */
+export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<PipeResult> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    DATA_DIR: app.config.dataDir,
+    MAIL_FROM: app.config.mailFrom,
+    REOPEN_WINDOW_DAYS: String(app.config.reopenWindowDays),
+    LOG_LEVEL: 'silent'
+  }
+  if (process.env.TEST_DATABASE_URL) {
+    env.DATABASE_URL = app.config.databaseUrl
+    env.SESSION_SECRET = app.config.sessionSecret
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'mail-in'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const stdout: Buffer[] = []
+  const stderr: Buffer[] = []
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => resolve(code))
+  })
+  child.stdin.on('error', () => undefined)
+  child.stdin.end(raw)
+  const code = await exited
+  return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }
+}
