@@ -108,3 +108,22 @@ t.test('bulk actions report refusals per ticket and do the rest', async (t) => {
   t.match(mixed.text, `${closed.number}: A closed ticket cannot be resolved.`)
   t.equal((await findTicketByNumber(app.db, open.number))!.status, 'resolved')
 })
+
+t.test('a reply that came by e-mail shows its trimmed text, with the whole e-mail one click away for agents only', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const printerJam = await openTicket(app, desk.topics.broken)
+  const requesterId = (await findTicketByNumber(app.db, printerJam.number))!.requester_id
+  await app.lifecycle.addClientReply(printerJam.id, requesterId, 'Still jamming.', {
+    messageId: '<reply-1@mail.example.com>',
+    originalBody: 'Still jamming.\n\nOn Thu, Tessera wrote:\n> -- Reply above this line --'
+  })
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  const page = await bob.get(`/staff/tickets/${printerJam.number}`)
+  const entry = page.$('.entry:contains("Still jamming.")').last()
+  t.match(entry.find('.tag').text(), 'By e-mail')
+  t.match(entry.find('details .original').text(), 'On Thu, Tessera wrote:', 'the whole e-mail is kept for agents')
+  const client = await new Visitor(app).get(`/tickets/${printerJam.number}/access/${printerJam.token}`)
+  t.match(client.text, 'Still jamming.')
+  t.notMatch(client.text, 'Tessera wrote:', 'the requester sees their message, not the quoted history')
+})
