@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Config } from './config.js'
 import { createOutboxWorker, type OutboxWorker } from './jobs/outbox-worker.js'
 import { createInboundMail, type InboundMail } from './mail/inbound.js'
+import { createImapPoller, type ImapPoller } from './mail/imap-poller.js'
 import apiRoutes from './web/api/routes.js'
 import healthRoutes from './web/health-routes.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
@@ -29,13 +30,15 @@ declare module 'fastify' {
     absoluteUrl: (path: string) => string
     outbox: OutboxWorker
     inbound: InboundMail
+    /** Null when IMAP_URL is empty. */
+    imap: ImapPoller | null
   }
 }
 
 export interface AppOptions {
   /** Replaces the clock, so tests can move time (reopen windows, auto-close). */
   now?: () => number
-  /** Background jobs (outbox delivery) start with the app unless this is false. */
+  /** Background jobs (outbox delivery, IMAP polling) start with the app unless this is false. */
   startWorkers?: boolean
 }
 
@@ -113,6 +116,21 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   // Registered after the database's hook; onClose hooks run in reverse, so leases are
   // handed back while the database is still open.
   app.addHook('onClose', async () => { await outbox.stop() })
+
+  const imap = config.imapUrl
+    ? createImapPoller({
+      url: config.imapUrl,
+      folder: config.imapFolder,
+      processedFolder: config.imapProcessedFolder,
+      failedFolder: config.imapFailedFolder,
+      intervalMs: config.imapIntervalMs,
+      log: app.log,
+      receive: app.inbound.receive
+    })
+    : null
+  app.decorate('imap', imap)
+  app.addHook('onReady', async () => { if (options.startWorkers !== false) imap?.start() })
+  app.addHook('onClose', async () => { await imap?.stop() })
 
   app.addHook('onReady', async () => {
     if (await app.accounts.needsSetup()) {

@@ -19,7 +19,13 @@ const schema = {
     TRUST_PROXY: { type: 'string', default: '' },
     SMTP_URL: { type: 'string', default: '' },
     MAIL_FROM: { type: 'string', default: 'Tessera Help Desk <help@localhost>' },
-    OUTBOX_INTERVAL_SECONDS: { type: 'number', minimum: 0.05, default: 5 }
+    OUTBOX_INTERVAL_SECONDS: { type: 'number', minimum: 0.05, default: 5 },
+    // imap:// or imaps://, user (and password) percent-encoded, a host, an optional port; nothing after.
+    IMAP_URL: { type: 'string', pattern: '^(imaps?://[^\\s/@]+@[^\\s/@]+/?)?$', default: '' },
+    IMAP_FOLDER: { type: 'string', minLength: 1, default: 'INBOX' },
+    IMAP_PROCESSED_FOLDER: { type: 'string', minLength: 1, default: 'Tessera/Processed' },
+    IMAP_FAILED_FOLDER: { type: 'string', minLength: 1, default: 'Tessera/Failed' },
+    IMAP_INTERVAL_SECONDS: { type: 'number', minimum: 0.05, default: 60 }
   }
 } as const
 
@@ -38,6 +44,11 @@ interface RawEnv {
   SMTP_URL: string
   MAIL_FROM: string
   OUTBOX_INTERVAL_SECONDS: number
+  IMAP_URL: string
+  IMAP_FOLDER: string
+  IMAP_PROCESSED_FOLDER: string
+  IMAP_FAILED_FOLDER: string
+  IMAP_INTERVAL_SECONDS: number
 }
 
 export interface Config {
@@ -61,6 +72,13 @@ export interface Config {
   smtpUrl: string
   mailFrom: string
   outboxIntervalMs: number
+  /** Empty: no mailbox is polled. Else imap(s)://user:pass@host[:port]. */
+  imapUrl: string
+  /** Folder names use '/' between levels whatever the server's separator. */
+  imapFolder: string
+  imapProcessedFolder: string
+  imapFailedFolder: string
+  imapIntervalMs: number
 }
 
 /** Reads and validates the environment once; nothing else reads process.env. */
@@ -81,7 +99,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
     smtpUrl: raw.SMTP_URL,
     mailFrom: raw.MAIL_FROM,
-    outboxIntervalMs: Math.round(raw.OUTBOX_INTERVAL_SECONDS * 1000)
+    outboxIntervalMs: Math.round(raw.OUTBOX_INTERVAL_SECONDS * 1000),
+    imapUrl: raw.IMAP_URL,
+    imapFolder: raw.IMAP_FOLDER,
+    imapProcessedFolder: raw.IMAP_PROCESSED_FOLDER,
+    imapFailedFolder: raw.IMAP_FAILED_FOLDER,
+    imapIntervalMs: Math.round(raw.IMAP_INTERVAL_SECONDS * 1000)
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { ImapFlow, type ImapFlowOptions } from 'imapflow'
+import type { ImapFlow, ImapFlowOptions } from 'imapflow'
 import type { InboundResult } from './inbound.js'
 
 export interface ImapPollerOptions {
@@ -94,6 +94,8 @@ export function createImapPoller (options: ImapPollerOptions) {
   async function pass (): Promise<ImapPassCounts> {
     const counts = noCounts()
     if (stopped) return counts
+    // Loaded on the first pass: an instance without IMAP_URL never loads imapflow.
+    const { ImapFlow } = await import('imapflow')
     const imap = new ImapFlow({
       ...connection,
       logger: imapLog,
