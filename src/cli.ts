@@ -10,8 +10,9 @@ import { createInboundMail } from './mail/inbound.js'
 
 const usage = `Usage: npm run tessera -- <command>
 
-  create-agent --name "Ada Lovelace" --email ada@example.com [--admin]
+  create-agent --name "Ada Lovelace" --email ada@example.com [--admin] [--invite]
       The password is read from TESSERA_PASSWORD or, if unset, the first line of standard input.
+      With --invite there is no password: the agent gets an e-mail to choose one.
   create-api-key --name "Mail server"
       Prints a new API key (shown once) for /api/v1.
   mail-in < message.eml
@@ -33,9 +34,15 @@ type Command = (db: Knex, config: Config, values: Record<string, string | boolea
 const commands: Record<string, Command> = {
   'create-agent': async (db, config, values) => {
     if (typeof values.name !== 'string' || typeof values.email !== 'string') return exitCodes.usage
+    const accounts = createAccounts(db)
+    if (values.invite === true) {
+      const id = await accounts.inviteAgent({ name: values.name, email: values.email.trim().toLowerCase(), isAdmin: values.admin === true })
+      console.log(`Invited ${values.email} (id ${id}); the invitation is in the outbox.`)
+      return exitCodes.ok
+    }
     const password = process.env.TESSERA_PASSWORD ?? (await readStdin()).toString('utf8').split(/\r?\n/)[0] ?? ''
     const isAdmin = values.admin === true
-    const id = await createAccounts(db).createAgent({ name: values.name, email: values.email.trim().toLowerCase(), password, isAdmin })
+    const id = await accounts.createAgent({ name: values.name, email: values.email.trim().toLowerCase(), password, isAdmin })
     console.log(`Created ${isAdmin ? 'administrator' : 'agent'} ${values.email} (id ${id}).`)
     return exitCodes.ok
   },
@@ -69,7 +76,7 @@ const commands: Record<string, Command> = {
 async function main (): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { name: { type: 'string' }, email: { type: 'string' }, admin: { type: 'boolean', default: false } }
+    options: { name: { type: 'string' }, email: { type: 'string' }, admin: { type: 'boolean', default: false }, invite: { type: 'boolean', default: false } }
   })
   const command = commands[positionals[0] ?? '']
   if (!command) {

@@ -36,6 +36,7 @@ export async function verifyPassword (password: string, stored: string | null): 
 }
 
 export const passwordMinLength = 10
+const invitationValidMs = 7 * 24 * 60 * 60_000
 
 /** Sign-in throttling: this many failures in the window lock an account or an address. */
 export const signInLimits = { failures: 5, windowMs: 15 * 60_000, addressFailures: 20 }
@@ -52,25 +53,43 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
   // addresses have accounts.
   let decoyHash: Promise<string> | undefined
 
+  /** Adds the agent row (and an administrator's manager role everywhere) inside `trx`. */
+  async function addAgent (trx: Knex.Transaction, input: { name: string, email: string, isAdmin: boolean }, passwordHash: string | null): Promise<number> {
+    if (await findAgentByEmail(trx, input.email)) {
+      throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.', 409)
+    }
+    const id = await insertAgent(trx, { name: input.name, email: input.email, passwordHash, isAdmin: input.isAdmin }, now())
+    if (input.isAdmin) {
+      for (const department of await listDepartments(trx)) await setDepartmentRole(trx, id, department.id, 'manager')
+    }
+    return id
+  }
+
   async function createAgent (input: { name: string, email: string, password: string, isAdmin: boolean }): Promise<number> {
     if (input.password.length < passwordMinLength) {
       throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`, 422)
     }
     const passwordHash = await hashPassword(input.password)
-    return await db.transaction(async (trx) => {
-      if (await findAgentByEmail(trx, input.email)) {
-        throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.', 409)
-      }
-      const id = await insertAgent(trx, { name: input.name, email: input.email, passwordHash, isAdmin: input.isAdmin }, now())
-      if (input.isAdmin) {
-        for (const department of await listDepartments(trx)) await setDepartmentRole(trx, id, department.id, 'manager')
-      }
-      return id
-    })
+    return await db.transaction(async (trx) => await addAgent(trx, input, passwordHash))
   }
 
   return {
     createAgent,
+
+    /**
+     * Creates an agent without a password and mails them an invitation whose link (valid a
+     * week) lets them choose one; until then nobody can sign in as them.
+     */
+    async inviteAgent (input: { name: string, email: string, isAdmin: boolean }): Promise<number> {
+      const { token, hash } = newAccessToken()
+      const at = now()
+      return await db.transaction(async (trx) => {
+        const id = await addAgent(trx, input, null)
+        await insertPasswordReset(trx, id, hash, at + invitationValidMs)
+        await enqueueMessage(trx, { template: 'invitation', toAddress: input.email, ticketId: null, payload: { name: input.name, token } }, at)
+        return id
+      })
+    },
 
     async needsSetup (): Promise<boolean> {
       return await countAgents(db) === 0

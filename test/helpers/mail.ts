@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { createApiKey } from '../../src/domain/api-keys.js'
 import { addDepartmentAddress } from '../../src/data/mail.js'
+import { runCli, type CliResult as PipeResult } from './cli.js'
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const mailFixturesDir = fileURLToPath(new URL('../fixtures/mail/', import.meta.url))
 
 /** The desk's own address in every mail test (fixtures write to it). */
@@ -101,40 +100,8 @@ export async function postMail (app: FastifyInstance, raw: Buffer, key: string |
   return { status: response.statusCode, body: response.json(), headers: response.headers }
 }
 
-export interface PipeResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
-/**
- * `tessera mail-in < message.eml`, as an MTA pipe runs it: a separate process on the app's
- * data folder (and, on PostgreSQL or MySQL, the app's database and secret).
- */
+/** `tessera mail-in < message.eml`, as an MTA pipe runs it. */
 export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<PipeResult> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    DATA_DIR: app.config.dataDir,
-    MAIL_FROM: app.config.mailFrom,
-    REOPEN_WINDOW_DAYS: String(app.config.reopenWindowDays),
-    LOG_LEVEL: 'silent'
-  }
-  if (process.env.TEST_DATABASE_URL) {
-    env.DATABASE_URL = app.config.databaseUrl
-    env.SESSION_SECRET = app.config.sessionSecret
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'mail-in'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] })
-  const stdout: Buffer[] = []
-  const stderr: Buffer[] = []
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => resolve(code))
-  })
-  child.stdin.on('error', () => undefined)
-  child.stdin.end(raw)
-  const code = await exited
-  return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }
+  return await runCli(app, ['mail-in'], raw)
 }
