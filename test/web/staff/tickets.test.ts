@@ -127,3 +127,20 @@ t.test('a reply that came by e-mail shows its trimmed text, with the whole e-mai
   t.match(client.text, 'Still jamming.')
   t.notMatch(client.text, 'Tessera wrote:', 'the requester sees their message, not the quoted history')
 })
+
+t.test('the open queue refreshes itself without losing the rows the agent selected', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const first = await openTicket(app, desk.topics.broken, 'First')
+  const second = await openTicket(app, desk.topics.broken, 'Second')
+  const { visitor: bob, page } = await signIn(app, desk.agents.bob.email)
+  const poller = page.$('[data-hx-trigger="every 30s"]')
+  t.equal(poller.attr('data-hx-target'), '#queue-results', 'the first page of a queue polls for itself')
+  t.match(poller.attr('data-hx-include'), 'input[name=tickets]:checked', 'sending the checked rows along')
+
+  // What htmx sends when Bob has ticked the first row: the poll URL plus that row.
+  const refreshed = await bob.get(`${poller.attr('data-hx-get')!}?tickets=${first.number}`, { headers: { 'hx-request': 'true', 'hx-target': 'queue-results' } })
+  t.notMatch(refreshed.html, '<html', 'only the table comes back')
+  t.equal(refreshed.$(`#select-${first.number}`).is('[checked]'), true, 'the ticked row stays ticked')
+  t.equal(refreshed.$(`#select-${second.number}`).is('[checked]'), false)
+})
