@@ -1,15 +1,7 @@
 import { spawn } from 'node:child_process'
-import { createServer, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { projectRoot } from '../src/paths.js'
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+import { freePort } from './helpers/net.js'
 
 t.test('on SIGTERM the server closes its connections and the database and exits cleanly', async (t) => {
   const port = await freePort()

@@ -1,10 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ImapFlow } from 'imapflow'
 import type { Test } from 'tap'
+import { freePort } from './net.js'
 
 export interface StoredMessage {
   uid: number
@@ -42,14 +43,6 @@ function findDovecot (): string {
 function ids (name: string): { uid: number, gid: number } {
   const run = (flag: string): number => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim())
   return { uid: run('-u'), gid: run('-g') }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** True once something on the port sends an IMAP greeting. */

@@ -1,21 +1,14 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { testApp } from '../helpers/app.js'
 import { password, seedDesk } from '../helpers/fixtures.js'
 import { Visitor, type Page } from '../helpers/visitor.js'
+import { freePort } from '../helpers/net.js'
 
 const nginx = '/usr/sbin/nginx'
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /**
  * nginx from Debian on 127.0.0.1 with two front doors to the app under /support/: one plain
