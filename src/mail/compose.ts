@@ -102,15 +102,17 @@ export function composeMail (row: OutboxRow, options: ComposeOptions, threading:
   }
 }
 
-const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => escapes[c]!)
+// The HTML part is the text part laid out by views/mail/_html.eta, escaped by Eta.
+const htmlEta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: false })
 
-/** A plain HTML rendering of the text part: escaped, links clickable, paragraphs kept. */
+type Line = Array<{ text: string, href?: string }>
+
+/** The text as paragraphs of lines, each line split into plain runs and links. */
+function paragraphsOf (text: string): Line[][] {
+  return text.trimEnd().split(/\n{2,}/).map((paragraph) => paragraph.split('\n').map((line) =>
+    line.split(/(https?:\/\/[^\s<>"]+)/).filter(Boolean).map((part) => /^https?:\/\//.test(part) ? { text: part, href: part } : { text: part })))
+}
+
 function htmlPart (text: string, productName: string): string {
-  const paragraphs = text.split(/\n{2,}/).map((paragraph) =>
-    '<p>' + escapeHtml(paragraph)
-      .replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`)
-      .replace(/\n/g, '<br>\n') + '</p>')
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(productName)}</title></head>\n` +
-    `<body style="font-family:sans-serif;line-height:1.5;max-width:40em">\n${paragraphs.join('\n')}\n</body></html>\n`
+  return htmlEta.render('/mail/_html', { productName, paragraphs: paragraphsOf(text) })
 }

@@ -8,6 +8,16 @@ import { Visitor } from '../helpers/visitor.js'
 
 const ticket = { name: 'Grace Hopper', email: 'grace@example.com', subject: 'Printer jams', message: 'It jams.', helpTopicId: 1 }
 
+t.test('the HTML part shows what people typed as text, never as markup', async (t) => {
+  const smtp = await smtpServer(t)
+  const app = await testApp(t, { SMTP_URL: smtp.url }, { startWorkers: false })
+  await app.lifecycle.openTicket({ ...ticket, name: 'Grace <b>Hopper</b>', subject: 'Printer <script>alert(1)</script>' })
+  await app.outbox.runOnce()
+  const html = String(smtp.messages[0]!.parsed.html)
+  t.match(html, 'Grace &lt;b&gt;Hopper&lt;/b&gt;')
+  t.notMatch(html, '<script>', 'no markup from the ticket reaches the HTML part')
+})
+
 t.test('a queued notice reaches the SMTP server with a link that opens the ticket', async (t) => {
   const smtp = await smtpServer(t)
   const app = await testApp(t, { SMTP_URL: smtp.url, MAIL_FROM: 'Help <help@desk.test>' }, { startWorkers: false })
@@ -25,6 +35,8 @@ t.test('a queued notice reaches the SMTP server with a link that opens the ticke
   const page = await new Visitor(app).get(link!)
   t.equal(page.status, 200)
   t.match(page.text, 'Printer jams', 'and the link opens the ticket')
+
+  t.match(String(mail!.parsed.html), `<a href="http://help.example.test${link!}">`, 'the HTML part links the same page')
 
   const [row] = await listOutbox(app.db, { ticketId: opened.ticket.id })
   t.equal(row!.status, 'sent')
