@@ -44,11 +44,6 @@ export interface AppOptions {
 
 const productName = 'Tessera Help Desk'
 
-/** The bare address in "Name <address>". */
-function senderAddress (mailFrom: string): string {
-  return (/<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom).trim()
-}
-
 /** The whole application; server.ts listens with it and tests inject into it. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,9 +65,9 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const urls = createUrls(config.baseUrl, config.basePath)
   app.decorate('config', config)
   app.decorate('db', db)
-  app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000, now: options.now }))
+  app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowMs, now: options.now }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
-  app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: senderAddress(config.mailFrom), now: options.now }))
+  app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, now: options.now }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)
 

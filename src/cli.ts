@@ -59,9 +59,8 @@ const commands: Record<string, Command> = {
       console.error('No message on standard input.')
       return exitCodes.dataError
     }
-    const lifecycle = createLifecycle(db, { reopenWindowMs: config.reopenWindowDays * 86400_000 })
-    const ownAddress = (/<([^>]+)>/.exec(config.mailFrom)?.[1] ?? config.mailFrom).trim()
-    const inbound = createInboundMail({ db, lifecycle, secret: config.sessionSecret, ownAddress })
+    const lifecycle = createLifecycle(db, { reopenWindowMs: config.reopenWindowMs })
+    const inbound = createInboundMail({ db, lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress })
     try {
       const result = await inbound.receive(raw)
       console.log(result.outcome === 'ignored' ? `ignored: ${result.reason}` : `${result.outcome}: ticket ${result.ticketNumber}`)

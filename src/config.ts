@@ -63,7 +63,8 @@ export interface Config {
   logLevel: string
   /** Tickets one address may open per hour. */
   ticketRateLimit: number
-  reopenWindowDays: number
+  /** How long after closing a client reply reopens a ticket (REOPEN_WINDOW_DAYS). */
+  reopenWindowMs: number
   /** The sub-path the app is served under behind a proxy ('' or e.g. '/support'). */
   basePath: string
   /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
@@ -71,6 +72,8 @@ export interface Config {
   /** Empty: outgoing mail is written as .eml files under dataDir/outbox. */
   smtpUrl: string
   mailFrom: string
+  /** The bare address of MAIL_FROM: mail arriving from it is our own (a loop). */
+  mailFromAddress: string
   outboxIntervalMs: number
   /** Empty: no mailbox is polled. Else imap(s)://user:pass@host[:port]. */
   imapUrl: string
@@ -94,11 +97,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     sessionSecret: raw.SESSION_SECRET || persistentSecret(dataDir),
     logLevel: raw.LOG_LEVEL,
     ticketRateLimit: raw.TICKET_RATE_LIMIT,
-    reopenWindowDays: raw.REOPEN_WINDOW_DAYS,
+    reopenWindowMs: raw.REOPEN_WINDOW_DAYS * 86400_000,
     basePath: raw.BASE_PATH,
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
     smtpUrl: raw.SMTP_URL,
     mailFrom: raw.MAIL_FROM,
+    mailFromAddress: (/<([^>]+)>/.exec(raw.MAIL_FROM)?.[1] ?? raw.MAIL_FROM).trim(),
     outboxIntervalMs: Math.round(raw.OUTBOX_INTERVAL_SECONDS * 1000),
     imapUrl: raw.IMAP_URL,
     imapFolder: raw.IMAP_FOLDER,

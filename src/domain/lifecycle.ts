@@ -215,6 +215,11 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
   }
 
+  /** Whether a client reply reopens this ticket, rather than starting a follow-up. */
+  function replyReopens (ticket: Pick<TicketRow, 'status' | 'closed_at'>, at: number): boolean {
+    return ticket.status !== 'closed' || (ticket.closed_at ?? 0) + options.reopenWindowMs >= at
+  }
+
   async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin): Promise<number> {
     return await insertEntry(trx, {
       ticket_id: ticket.id,
@@ -258,6 +263,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   return {
     now,
 
+    /** For the client page: does replying now reopen this ticket? */
+    replyReopens: (ticket: Pick<TicketRow, 'status' | 'closed_at'>): boolean => replyReopens(ticket, now()),
+
     async openTicket (input: NewTicketInput): Promise<OpenedTicket> {
       return await insertNewTicket(input, now())
     },
@@ -271,7 +279,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       const followUpOf = await db.transaction(async (trx) => {
         const actor: Actor = { kind: 'requester', requesterId }
         const ticket = await load(trx, ticketId, 'clientReply', actor)
-        if (ticket.status === 'closed' && (ticket.closed_at ?? 0) + options.reopenWindowMs < at) return ticket
+        if (!replyReopens(ticket, at)) return ticket
         await addEntry(trx, ticket, 'message', actor, body, at, mail)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'client_replied', null, null, at)

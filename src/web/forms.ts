@@ -85,6 +85,11 @@ export function formValues<S extends FormSpec> (request: FastifyRequest, spec: S
   return values
 }
 
+/** A database id from a form or query value; anything else (text, huge, negative) is undefined. */
+export function parseId (value: unknown): number | undefined {
+  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined
+}
+
 export function hasErrors (errors: FieldErrors): boolean {
   return Object.keys(errors).length > 0
 }

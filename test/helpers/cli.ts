@@ -18,7 +18,7 @@ export async function runCli (app: FastifyInstance, args: string[], stdin: Buffe
     HOME: process.env.HOME ?? '',
     DATA_DIR: app.config.dataDir,
     MAIL_FROM: app.config.mailFrom,
-    REOPEN_WINDOW_DAYS: String(app.config.reopenWindowDays),
+    REOPEN_WINDOW_DAYS: String(app.config.reopenWindowMs / 86400_000),
     LOG_LEVEL: 'silent',
     ...env
   }

@@ -6,7 +6,7 @@ import { notFound } from '../../domain/errors.js'
 import { clientPhase } from '../../domain/lifecycle.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { ttlCache } from '../ttl-cache.js'
-import { formRoute, formValues, hasErrors, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
+import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
 const ticketSpec = {
   topic: { label: 'Help topic', missing: 'Choose a help topic.', invalid: 'Choose one of the help topics listed.', maxLength: 12 },
@@ -55,12 +55,11 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   async function showTicket (request: FastifyRequest, reply: FastifyReply, ticket: TicketView, form: { values?: FormValues, errors?: FieldErrors, status?: number } = {}): Promise<FastifyReply> {
     const entries = await listEntries(db, ticket.id, { includeNotes: false })
-    const reopenUntil = (ticket.closed_at ?? 0) + config.reopenWindowDays * 86400_000
     return await reply.render('portal/ticket', {
       ticket,
       entries,
       phase: clientPhase(ticket),
-      canReopen: ticket.status !== 'closed' || reopenUntil >= lifecycle.now(),
+      canReopen: lifecycle.replyReopens(ticket),
       flash: takeFlash(request, reply),
       values: form.values ?? { message: '' },
       errors: form.errors ?? {},
@@ -87,7 +86,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     show: showTicketForm
   }), async (request, reply) => {
     const { values, errors } = readForm(request, ticketSpec)
-    if (!errors.topic && !/^[0-9]{1,9}$/.test(values.topic)) errors.topic = ticketSpec.topic.invalid
+    if (!errors.topic && parseId(values.topic) === undefined) errors.topic = ticketSpec.topic.invalid
     if (values.website !== '') errors.website = 'Leave this field empty.'
     if (hasErrors(errors)) return await showTicketForm(request, reply, values, errors, 422)
 
@@ -96,7 +95,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       email: values.email.trim().toLowerCase(),
       subject: values.subject.trim(),
       message: values.message,
-      helpTopicId: Number(values.topic)
+      helpTopicId: parseId(values.topic)!
     }).catch((err: unknown) => {
       if ((err as { code?: string }).code === 'TESSERA_INVALID_INPUT') return null
       throw err

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { countOutboxByStatus, enqueueMessage, listRecentOutbox, requeueMessage, type OutboxRow } from '../../data/outbox.js'
 import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
+import { parseId } from '../forms.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
 
@@ -30,7 +31,7 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/outbox/:id/retry', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = /^[0-9]{1,9}$/.test(request.params.id) ? Number(request.params.id) : 0
+    const id = parseId(request.params.id) ?? 0
     const requeued = await requeueMessage(db, id, Date.now())
     setFlash(request, reply, requeued ? `Message ${id} will be sent again shortly.` : `Message ${id} was already sent or does not exist.`)
     return await reply.redirect(outboxUrl, 303)

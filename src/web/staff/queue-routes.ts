@@ -4,6 +4,7 @@ import type { TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { priorities, statuses } from '../../domain/lifecycle.js'
 import { setFlash, takeFlash } from '../cookies.js'
+import { parseId } from '../forms.js'
 import { ttlCache } from '../ttl-cache.js'
 import { referenceData } from './reference-data.js'
 
@@ -22,17 +23,13 @@ const countsTtlMs = 5_000
 
 type QueueParams = Record<string, string | string[] | undefined>
 
-function positiveInt (value: unknown): number | undefined {
-  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined
-}
-
 /** Reads filters, sort and cursor from the query string; anything malformed is ignored. */
 export function parseQueueQuery (queue: QueueName, params: QueueParams): QueueQuery {
   const filters: QueueFilters = {
-    department: positiveInt(params.department),
-    topic: positiveInt(params.topic),
-    priority: positiveInt(params.priority),
-    assignee: positiveInt(params.assignee),
+    department: parseId(params.department),
+    topic: parseId(params.topic),
+    priority: parseId(params.priority),
+    assignee: parseId(params.assignee),
     status: statuses.includes(params.status as TicketStatus) ? params.status as TicketStatus : undefined
   }
   const sort: SortKey = typeof params.sort === 'string' && params.sort in sortColumns ? params.sort as SortKey : 'activity'
@@ -126,9 +123,9 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
         const id = await findVisibleTicketNumber(db, request.agent, number)
         if (id === undefined) throw new TesseraError('TESSERA_NOT_FOUND', 'not found', 404)
         if (action === 'claim') await lifecycle.claimTicket(id, request.agent.id)
-        else if (action === 'assign') await lifecycle.assignTicket(id, actor, { agentId: positiveInt(body.agent) ?? null, teamId: positiveInt(body.team) ?? null })
-        else if (action === 'priority') await lifecycle.changePriority(id, actor, positiveInt(body.priority) ?? 0)
-        else if (action === 'transfer') await lifecycle.transferTicket(id, actor, positiveInt(body.department) ?? 0)
+        else if (action === 'assign') await lifecycle.assignTicket(id, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
+        else if (action === 'priority') await lifecycle.changePriority(id, actor, parseId(body.priority) ?? 0)
+        else if (action === 'transfer') await lifecycle.transferTicket(id, actor, parseId(body.department) ?? 0)
         else await lifecycle.setStatus(id, actor, String(body.status ?? '') as TicketStatus)
         done++
       } catch (err) {

@@ -7,7 +7,7 @@ import { may, type StaffAction } from '../../domain/permissions.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { describeEvent } from '../format.js'
 import { referenceData } from './reference-data.js'
-import { formRoute, hasErrors, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
+import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 
 const composerSpec = {
   message: { label: 'Message', missing: 'Write a message first.', maxLength: 20000 },
@@ -23,10 +23,6 @@ interface Composer {
   errors?: FieldErrors
   conflict?: string
   status?: number
-}
-
-function positiveInt (value: unknown): number | null {
-  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : null
 }
 
 export default async function ticketRoutes (app: FastifyInstance): Promise<void> {
@@ -127,7 +123,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       const { values, errors } = readForm(request, composerSpec)
       if (hasErrors(errors)) return await showTicket(ticketRequest, reply, ticket, { values, errors, status: 422 })
       try {
-        if (kind === 'replies') await lifecycle.addResponse(ticket.id, request.agent.id, values.message, positiveInt(values.seen) ?? undefined)
+        if (kind === 'replies') await lifecycle.addResponse(ticket.id, request.agent.id, values.message, parseId(values.seen))
         else await lifecycle.addNote(ticket.id, request.agent.id, values.message)
       } catch (err) {
         if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
@@ -146,15 +142,15 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     const ticket = await staffTicket(ticketRequest)
     const body = ticketRequest.body ?? {}
     const draft = typeof body.message === 'string' ? body.message : ''
-    const canned = (await reference()).canned.find((c) => c.id === positiveInt(body.canned))
+    const canned = (await reference()).canned.find((c) => c.id === parseId(body.canned))
     const message = canned ? (draft.trim() ? `${draft.trimEnd()}\n\n${canned.body}` : canned.body) : draft
     return await showTicket(ticketRequest, reply, ticket, { values: { message, seen: typeof body.seen === 'string' ? body.seen : '' } })
   })
 
   app.post<{ Params: { number: string } }>('/staff/tickets/:number/assignment', { preValidation: app.csrfProtection }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
-    const agentId = positiveInt(body.agent)
-    const teamId = positiveInt(body.team)
+    const agentId = parseId(body.agent) ?? null
+    const teamId = parseId(body.team) ?? null
     return await act(request as TicketRequest, reply, async (ticket, actor) => {
       if (agentId === request.agent.id && teamId === null && body.claim === '1') return await lifecycle.claimTicket(ticket.id, request.agent.id)
       if (agentId === null && teamId === null) return await lifecycle.releaseTicket(ticket.id, actor)
@@ -163,12 +159,12 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   })
 
   app.post<{ Params: { number: string } }>('/staff/tickets/:number/department', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const departmentId = positiveInt((request.body as Record<string, unknown> | undefined)?.department) ?? 0
+    const departmentId = parseId((request.body as Record<string, unknown> | undefined)?.department) ?? 0
     return await act(request as TicketRequest, reply, async (ticket, actor) => await lifecycle.transferTicket(ticket.id, actor, departmentId), 'Ticket transferred.')
   })
 
   app.post<{ Params: { number: string } }>('/staff/tickets/:number/priority', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const priority = positiveInt((request.body as Record<string, unknown> | undefined)?.priority) ?? 0
+    const priority = parseId((request.body as Record<string, unknown> | undefined)?.priority) ?? 0
     return await act(request as TicketRequest, reply, async (ticket, actor) => await lifecycle.changePriority(ticket.id, actor, priority), 'Priority changed.')
   })
 
