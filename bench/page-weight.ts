@@ -39,7 +39,7 @@ export interface HttpOptions {
 export async function fetchRaw (url: string, options: HttpOptions = {}): Promise<HttpResponse> {
   const target = new URL(url)
   const body = options.body === undefined ? undefined : Buffer.from(options.body)
-  return await new Promise((resolvePromise, reject) => {
+  return await new Promise((resolve, reject) => {
     const req = httpRequest({
       host: target.hostname,
       port: target.port,
@@ -55,7 +55,7 @@ export async function fetchRaw (url: string, options: HttpOptions = {}): Promise
         for (let i = 0; i < res.rawHeaders.length; i += 2) {
           headerBytes += Buffer.byteLength(`${res.rawHeaders[i] ?? ''}: ${res.rawHeaders[i + 1] ?? ''}\r\n`)
         }
-        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), headerBytes })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), headerBytes })
       })
     })
     req.on('error', reject)

@@ -39,7 +39,6 @@ interface Names {
   departments: Array<{ id: number, name: string }>
 }
 
-
 /** One line of history for the ticket timeline ("Ada assigned the ticket to Team Printers"). */
 export function describeEvent (event: { type: string, after_state: string | null, before_state: string | null }, names: Names): string {
   const after = JSON.parse(event.after_state ?? '{}') as Record<string, unknown>

@@ -100,7 +100,6 @@ export async function postMail (app: FastifyInstance, raw: Buffer, key: string |
   return { status: response.statusCode, body: response.json(), headers: response.headers }
 }
 
-
 /** `tessera mail-in < message.eml`, as an MTA pipe runs it. */
 export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<PipeResult> {
   return await runCli(app, ['mail-in'], raw)

@@ -281,6 +281,7 @@ const scripts = [
   '</option></select><script>alert(1)</script>',
   '<img src=x onerror=alert(1)>',
   '<svg onload=alert(1)>',
+  // eslint-disable-next-line no-template-curly-in-string
   '<%= it.csrfToken() %>{{7*7}}${7*7}',
   '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#x3C;b&#x3E;'
 ]
@@ -766,7 +767,7 @@ t.test('SQL text is stored and shown verbatim', async (t) => {
   t.equal(page.$('.thread .body').first().text(), message, 'the page shows the message')
   t.equal(page.$('.thread .meta strong').first().text(), name, 'the page shows the name')
 
-  const reply = "1; DELETE FROM thread_entries WHERE 1=1; --"
+  const reply = '1; DELETE FROM thread_entries WHERE 1=1; --'
   const replied = await visitor.submit(page, `form[action="/tickets/${number}/replies"]`, { message: reply })
   t.equal(replied.status, 200)
   t.equal(replied.$('.thread .body').last().text(), reply, 'a reply with SQL is shown verbatim')
