@@ -101,17 +101,62 @@ export async function insertTeam (db: Db, name: string): Promise<number> {
   return typeof row === 'object' ? row.id : row
 }
 
-export async function recordLoginFailure (db: Db, subjects: string[], now: number): Promise<void> {
-  await db('login_failures').insert(subjects.map((subject) => ({ subject, created_at: now })))
+/**
+ * Takes one sign-in slot for `subject` (an account or an address) before its password is
+ * checked. One conditional UPDATE does the counting, so parallel requests on any number of
+ * instances are serialised by the database's row lock: once `limit` slots are taken within
+ * the window (measured from the last one taken), every further request is refused.
+ */
+export async function takeSignInSlot (db: Db, subject: string, limit: number, windowMs: number, now: number): Promise<boolean> {
+  const stale = now - windowMs
+  await db('sign_in_throttles').insert({ subject, attempts: 0, last_attempt_at: now }).onConflict('subject').ignore()
+  // MySQL applies SET assignments left to right, each seeing the ones before: `attempts`
+  // must come first so its CASE still reads the old last_attempt_at.
+  const taken = await db('sign_in_throttles')
+    .where({ subject })
+    .andWhere((q) => { void q.where('attempts', '<', limit).orWhere('last_attempt_at', '<=', stale) })
+    .update({
+      attempts: db.raw('CASE WHEN last_attempt_at <= ? THEN 1 ELSE attempts + 1 END', [stale]),
+      last_attempt_at: now
+    })
+  return taken === 1
 }
 
-export async function countLoginFailures (db: Db, subject: string, since: number): Promise<number> {
-  const [row] = await db('login_failures').where('subject', subject).andWhere('created_at', '>=', since).count({ n: '*' })
-  return Number(row?.n ?? 0)
+/** Gives back a slot taken by an attempt that turned out right, so successes never lock anyone out. */
+export async function returnSignInSlot (db: Db, subject: string): Promise<void> {
+  await db('sign_in_throttles').where({ subject }).andWhere('attempts', '>', 0).decrement('attempts', 1)
 }
 
-export async function clearLoginFailures (db: Db, subject: string): Promise<void> {
-  await db('login_failures').where({ subject }).delete()
+export async function clearSignInThrottle (db: Db, subject: string): Promise<void> {
+  await db('sign_in_throttles').where({ subject }).delete()
+}
+
+export async function deleteStaleSignInThrottles (db: Db, before: number): Promise<void> {
+  await db('sign_in_throttles').where('last_attempt_at', '<=', before).delete()
+}
+
+export type SignInOutcome = 'succeeded' | 'failed' | 'locked' | 'password_reset'
+
+export interface SignInEvent {
+  id: number
+  email: string
+  agent_id: number | null
+  address: string
+  outcome: SignInOutcome
+  created_at: number
+}
+
+export async function recordSignInEvent (db: Db, event: Omit<SignInEvent, 'id'>): Promise<void> {
+  await db('sign_in_events').insert(event)
+}
+
+export async function listSignInEvents (db: Db, limit: number): Promise<SignInEvent[]> {
+  return await db<SignInEvent>('sign_in_events').orderBy('id', 'desc').limit(limit)
+    .select('id', 'email', 'agent_id', 'address', 'outcome', 'created_at')
+}
+
+export async function deleteSignInEventsBefore (db: Db, before: number): Promise<void> {
+  await db('sign_in_events').where('created_at', '<', before).delete()
 }
 
 export async function insertPasswordReset (db: Db, agentId: number, tokenHash: string, expiresAt: number): Promise<void> {
@@ -122,8 +167,14 @@ export async function findPasswordReset (db: Db, tokenHash: string): Promise<{ i
   return await db('password_resets').where({ token_hash: tokenHash }).first()
 }
 
-export async function markPasswordResetUsed (db: Db, id: number, now: number): Promise<void> {
-  await db('password_resets').where({ id }).update({ used_at: now })
+/** Marks a reset link used; false when another request used it first. */
+export async function usePasswordReset (db: Db, id: number, now: number): Promise<boolean> {
+  return await db('password_resets').where({ id }).whereNull('used_at').update({ used_at: now }) === 1
+}
+
+/** Retires every reset link of the agent still outstanding. */
+export async function retirePasswordResets (db: Db, agentId: number, now: number): Promise<void> {
+  await db('password_resets').where({ agent_id: agentId }).whereNull('used_at').update({ used_at: now })
 }
 
 /** Agents who work a department (agent or manager role), for "new ticket" style notices. */

@@ -1,40 +1,33 @@
-import type { Knex } from 'knex'
-import type { Session } from 'fastify'
-import type { SessionStore } from '@fastify/session'
+import type { Db } from './database.js'
 
-const defaultLifetimeMs = 12 * 60 * 60_000
+/** A stored staff session; `sid_hash` is the SHA-256 of the id the cookie carries. */
+export interface SessionRow {
+  sidHash: string
+  data: string
+  agentId: number | null
+  expiresAt: number
+}
 
-/**
- * Staff sessions in the database, so any app instance can serve any request and a restart
- * signs nobody out. Expired rows are ignored on read and swept on write.
- */
-export class DatabaseSessionStore implements SessionStore {
-  private lastSweep = 0
+export async function saveSession (db: Db, row: SessionRow): Promise<void> {
+  await db('sessions')
+    .insert({ sid: row.sidHash, data: row.data, agent_id: row.agentId, expires_at: row.expiresAt })
+    .onConflict('sid').merge(['data', 'agent_id', 'expires_at'])
+}
 
-  constructor (private readonly db: Knex, private readonly now: () => number = Date.now) {}
+export async function findSessionData (db: Db, sidHash: string, now: number): Promise<string | undefined> {
+  const row: { data: string } | undefined = await db('sessions').where({ sid: sidHash }).andWhere('expires_at', '>', now).first('data')
+  return row?.data
+}
 
-  set (sid: string, session: Session, callback: (err?: unknown) => void): void {
-    const at = this.now()
-    const cookie = (session as { cookie?: { expires?: Date | string | null } }).cookie
-    const expires = cookie?.expires ? new Date(cookie.expires).getTime() : at + defaultLifetimeMs
-    const row = { sid, data: JSON.stringify(session), expires_at: expires }
-    this.db('sessions').insert(row).onConflict('sid').merge(['data', 'expires_at'])
-      .then(async () => { await this.sweep(at) })
-      .then(() => callback(), callback)
-  }
+export async function deleteSession (db: Db, sidHash: string): Promise<void> {
+  await db('sessions').where({ sid: sidHash }).delete()
+}
 
-  get (sid: string, callback: (err: unknown, result?: Session | null) => void): void {
-    this.db('sessions').where({ sid }).andWhere('expires_at', '>', this.now()).first('data')
-      .then((row: { data: string } | undefined) => callback(null, row ? JSON.parse(row.data) as Session : null), callback)
-  }
+export async function deleteExpiredSessions (db: Db, now: number): Promise<void> {
+  await db('sessions').where('expires_at', '<=', now).delete()
+}
 
-  destroy (sid: string, callback: (err?: unknown) => void): void {
-    this.db('sessions').where({ sid }).delete().then(() => callback(), callback)
-  }
-
-  private async sweep (at: number): Promise<void> {
-    if (at - this.lastSweep < 60 * 60_000) return
-    this.lastSweep = at
-    await this.db('sessions').where('expires_at', '<=', at).delete()
-  }
+/** Signs an agent out everywhere. */
+export async function deleteAgentSessions (db: Db, agentId: number): Promise<number> {
+  return await db('sessions').where({ agent_id: agentId }).delete()
 }

@@ -12,3 +12,8 @@ export async function putSetting (db: Db, key: string, value: string): Promise<v
 export async function deleteSetting (db: Db, key: string): Promise<void> {
   await db('settings').where({ key }).delete()
 }
+
+/** Deletes the setting only if it still holds `value`; true for the one caller that did. */
+export async function takeSetting (db: Db, key: string, value: string): Promise<boolean> {
+  return await db('settings').where({ key, value }).delete() === 1
+}

@@ -1,12 +1,15 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import type { Knex } from 'knex'
 import {
-  clearLoginFailures, countAgents, countLoginFailures, findAgentByEmail, findPasswordReset, insertAgent,
-  insertPasswordReset, markPasswordResetUsed, recordLoginFailure, setAgentPassword, setDepartmentRole, type AgentRow
+  clearSignInThrottle, countAgents, deleteSignInEventsBefore, deleteStaleSignInThrottles, findAgent, findAgentByEmail,
+  findPasswordReset, insertAgent, insertPasswordReset, recordSignInEvent, retirePasswordResets, returnSignInSlot,
+  setAgentPassword, setDepartmentRole, takeSignInSlot, usePasswordReset, type AgentRow, type SignInOutcome
 } from '../data/agents.js'
 import { listDepartments } from '../data/catalog.js'
 import { enqueueMessage } from '../data/outbox.js'
-import { deleteSetting, getSetting, putSetting } from '../data/settings.js'
+import { deleteAgentSessions } from '../data/sessions.js'
+import { getSetting, putSetting, takeSetting } from '../data/settings.js'
+import { normalizeEmail } from './email-address.js'
 import { TesseraError } from './errors.js'
 import { hashToken, newAccessToken } from './secrets.js'
 
@@ -38,8 +41,18 @@ export async function verifyPassword (password: string, stored: string | null): 
 export const passwordMinLength = 10
 const invitationValidMs = 7 * 24 * 60 * 60_000
 
-/** Sign-in throttling: this many failures in the window lock an account or an address. */
+/**
+ * Sign-in throttling: an account (or an address) gets this many password checks that fail;
+ * the next attempt is refused unchecked until the window has passed since the last one.
+ * A right password gives its slot back, but does not forgive the failures before it.
+ */
 export const signInLimits = { failures: 5, windowMs: 15 * 60_000, addressFailures: 20 }
+
+/** How long administrators can read back sign-in events. */
+const signInHistoryMs = 90 * 24 * 60 * 60_000
+
+const accountSubject = (email: string): string => `account:${email}`
+const addressSubject = (address: string): string => `address:${address}`
 
 export interface AccountsOptions {
   now?: () => number
@@ -52,24 +65,41 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
   // A hash to compare against when the e-mail is unknown, so timing does not reveal which
   // addresses have accounts.
   let decoyHash: Promise<string> | undefined
+  let lastSweep = 0
+
+  async function sweepSignInRecords (at: number): Promise<void> {
+    if (at - lastSweep < 60 * 60_000) return
+    lastSweep = at
+    await deleteStaleSignInThrottles(db, at - signInLimits.windowMs)
+    await deleteSignInEventsBefore(db, at - signInHistoryMs)
+  }
+
+  async function signInEvent (email: string, address: string, agentId: number | null, outcome: SignInOutcome, at: number): Promise<void> {
+    await recordSignInEvent(db, { email, address: address.slice(0, 64), agent_id: agentId, outcome, created_at: at })
+  }
 
   /** Adds the agent row (and an administrator's manager role everywhere) inside `trx`. */
   async function addAgent (trx: Knex.Transaction, input: { name: string, email: string, isAdmin: boolean }, passwordHash: string | null): Promise<number> {
-    if (await findAgentByEmail(trx, input.email)) {
+    const email = normalizeEmail(input.email)
+    if (await findAgentByEmail(trx, email)) {
       throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.', 409)
     }
-    const id = await insertAgent(trx, { name: input.name, email: input.email, passwordHash, isAdmin: input.isAdmin }, now())
+    const id = await insertAgent(trx, { name: input.name, email, passwordHash, isAdmin: input.isAdmin }, now())
     if (input.isAdmin) {
       for (const department of await listDepartments(trx)) await setDepartmentRole(trx, id, department.id, 'manager')
     }
     return id
   }
 
-  async function createAgent (input: { name: string, email: string, password: string, isAdmin: boolean }): Promise<number> {
-    if (input.password.length < passwordMinLength) {
+  async function newPasswordHash (password: string): Promise<string> {
+    if (password.length < passwordMinLength) {
       throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`, 422)
     }
-    const passwordHash = await hashPassword(input.password)
+    return await hashPassword(password)
+  }
+
+  async function createAgent (input: { name: string, email: string, password: string, isAdmin: boolean }): Promise<number> {
+    const passwordHash = await newPasswordHash(input.password)
     return await db.transaction(async (trx) => await addAgent(trx, input, passwordHash))
   }
 
@@ -86,7 +116,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       return await db.transaction(async (trx) => {
         const id = await addAgent(trx, input, null)
         await insertPasswordReset(trx, id, hash, at + invitationValidMs)
-        await enqueueMessage(trx, { template: 'invitation', toAddress: input.email, ticketId: null, payload: { name: input.name, token } }, at)
+        await enqueueMessage(trx, { template: 'invitation', toAddress: normalizeEmail(input.email), ticketId: null, payload: { name: input.name, token } }, at)
         return id
       })
     },
@@ -107,41 +137,57 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       return stored !== undefined && stored === hashToken(token) && await countAgents(db) === 0
     },
 
+    /**
+     * Creates the first administrator. Taking the token and adding the agent are one
+     * transaction: of requests arriving together, one takes the token and the rest find it
+     * gone, so there is only ever one first administrator.
+     */
     async completeSetup (token: string, input: { name: string, email: string, password: string }): Promise<number> {
-      if (!await this.isValidSetupToken(token)) throw new TesseraError('TESSERA_NOT_FOUND', 'This setup link has already been used.', 404)
-      const id = await createAgent({ ...input, isAdmin: true })
-      await deleteSetting(db, 'setup_token_hash')
-      return id
+      const passwordHash = await newPasswordHash(input.password)
+      return await db.transaction(async (trx) => {
+        if (!await takeSetting(trx, 'setup_token_hash', hashToken(token)) || await countAgents(trx) > 0) {
+          throw new TesseraError('TESSERA_NOT_FOUND', 'This setup link has already been used.', 404)
+        }
+        return await addAgent(trx, { ...input, isAdmin: true }, passwordHash)
+      })
     },
 
     /**
-     * Checks a sign-in. Failed attempts are counted per account and per address in the
-     * database (shared by every instance); past the limit, even a right password waits.
+     * Checks a sign-in. Each attempt first takes a slot for its account and its address
+     * (shared by every instance through the database), and only then is the password
+     * checked; past the limit, even a right password waits. Every attempt is recorded.
      */
-    async signIn (email: string, password: string, address: string): Promise<AgentRow> {
+    async signIn (typedEmail: string, password: string, address: string): Promise<AgentRow> {
+      const email = normalizeEmail(typedEmail)
       const at = now()
-      const since = at - signInLimits.windowMs
-      const accountKey = `account:${email}`
-      const addressKey = `address:${address}`
-      if (await countLoginFailures(db, accountKey, since) >= signInLimits.failures ||
-          await countLoginFailures(db, addressKey, since) >= signInLimits.addressFailures) {
-        throw new TesseraError('TESSERA_FORBIDDEN', 'Too many failed sign-ins. Please wait 15 minutes or reset your password.', 429)
+      await sweepSignInRecords(at)
+      const account = accountSubject(email)
+      let allowed = await takeSignInSlot(db, account, signInLimits.failures, signInLimits.windowMs, at)
+      if (allowed && !await takeSignInSlot(db, addressSubject(address), signInLimits.addressFailures, signInLimits.windowMs, at)) {
+        await returnSignInSlot(db, account)
+        allowed = false
       }
       const agent = await findAgentByEmail(db, email)
+      if (!allowed) {
+        await signInEvent(email, address, agent?.id ?? null, 'locked', at)
+        throw new TesseraError('TESSERA_FORBIDDEN', 'Too many failed sign-ins. Please wait 15 minutes or reset your password.', 429)
+      }
       const ok = agent?.active === true
         ? await verifyPassword(password, agent.password_hash)
         : await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex')))) && false
       if (!ok || !agent) {
-        await recordLoginFailure(db, [accountKey, addressKey], at)
+        await signInEvent(email, address, agent?.id ?? null, 'failed', at)
         throw new TesseraError('TESSERA_FORBIDDEN', 'That e-mail address and password do not match.', 401)
       }
-      await clearLoginFailures(db, accountKey)
+      await returnSignInSlot(db, account)
+      await returnSignInSlot(db, addressSubject(address))
+      await signInEvent(email, address, agent.id, 'succeeded', at)
       return agent
     },
 
     /** Queues a reset link when the address belongs to an agent; silent either way. */
     async requestPasswordReset (email: string): Promise<void> {
-      const agent = await findAgentByEmail(db, email)
+      const agent = await findAgentByEmail(db, normalizeEmail(email))
       if (!agent?.active) return
       const { token, hash } = newAccessToken()
       const at = now()
@@ -156,19 +202,26 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       return reset !== undefined && reset.used_at === null && reset.expires_at > now()
     },
 
-    async resetPassword (token: string, password: string): Promise<number> {
-      if (password.length < passwordMinLength) {
-        throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`, 422)
-      }
-      const passwordHash = await hashPassword(password)
+    /**
+     * Sets a new password through a reset link. The link is used up together with every
+     * other link the agent still has, every session of the agent ends (whoever held one
+     * must sign in with the new password), and the sign-in lockout on the account is lifted.
+     */
+    async resetPassword (token: string, password: string, address: string): Promise<number> {
+      const passwordHash = await newPasswordHash(password)
+      const at = now()
+      const expired = new TesseraError('TESSERA_NOT_FOUND', 'This reset link has expired or was already used. Ask for a new one.', 404)
       return await db.transaction(async (trx) => {
         const reset = await findPasswordReset(trx, hashToken(token))
-        if (!reset || reset.used_at !== null || reset.expires_at <= now()) {
-          throw new TesseraError('TESSERA_NOT_FOUND', 'This reset link has expired or was already used. Ask for a new one.', 404)
-        }
-        await setAgentPassword(trx, reset.agent_id, passwordHash)
-        await markPasswordResetUsed(trx, reset.id, now())
-        return reset.agent_id
+        if (!reset || reset.expires_at <= at || !await usePasswordReset(trx, reset.id, at)) throw expired
+        const agent = await findAgent(trx, reset.agent_id)
+        if (!agent) throw expired
+        await setAgentPassword(trx, agent.id, passwordHash)
+        await retirePasswordResets(trx, agent.id, at)
+        await deleteAgentSessions(trx, agent.id)
+        await clearSignInThrottle(trx, accountSubject(agent.email))
+        await recordSignInEvent(trx, { email: agent.email, address: address.slice(0, 64), agent_id: agent.id, outcome: 'password_reset', created_at: at })
+        return agent.id
       })
     }
   }

@@ -3,11 +3,13 @@ import { passwordMinLength } from '../../domain/accounts.js'
 import { TesseraError } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { formRoute, hasErrors, readForm, type FieldErrors, type FormSpec } from '../forms.js'
+import { csrfCookieName } from '../plugins/security.js'
 
 const loginSpec = {
   email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
   password: { label: 'Password', missing: 'Enter your password.', maxLength: 1024 },
-  next: { label: 'Next page', missing: '', maxLength: 2000, optional: true }
+  // Generous: a `next` that is too long is not refused, it falls back (see safeNext).
+  next: { label: 'Next page', missing: '', maxLength: 100_000, optional: true }
 } satisfies FormSpec
 
 const resetRequestSpec = { email: loginSpec.email } satisfies FormSpec
@@ -25,6 +27,43 @@ const setupSpec = {
 
 type PasswordValues = { password: string, confirm: string }
 
+/** Longer than any page of the panel needs; a longer `next` is not one of ours. */
+const nextMaxLength = 2000
+const fallbackOrigin = 'http://tessera.invalid'
+
+/**
+ * Where to go after signing in: only a page inside the staff panel, written in printable
+ * ASCII. Anything else (another host, `//host`, a backslash some browsers read as a slash,
+ * a newline or a character a Location header cannot carry, `..` out of the panel) falls
+ * back to the panel's home, so the login form can neither send people elsewhere nor fail.
+ */
+export function safeNext (next: string | undefined, staffHome: string): string {
+  if (next === undefined || next.length > nextMaxLength || !/^[\x21-\x7e]+$/.test(next) || next.includes('\\')) return staffHome
+  if (!next.startsWith(staffHome + '/') && !next.startsWith(staffHome + '?')) return staffHome
+  let url: URL
+  try {
+    url = new URL(next, fallbackOrigin)
+  } catch {
+    return staffHome
+  }
+  if (url.origin !== fallbackOrigin || !(url.pathname === staffHome || url.pathname.startsWith(staffHome + '/')) || url.pathname.startsWith('//')) return staffHome
+  return url.pathname + url.search
+}
+
+/** A new CSRF secret, so no token issued before a sign-in or sign-out works after it. */
+function rotateCsrfSecret (request: FastifyRequest, reply: FastifyReply): void {
+  // generateCsrf() makes a new secret (and sets its cookie) when the request carries none.
+  request.cookies[csrfCookieName] = undefined
+  reply.generateCsrf()
+}
+
+/** Starts a fresh session for the agent: a session id or CSRF token planted before it is worthless. */
+async function startSession (request: FastifyRequest, reply: FastifyReply, agentId: number): Promise<void> {
+  await request.session.regenerate()
+  request.session.agentId = agentId
+  rotateCsrfSecret(request, reply)
+}
+
 function passwordErrors (values: PasswordValues, errors: FieldErrors): FieldErrors {
   if (!errors.password && values.password.length < passwordMinLength) errors.password = newPasswordSpec.password.missing
   if (!errors.confirm && !errors.password && values.confirm !== values.password) errors.confirm = 'The two passwords are not the same.'
@@ -35,18 +74,13 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
   const { accounts } = app
   const staffHome = app.url('/staff')
 
-  /** Only paths inside the staff panel, so the login form cannot be used to send people elsewhere. */
-  function safeNext (next: string | undefined): string {
-    return next && next.startsWith(staffHome + '/') && !next.startsWith('//') && !next.includes('\\') ? next : staffHome
-  }
-
   async function showLogin (request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, errors: FieldErrors, status = 200): Promise<FastifyReply> {
     return await reply.render('staff/login', { values: { ...values, password: '' }, errors, spec: loginSpec, flash: takeFlash(request, reply) }, { status })
   }
 
   app.get<{ Querystring: { next?: string } }>('/staff/login', async (request, reply) => {
     if (request.session.agentId !== undefined) return await reply.redirect(staffHome, 303)
-    return await showLogin(request, reply, { email: '', next: typeof request.query.next === 'string' ? request.query.next : '' }, {})
+    return await showLogin(request, reply, { email: '', next: safeNext(typeof request.query.next === 'string' ? request.query.next : undefined, staffHome) }, {})
   })
 
   app.post('/staff/login', formRoute(app, loginSpec, {
@@ -54,14 +88,15 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     rateLimit: { max: 30, timeWindow: '15 minutes' },
     show: showLogin
   }), async (request, reply) => {
-    const { values, errors } = readForm(request, loginSpec)
+    const { values, errors: { next: badNext, ...errors } } = readForm(request, loginSpec)
+    // The page to go to next is not something the person typed: when it is unreadable it
+    // simply falls back to the panel's home.
+    if (badNext) values.next = ''
     if (hasErrors(errors)) return await showLogin(request, reply, values, errors, 422)
     try {
-      const agent = await accounts.signIn(values.email.trim().toLowerCase(), values.password, request.ip)
-      // A new session id at sign-in, so a session id planted before it is worthless.
-      await request.session.regenerate()
-      request.session.agentId = agent.id
-      return await reply.redirect(safeNext(values.next), 303)
+      const agent = await accounts.signIn(values.email, values.password, request.ip)
+      await startSession(request, reply, agent.id)
+      return await reply.redirect(safeNext(values.next, staffHome), 303)
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err
       return await showLogin(request, reply, values, { _form: err.message }, err.statusCode === 429 ? 429 : 422)
@@ -70,6 +105,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
 
   app.post('/staff/logout', { preValidation: app.csrfProtection }, async (request, reply) => {
     await request.session.destroy()
+    rotateCsrfSecret(request, reply)
     setFlash(request, reply, 'You have signed out.')
     return await reply.redirect(app.url('/staff/login'), 303)
   })
@@ -86,7 +122,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
   }), async (request, reply) => {
     const { values, errors } = readForm(request, resetRequestSpec)
     if (hasErrors(errors)) return await showResetRequest(request, reply, values, errors, 422)
-    await accounts.requestPasswordReset(values.email.trim().toLowerCase())
+    await accounts.requestPasswordReset(values.email)
     return await reply.redirect(app.url('/staff/password-reset?sent=1'), 303)
   })
 
@@ -109,7 +145,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     const { values } = form
     const errors = passwordErrors(values, form.errors)
     if (hasErrors(errors)) return await showNewPassword(reply, request.params.token, errors, 422)
-    await accounts.resetPassword(request.params.token, values.password)
+    await accounts.resetPassword(request.params.token, values.password, request.ip)
     setFlash(request, reply, 'Your password has been changed. Please sign in.')
     return await reply.redirect(app.url('/staff/login'), 303)
   })
@@ -136,11 +172,10 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (hasErrors(errors)) return await showSetup(reply, request.params.token, values, errors, 422)
     const agentId = await accounts.completeSetup(request.params.token, {
       name: values.name.trim(),
-      email: values.email.trim().toLowerCase(),
+      email: values.email,
       password: values.password
     })
-    await request.session.regenerate()
-    request.session.agentId = agentId
+    await startSession(request, reply, agentId)
     return await reply.redirect(staffHome, 303)
   })
 }

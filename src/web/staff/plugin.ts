@@ -1,8 +1,9 @@
 import fastifySession from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { loadAgentAccess, type AgentAccess } from '../../data/agents.js'
-import { DatabaseSessionStore } from '../../data/sessions.js'
+import type { FieldErrors } from '../forms.js'
 import { wantsFragment } from '../plugins/views.js'
+import { DatabaseSessionStore } from '../session-store.js'
 import adminRoutes from './admin-routes.js'
 import authRoutes from './auth-routes.js'
 import queueRoutes from './queue-routes.js'
@@ -37,9 +38,19 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
   })
   app.decorateRequest('agent', null as unknown as AgentAccess)
 
+  // A staff POST that does not show a form of its own still answers an expired token (or a
+  // rate limit) with a page that says what happened and keeps what the person typed.
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat()
+    if (!methods.includes('POST') || route.config?.showForm) return
+    route.config = { ...route.config, showForm: showExpiredForm }
+  })
+
   await app.register(authRoutes)
   await app.register(async function signedIn (area) {
-    area.addHook('preHandler', async (request, reply) => await requireAgent(area, request, reply))
+    // A plugin's preValidation hook runs before each route's own (the CSRF check), so who
+    // is asking is settled before anything that needs to know it.
+    area.addHook('preValidation', async (request, reply) => await requireAgent(area, request, reply))
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
     await area.register(adminRoutes)
@@ -57,4 +68,21 @@ async function requireAgent (app: FastifyInstance, request: FastifyRequest, repl
   const login = app.url('/staff/login') + (request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '')
   if (wantsFragment(request)) return await reply.header('HX-Redirect', login).code(401).send()
   return await reply.redirect(login, 303)
+}
+
+/** Numbers in a form are ids the page holds, not text anyone typed. */
+const typedText = (name: string, value: unknown): value is string =>
+  name !== '_csrf' && typeof value === 'string' && value.trim() !== '' && !/^\d+$/.test(value.trim())
+
+async function showExpiredForm (request: FastifyRequest, reply: FastifyReply, errors: FieldErrors, status: number): Promise<FastifyReply> {
+  const body = (request.body !== null && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>
+  const kept = Object.entries(body).filter((entry): entry is [string, string] => typedText(entry[0], entry[1]))
+  const number = (request.params as { number?: unknown } | undefined)?.number
+  const back = request.server.url(typeof number === 'string' && /^\d{1,12}$/.test(number) ? `/staff/tickets/${number}` : '/staff')
+  return await reply.render('staff/form-expired', {
+    agent: request.agent,
+    message: errors._form ?? 'This form had expired, so nothing was saved.',
+    kept,
+    back
+  }, { status, fragment: 'staff/_form-expired' })
 }
