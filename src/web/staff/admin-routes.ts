@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { listSignInEvents } from '../../data/agents.js'
 import { countOutboxByStatus, enqueueMessage, listRecentOutbox, requeueMessage, type OutboxRow } from '../../data/outbox.js'
 import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
@@ -28,6 +29,11 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
       smtpConfigured: app.config.smtpUrl !== '',
       flash: takeFlash(request, reply)
     })
+  })
+
+  app.get('/staff/admin/sign-ins', async (request, reply) => {
+    reply.header('Cache-Control', 'private, no-cache')
+    return await reply.render('staff/admin-sign-ins', { agent: request.agent, events: await listSignInEvents(db, 200) })
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/outbox/:id/retry', { preValidation: app.csrfProtection }, async (request, reply) => {
