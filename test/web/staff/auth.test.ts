@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { FastifyInstance } from 'fastify'
 import { listOutbox } from '../../../src/data/outbox.js'
 import { testApp } from '../../helpers/app.js'
 import { password, seedDesk, signIn } from '../../helpers/fixtures.js'
@@ -99,4 +100,162 @@ t.test('a forgotten password is reset through an e-mailed one-time link', async 
   const login = await visitor.get('/staff/login')
   const signedIn = await visitor.submit(login, 'form', { email: desk.agents.bob.email, password: 'a brand new passphrase' })
   t.match(signedIn.url, /^\/staff\/queues\//)
+})
+
+t.test('six people opening the setup link at once make exactly one administrator', async (t) => {
+  const app = await testApp(t)
+  const token = await app.accounts.issueSetupToken()
+  const people = await Promise.all(Array.from({ length: 6 }, async () => {
+    const visitor = new Visitor(app)
+    return { visitor, page: await visitor.get(`/staff/setup/${token}`) }
+  }))
+  const results = await Promise.all(people.map(async ({ visitor, page }, i) =>
+    await visitor.submit(page, 'form', { name: `Admin ${i}`, email: `admin${i}@desk.test`, password: 'long enough pass', confirm: 'long enough pass' }, { follow: false })))
+  t.same(results.map((r) => r.status).sort(), [303, 404, 404, 404, 404, 404], 'one wins, the others find the link used')
+  t.equal((await app.db('agents')).length, 1, 'exactly one agent exists')
+  t.match(results.find((r) => r.status === 404)?.text, 'This setup link has already been used.')
+})
+
+async function requestReset (app: FastifyInstance, email: string): Promise<string> {
+  const visitor = new Visitor(app)
+  await visitor.submit(await visitor.get('/staff/password-reset'), 'form', { email })
+  const mails = await listOutbox(app.db, { toAddress: email })
+  return JSON.parse(mails.filter((m) => m.template === 'password_reset').at(-1)!.payload).token as string
+}
+
+t.test('using one reset link retires the others, ends every session of the agent and lifts the lockout', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const email = desk.agents.bob.email
+  const { visitor: office } = await signIn(app, email)
+  const { visitor: laptop } = await signIn(app, email)
+  const { visitor: ada } = await signIn(app, desk.agents.ada.email)
+
+  const attacker = new Visitor(app)
+  let login = await attacker.get('/staff/login')
+  for (let i = 0; i < 6; i++) login = await attacker.submit(login, 'form', { email, password: 'wrong password' })
+  t.equal(login.status, 429, 'the account is locked')
+
+  const older = await requestReset(app, email)
+  const newer = await requestReset(app, email)
+  t.not(older, newer)
+  const bob = new Visitor(app)
+  const form = await bob.get(`/staff/password-reset/${newer}`)
+  const done = await bob.submit(form, 'form', { password: 'a brand new passphrase', confirm: 'a brand new passphrase' })
+  t.match(done.text, 'Your password has been changed.')
+
+  t.equal((await bob.get(`/staff/password-reset/${older}`)).status, 404, 'the other link no longer works')
+  const olderForm = await new Visitor(app).get(`/staff/password-reset/${newer}`)
+  t.equal(olderForm.status, 404, 'nor the used one')
+  t.equal((await app.db('password_resets').where({ agent_id: desk.agents.bob.id }).whereNull('used_at')).length, 0, 'no link of the agent is outstanding')
+
+  t.match((await office.get('/staff/queues/open')).url, /^\/staff\/login\?next=/, 'the session in the office has ended')
+  t.match((await laptop.get('/staff/queues/open')).url, /^\/staff\/login\?next=/, 'and the one on the laptop')
+  t.equal((await app.db('sessions').where({ agent_id: desk.agents.bob.id })).length, 0)
+  t.equal((await ada.get('/staff/queues/open')).status, 200, 'other agents stay signed in')
+
+  const signedIn = await bob.submit(await bob.get('/staff/login'), 'form', { email, password: 'a brand new passphrase' })
+  t.match(signedIn.url, /^\/staff\/queues\//, 'the lockout is lifted: the new password works at once')
+  const events = await app.db('sign_in_events').where({ email }).orderBy('id').pluck('outcome')
+  t.same(events.slice(0, 5), ['succeeded', 'succeeded', 'failed', 'failed', 'failed'], 'the failures stay on record')
+  t.same(events.slice(-2), ['password_reset', 'succeeded'])
+})
+
+t.test('one reset link used twice at the same moment changes the password once', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const token = await requestReset(app, desk.agents.bob.email)
+  const tries = await Promise.all(['first passphrase!', 'second passphrase'].map(async (choice) => {
+    const visitor = new Visitor(app)
+    const form = await visitor.get(`/staff/password-reset/${token}`)
+    return await visitor.submit(form, 'form', { password: choice, confirm: choice }, { follow: false })
+  }))
+  t.same(tries.map((r) => r.status).sort(), [303, 404])
+})
+
+t.test('the CSRF secret changes at sign-in and at sign-out', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const visitor = new Visitor(app)
+  const login = await visitor.get('/staff/login')
+  const before = { secret: visitor.cookie('tessera_csrf'), token: login.$('input[name=_csrf]').attr('value')! }
+  const queue = await visitor.submit(login, 'form', { email: desk.agents.bob.email, password })
+  t.match(queue.url, /^\/staff\/queues\//)
+  t.not(visitor.cookie('tessera_csrf'), before.secret, 'a new secret at sign-in')
+
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const stale = await visitor.post('/staff/logout', `_csrf=${encodeURIComponent(before.token)}`, { headers: form, follow: false })
+  t.equal(stale.status, 403, 'a token from before the sign-in no longer works')
+  t.match(stale.text, 'Nothing was saved')
+
+  const signedInSecret = visitor.cookie('tessera_csrf')
+  const signedInToken = queue.$('form.signout input[name=_csrf]').attr('value')!
+  const out = await visitor.submit(queue, 'form.signout')
+  t.match(out.text, 'You have signed out.')
+  t.not(visitor.cookie('tessera_csrf'), signedInSecret, 'a new secret at sign-out')
+  const again = await visitor.post('/staff/login', new URLSearchParams({ _csrf: signedInToken, email: desk.agents.bob.email, password }).toString(), { headers: form, follow: false })
+  t.equal(again.status, 403, 'a token from the signed-in pages no longer works after signing out')
+  t.equal(again.$('#login-email').attr('value'), desk.agents.bob.email, 'the sign-in form is shown again with the address kept')
+})
+
+/** What a crafted `next` must lead to: the staff home unless it is a page inside the panel. */
+const nextCorpus: Array<[string, string]> = [
+  ['/staff/queues/mine', '/staff/queues/mine'],
+  ['/staff/tickets/123456?tab=history', '/staff/tickets/123456?tab=history'],
+  ['/staff/%0d%0aSet-Cookie:%20x=1', '/staff/%0d%0aSet-Cookie:%20x=1'],
+  ['//evil.example/staff/', '/staff'],
+  ['///evil.example', '/staff'],
+  ['/staff/../evil', '/staff'],
+  ['/staff/%2e%2e/%2e%2e/evil', '/staff'],
+  ['/staff\\..\\evil', '/staff'],
+  ['/\\evil.example', '/staff'],
+  ['\\\\evil.example', '/staff'],
+  ['https://evil.example/staff/x', '/staff'],
+  ['javascript:alert(1)', '/staff'],
+  ['/staff@evil.example', '/staff'],
+  ['/staffroom', '/staff'],
+  ['/staff/x\nLocation: https://evil.example', '/staff'],
+  ['/staff/x\r\nSet-Cookie: x=1', '/staff'],
+  ['/staff/tickets/ünïcödé', '/staff'],
+  ['/staff/😀', '/staff'],
+  ['/staff/\u0000', '/staff'],
+  ['/staff/\t/evil', '/staff'],
+  [' /staff/queues/mine', '/staff'],
+  ['/staff/' + 'a'.repeat(5000), '/staff'],
+  ['/staff/' + 'b'.repeat(200_000), '/staff'],
+  ['', '/staff']
+]
+
+t.test('next= after signing in: a page inside the panel, or the panel home; never a 500 or another site', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  for (const [i, [next, expected]] of nextCorpus.entries()) {
+    const label = JSON.stringify(next.slice(0, 60))
+    const visitor = new Visitor(app)
+    const remoteAddress = `198.51.100.${i + 1}`
+    // Longer than a request line may be: such a `next` can only come from a crafted POST.
+    const page = await visitor.get(next.length > 8000 ? '/staff/login' : `/staff/login?next=${encodeURIComponent(next)}`)
+    t.equal(page.status, 200, `the form shows for ${label}`)
+    const res = await app.inject({
+      method: 'POST',
+      url: '/staff/login',
+      remoteAddress,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tessera_csrf=${visitor.cookie('tessera_csrf')!}` },
+      payload: new URLSearchParams({ _csrf: page.$('input[name=_csrf]').attr('value')!, email: desk.agents.bob.email, password, next }).toString()
+    })
+    t.equal(res.statusCode, 303, `signed in with ${label}`)
+    t.equal(res.headers.location, expected, `and sent to ${expected}`)
+    t.equal(new URL(String(res.headers.location), 'http://help.example.test').origin, 'http://help.example.test', 'never to another site')
+  }
+  const browser = new Visitor(app)
+  const rawBytes = await browser.get('/staff/login')
+  const invalidUtf8 = await app.inject({
+    method: 'POST',
+    url: '/staff/login',
+    remoteAddress: '198.51.100.200',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `tessera_csrf=${browser.cookie('tessera_csrf')!}` },
+    payload: `_csrf=${encodeURIComponent(rawBytes.$('input[name=_csrf]').attr('value')!)}&email=${encodeURIComponent(desk.agents.bob.email)}&password=${encodeURIComponent(password)}&next=%2Fstaff%2F%FF%FE`
+  })
+  t.equal(invalidUtf8.statusCode, 303, 'a next that is not UTF-8 falls back too')
+  t.equal(invalidUtf8.headers.location, '/staff')
 })
