@@ -2,6 +2,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { testApp } from '../../helpers/app.js'
 import { openTicket, password, seedDesk } from '../../helpers/fixtures.js'
+import { assertValidDocuments } from '../../helpers/html-validator.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
 
 /** Every POST route the app has, read from Fastify's own route tree so a new route is never missed. */
@@ -91,4 +92,22 @@ t.test('an expired reply, note or draft keeps the agent’s text', async (t) => 
   t.equal(fragment.status, 403)
   t.notMatch(fragment.html, '<html', 'htmx gets the message alone, to swap in')
   t.equal(fragment.$('textarea[readonly]').text(), typed)
+})
+
+t.test('the expired-form page and the sign-in history are valid HTML', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const ticket = await openTicket(app, desk.topics.broken)
+  const ada = new Visitor(app)
+  const login = await ada.get('/staff/login')
+  await ada.submit(login, 'form', { email: desk.agents.ada.email, password: 'wrong password' })
+  await ada.submit(login, 'form', { email: 'nobody@desk.test', password: 'wrong password' })
+  await ada.submit(login, 'form', { email: desk.agents.ada.email, password })
+  const history = await ada.get('/staff/admin/sign-ins')
+  t.equal(history.status, 200)
+  t.match(history.text, '(no such agent)')
+  const expired = await ada.post(`/staff/tickets/${ticket.number}/draft`, new URLSearchParams({ message: `${typed}\n<script>alert(1)</script>` }).toString(), { headers: form })
+  t.equal(expired.status, 403)
+  t.equal(expired.$('script:not([src])').length, 0, 'what was typed is shown as text, never run')
+  await assertValidDocuments(t, { 'sign-in history': history.html, 'form expired': expired.html })
 })
