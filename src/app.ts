@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifyCompress from '@fastify/compress'
 import type { Knex } from 'knex'
 import { join } from 'node:path'
@@ -55,7 +55,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       }
     },
     // One line per request, written when the answer is known (below), instead of two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true } },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,

@@ -37,6 +37,14 @@ export function dialectOf (url: string): Dialect {
 /** How long to wait for a connection, and the longest one statement may run. */
 export const timeouts = { connectMs: 5000, statementMs: 15_000 }
 
+// Knex prints every failed connection attempt with a stack trace; the error that reaches
+// the caller (a 503, or the one line at start) says it better.
+const log = {
+  warn (message: unknown): void {
+    if (!/^Acquire connection error/.test(String(message))) console.warn(message)
+  }
+}
+
 export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex {
   const migrations = migrationOptions()
   // A database that stops answering must fail requests quickly (503), not hold them.
@@ -61,6 +69,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         searchPath: schema ? [schema] : undefined,
         pool: { min: 0, max: 10 },
         acquireConnectionTimeout,
+        log,
         migrations
       })
     }
@@ -93,6 +102,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
           }
         },
         acquireConnectionTimeout,
+        log,
         migrations
       })
     }
@@ -104,6 +114,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         connection: { filename },
         useNullAsDefault: true,
         acquireConnectionTimeout,
+        log,
         // One connection: SQLite takes one writer at a time anyway, and a single
         // connection avoids SQLITE_BUSY between our own queries.
         pool: {
