@@ -92,7 +92,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   // gzip only: brotli at its default quality costs more CPU per page than it saves bytes.
   await app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 })
-  await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/') })
+  await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/'), https: config.baseUrl.startsWith('https:') })
   await app.register(views, {
     globals: {
       productName,

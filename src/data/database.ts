@@ -201,8 +201,9 @@ export function isDatabaseUnavailable (err: unknown): boolean {
   if (e.name === 'KnexTimeoutError') return true
   if (e.code !== undefined && unavailableCodes.has(e.code)) return true
   if (e.errno !== undefined && unavailableErrnos.has(e.errno)) return true
-  // node-postgres reports its client-side timeouts and a lost server only in words.
-  return /^(Query read timeout|Connection terminated|timeout expired)/.test(e.message ?? '')
+  // node-postgres reports its client-side timeouts and a lost server only in words;
+  // Knex, likewise, when its pool has been destroyed.
+  return /^(Query read timeout|Connection terminated|timeout expired|Unable to acquire a connection)/.test(e.message ?? '')
 }
 
 /**
