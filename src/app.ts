@@ -41,6 +41,8 @@ export interface AppOptions {
   now?: () => number
   /** Background jobs (outbox delivery, IMAP polling) start with the app unless this is false. */
   startWorkers?: boolean
+  /** Where the log goes instead of standard output (tests read it, the bench writes it to a file). */
+  logStream?: { write: (line: string) => void }
 }
 
 const productName = 'Tessera Help Desk'
@@ -50,6 +52,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
       serializers: {
         req: (request: FastifyRequest) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip })
       }

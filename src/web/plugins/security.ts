@@ -61,7 +61,10 @@ export function securityHeaders ({ https }: { https: boolean }): Record<string, 
 export default fp(async function security (app, { cookieSecret, cookiePath, https }: SecurityOptions) {
   const headers = securityHeaders({ https })
   app.decorate('securityHeaders', headers)
-  app.addHook('onRequest', async (request, reply) => { reply.headers(headers) })
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers)
+    done()
+  })
   await app.register(fastifyCookie, { secret: cookieSecret })
   // WHATWG decoding: invalid percent-escapes become U+FFFD, which form validation names,
   // instead of the whole value silently staying undecoded.
