@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { CookieJar } from '../test/helpers/cookie-jar.js'
 
 /**
  * Page weight: the HTML of a page plus its stylesheet(s), raw, gzipped here at level 6,
@@ -63,52 +64,13 @@ export async function fetchRaw (url: string, options: HttpOptions = {}): Promise
   })
 }
 
-/** Cookies by name and path, sent back the way a browser would (longest path first). */
-export class CookieJar {
-  private readonly cookies = new Map<string, { name: string, value: string, path: string }>()
-
-  store (response: HttpResponse, requestUrl: string): void {
-    const defaultPath = new URL(requestUrl).pathname.replace(/\/[^/]*$/, '') || '/'
-    for (const line of response.headers['set-cookie'] ?? []) {
-      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim())
-      const eq = pair.indexOf('=')
-      if (eq <= 0) continue
-      const name = pair.slice(0, eq)
-      const value = pair.slice(eq + 1)
-      let path = defaultPath
-      let expired = false
-      for (const attribute of attributes) {
-        const [key = '', val = ''] = attribute.split('=')
-        if (key.toLowerCase() === 'path') path = val || '/'
-        if (key.toLowerCase() === 'max-age' && Number(val) <= 0) expired = true
-        if (key.toLowerCase() === 'expires' && Date.parse(val) <= Date.now()) expired = true
-      }
-      const key = `${name}\u0000${path}`
-      if (expired) this.cookies.delete(key)
-      else this.cookies.set(key, { name, value, path })
-    }
-  }
-
-  get (name: string): string | undefined {
-    for (const cookie of this.cookies.values()) if (cookie.name === name) return cookie.value
-    return undefined
-  }
-
-  header (url: string): string {
-    const path = new URL(url).pathname
-    return [...this.cookies.values()]
-      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : c.path + '/'))
-      .sort((a, b) => b.path.length - a.path.length)
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ')
-  }
-}
+export { CookieJar }
 
 /** A GET or POST that sends and keeps cookies; does not follow redirects. */
 export async function browse (jar: CookieJar, url: string, options: HttpOptions = {}): Promise<HttpResponse> {
   const cookie = jar.header(url)
   const response = await fetchRaw(url, { ...options, headers: { ...(cookie ? { cookie } : {}), ...options.headers } })
-  jar.store(response, url)
+  jar.store([response.headers['set-cookie'] ?? []].flat(), url)
   return response
 }
 

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifyCompress from '@fastify/compress'
 import type { Knex } from 'knex'
 import { join } from 'node:path'
@@ -8,7 +8,7 @@ import { createInboundMail, type InboundMail } from './mail/inbound.js'
 import { createImapPoller, type ImapPoller } from './mail/imap-poller.js'
 import apiRoutes from './web/api/routes.js'
 import healthRoutes from './web/health-routes.js'
-import { createDatabase, migrateToLatest } from './data/database.js'
+import { checkConnection, createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
@@ -19,6 +19,7 @@ import portalRoutes from './web/portal/routes.js'
 import staffPlugin from './web/staff/plugin.js'
 import { actorName, age, priorityLabel, statusLabel, timeElement } from './web/format.js'
 import { createUrls } from './web/urls.js'
+import { redactUrl } from './web/log-redaction.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +41,8 @@ export interface AppOptions {
   now?: () => number
   /** Background jobs (outbox delivery, IMAP polling) start with the app unless this is false. */
   startWorkers?: boolean
+  /** Where the log goes instead of standard output (tests read it, the bench writes it to a file). */
+  logStream?: { write: (line: string) => void }
 }
 
 const productName = 'Tessera Help Desk'
@@ -47,7 +50,15 @@ const productName = 'Tessera Help Desk'
 /** The whole application; server.ts listens with it and tests inject into it. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      serializers: {
+        req: (request: FastifyRequest) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip })
+      }
+    },
+    // One line per request, written when the answer is known (below), instead of two.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true } },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -58,7 +69,18 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     frameworkErrors: async (error, request, reply) => { await renderFrameworkError(app, reply, error.statusCode ?? 400) }
   })
 
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed')
+  })
+
   const db = createDatabase(config)
+  try {
+    await checkConnection(db, config)
+  } catch (err) {
+    // A pool still dialling a silent host would keep the process alive; let it go.
+    db.destroy().catch(() => undefined)
+    throw err
+  }
   app.addHook('onClose', async () => { await db.destroy() })
   await migrateToLatest(db)
 
@@ -73,7 +95,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
 
   // gzip only: brotli at its default quality costs more CPU per page than it saves bytes.
   await app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 })
-  await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/') })
+  await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/'), https: config.baseUrl.startsWith('https:') })
   await app.register(views, {
     globals: {
       productName,

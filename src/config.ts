@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { envSchema } from 'env-schema'
 
@@ -84,10 +85,52 @@ export interface Config {
   imapIntervalMs: number
 }
 
+/** A right value for each variable, shown when the given one is wrong. */
+const examples: Record<keyof RawEnv, string> = {
+  PORT: '3000',
+  HOST: '127.0.0.1',
+  DATA_DIR: './data',
+  DATABASE_URL: 'postgres://tessera:secret@db.example.com:5432/tessera (or empty for SQLite)',
+  BASE_URL: 'https://help.example.com',
+  SESSION_SECRET: 'the output of: openssl rand -base64 48',
+  LOG_LEVEL: 'info',
+  TICKET_RATE_LIMIT: '10',
+  REOPEN_WINDOW_DAYS: '14',
+  BASE_PATH: '/support',
+  TRUST_PROXY: '127.0.0.1,10.0.0.0/8 (or true, false, a hop count like 1)',
+  SMTP_URL: 'smtp://user:password@mail.example.com:587',
+  MAIL_FROM: 'Help Desk <help@example.com>',
+  OUTBOX_INTERVAL_SECONDS: '5',
+  IMAP_URL: 'imaps://desk%40example.com:password@mail.example.com',
+  IMAP_FOLDER: 'INBOX',
+  IMAP_PROCESSED_FOLDER: 'Tessera/Processed',
+  IMAP_FAILED_FOLDER: 'Tessera/Failed',
+  IMAP_INTERVAL_SECONDS: '60'
+}
+
+/** Secrets are never echoed back, even when wrong. */
+const secretVariables = new Set<string>(['SESSION_SECRET', 'DATABASE_URL', 'SMTP_URL', 'IMAP_URL'])
+
+/** A configuration mistake: which variable, what was given, what would be right. */
+export class ConfigError extends Error {
+  readonly code = 'TESSERA_CONFIG'
+  constructor (readonly variable: keyof RawEnv, given: string | undefined, problem: string) {
+    const shown = given === undefined ? '' : secretVariables.has(variable) ? ' (value not shown)' : ` ${JSON.stringify(given)}`
+    super(`Configuration error: ${variable}${shown} ${problem}; for example ${variable}=${examples[variable]}`)
+    this.name = 'ConfigError'
+  }
+}
+
 /** Reads and validates the environment once; nothing else reads process.env. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
-  const raw = envSchema<RawEnv>({ schema, data: env, dotenv: false })
+  const raw = readEnv(env)
   const dataDir = resolve(raw.DATA_DIR)
+  if (raw.SESSION_SECRET !== '' && raw.SESSION_SECRET.length < 32) {
+    throw new ConfigError('SESSION_SECRET', raw.SESSION_SECRET, `is ${raw.SESSION_SECRET.length} characters long; it must have at least 32`)
+  }
+  checkDatabaseUrl(raw.DATABASE_URL)
+  checkUrl('BASE_URL', raw.BASE_URL, /^https?:$/)
+  checkUrl('SMTP_URL', raw.SMTP_URL, /^smtps?:$/)
   return {
     port: raw.PORT,
     host: raw.HOST,
@@ -112,13 +155,62 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+function readEnv (env: NodeJS.ProcessEnv): RawEnv {
+  try {
+    return envSchema<RawEnv>({ schema, data: env, dotenv: false })
+  } catch (err) {
+    const first = (err as { errors?: Array<{ instancePath: string, message?: string }> }).errors?.[0]
+    const variable = first?.instancePath.slice(1) as keyof RawEnv | undefined
+    if (first === undefined || variable === undefined || !(variable in examples)) throw err
+    const problem = first.message?.startsWith('must match pattern') ? 'has the wrong form' : first.message ?? 'is not valid'
+    throw new ConfigError(variable, env[variable], problem)
+  }
+}
+
+function checkDatabaseUrl (value: string): void {
+  if (value === '') return
+  if (!/^(postgres(ql)?|mysql|mariadb):\/\//.test(value)) {
+    throw new ConfigError('DATABASE_URL', value, 'must start with postgres://, postgresql://, mysql:// or mariadb:// (or be empty for SQLite)')
+  }
+  checkUrl('DATABASE_URL', value, /./)
+  if (new URL(value).hostname === '') throw new ConfigError('DATABASE_URL', value, 'names no database host')
+}
+
+function checkUrl (variable: keyof RawEnv, value: string, protocol: RegExp): void {
+  if (value === '') return
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ConfigError(variable, value, 'is not a URL')
+  }
+  if (!protocol.test(url.protocol)) throw new ConfigError(variable, value, `may not start with ${url.protocol}//`)
+}
+
+// The names proxy-addr accepts besides addresses and CIDR ranges.
+const proxyRangeNames = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
 /** '' or 'false': trust nothing; 'true': trust every hop; '2': two hops; else a list of addresses. */
 function parseTrustProxy (value: string): boolean | number | string[] {
   const trimmed = value.trim()
   if (trimmed === '' || trimmed === 'false') return false
   if (trimmed === 'true') return true
   if (/^[0-9]+$/.test(trimmed)) return Number(trimmed)
-  return trimmed.split(',').map((part) => part.trim()).filter(Boolean)
+  const parts = trimmed.split(',').map((part) => part.trim()).filter(Boolean)
+  for (const part of parts) {
+    if (!isProxyAddress(part)) throw new ConfigError('TRUST_PROXY', value, `has ${JSON.stringify(part)}, which is neither an IP address, a CIDR range, loopback, linklocal or uniquelocal`)
+  }
+  return parts
+}
+
+function isProxyAddress (part: string): boolean {
+  if (proxyRangeNames.has(part)) return true
+  const [address = '', bits, ...rest] = part.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  if (!/^[0-9]{1,3}$/.test(bits)) return isIP(bits) === 4 && family === 4
+  return Number(bits) <= (family === 4 ? 32 : 128)
 }
 
 /**
@@ -134,8 +226,35 @@ function persistentSecret (dataDir: string): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const secret = randomBytes(32).toString('base64url')
   writeFileSync(file, secret + '\n', { mode: 0o600 })
+  // The mode above only applies to a new file, and only as far as the umask allows.
+  chmodSync(file, 0o600)
   return secret
+}
+
+/** The oldest Node each supported line needs (require(esm), sqlite3, cheerio). */
+const minimumNode: Record<number, [number, number]> = { 20: [19, 0], 22: [12, 0] }
+
+/** Null when this Node can run Tessera, else the one line to print before exiting. */
+export function nodeVersionProblem (version: string): string | null {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number)
+  const floor = minimumNode[major]
+  const ok = major > 22 || (major === 21 ? false : floor !== undefined && minor >= floor[0])
+  if (ok) return null
+  return `Tessera needs Node ^20.19.0 or >=22.12.0 (Node 22 or 24 LTS recommended); this is Node ${version.replace(/^v/, '')}.`
+}
+
+// Last day of security fixes for each release line (https://nodejs.org/en/about/previous-releases).
+const endOfLife: Record<number, string> = {
+  20: '2026-04-30', 21: '2024-06-01', 22: '2027-04-30', 23: '2025-06-01', 24: '2028-04-30', 25: '2026-06-01'
+}
+
+/** A warning when this Node line no longer gets security fixes, else null. */
+export function nodeEndOfLifeWarning (version: string, today = new Date()): string | null {
+  const major = Number(version.replace(/^v/, '').split('.')[0])
+  const date = endOfLife[major]
+  if (date === undefined || today.getTime() <= Date.parse(date + 'T23:59:59Z')) return null
+  return `Node ${major} reached its end of life on ${date} and gets no security fixes: upgrade to Node 22 or 24 LTS.`
 }

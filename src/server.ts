@@ -1,8 +1,40 @@
-import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
+import { ConfigError, loadConfig, nodeEndOfLifeWarning, nodeVersionProblem, type Config } from './config.js'
 
-const config = loadConfig()
-const app = await buildApp(config)
+/** sysexits(3): what a service manager or an operator's script can branch on. */
+const exitCodes = { unavailable: 69, config: 78 }
+
+const tooOld = nodeVersionProblem(process.versions.node)
+if (tooOld !== null) {
+  console.error(tooOld)
+  process.exit(exitCodes.config)
+}
+// Everything the desk writes (database, mail files, the session secret) is private to its
+// user, whatever umask the service manager or shell handed us.
+process.umask(0o077)
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  console.error(err.message)
+  process.exit(exitCodes.config)
+}
+
+// Loaded after the checks above, so an unsupported Node fails with one line, not a stack.
+const { buildApp } = await import('./app.js')
+const { DatabaseUnavailableError } = await import('./data/database.js')
+
+let app: Awaited<ReturnType<typeof buildApp>>
+try {
+  app = await buildApp(config)
+} catch (err) {
+  if (!(err instanceof DatabaseUnavailableError)) throw err
+  console.error(err.message)
+  process.exit(exitCodes.unavailable)
+}
+const eol = nodeEndOfLifeWarning(process.versions.node)
+if (eol !== null) app.log.warn(eol)
 
 let closing = false
 async function shutdown (signal: string): Promise<void> {

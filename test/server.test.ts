@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import t from 'tap'
+import { openTicketAsClient } from '../bench/page-weight.js'
+import { nodeEndOfLifeWarning } from '../src/config.js'
 import { projectRoot } from '../src/paths.js'
 import { freePort } from './helpers/net.js'
+import { startServer, waitForHttp } from './helpers/server.js'
 
 t.test('on SIGTERM the server closes its connections and the database and exits cleanly', async (t) => {
   const port = await freePort()
@@ -28,4 +34,102 @@ t.test('on SIGTERM the server closes its connections and the database and exits 
   t.ok(Date.now() - signalled < 5000, 'promptly, without waiting for idle connections to time out')
   t.match(log, '"signal":"SIGTERM"')
   t.notMatch(log, '"level":50', 'and logs no error on the way out')
+})
+
+t.test('an unreachable database: one line naming the host and the problem, exit 69, within seconds', async (t) => {
+  // Accepts connections and never says a word, like a firewall that drops or a frozen host.
+  const silent = createServer(() => undefined)
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { silent.close() })
+  const silentPort = (silent.address() as AddressInfo).port
+  const closedPort = await freePort()
+
+  const cases = [
+    { url: `postgres://tessera@127.0.0.1:${closedPort}/desk`, problem: 'connection refused' },
+    { url: `postgres://tessera@127.0.0.1:${silentPort}/desk`, problem: 'no answer within 5 s' },
+    { url: `mysql://tessera@127.0.0.1:${silentPort}/desk`, problem: 'no answer within 5 s' }
+  ]
+  // One after the other: started together on a busy machine, the processes' own start-up
+  // time would hide the number being checked. A refused connection fails at once, so the
+  // first case measures start-up itself (tsx compiling the app: 1-4 s on a busy machine).
+  let startUp = 0
+  for (const { url, problem } of cases) {
+    const started = Date.now()
+    const server = startServer({ DATA_DIR: t.testdirName, DATABASE_URL: url, SESSION_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent' })
+    t.teardown(() => { server.child.kill('SIGKILL') })
+    t.equal(await server.exited, 69, `${url}: exit code 69 (EX_UNAVAILABLE)`)
+    const seconds = (Date.now() - started) / 1000
+    if (problem === 'connection refused') startUp = seconds
+    // The old code took 30 s against a silent port.
+    t.ok(seconds - startUp < 7, `${url}: gave up after ${seconds.toFixed(1)} s`)
+    const lines = server.stderr().trim().split('\n')
+    t.equal(lines.length, 1, 'one line')
+    const port = new URL(url).port
+    t.match(lines[0], `Cannot use the database at 127.0.0.1:${port}/desk: ${problem}`)
+  }
+})
+
+t.test('under a umask of 022 the data folder is 700 and the database, its WAL, the secret and mail files 600', async (t) => {
+  const port = await freePort()
+  const dir = join(t.testdirName, 'data')
+  const server = startServer({ DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'silent', OUTBOX_INTERVAL_SECONDS: '0.1' }, { umask: '022' })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`)
+  // A client opens a ticket: a confirmation mail with the private link is written to DATA_DIR/mail.
+  await openTicketAsClient(url)
+  const mailDir = join(dir, 'mail')
+  for (let i = 0; i < 100 && (!existsSync(mailDir) || readdirSync(mailDir).length === 0); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  const mails = readdirSync(mailDir)
+  t.ok(mails.length > 0, 'the confirmation mail was written')
+
+  const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8)
+  t.equal(mode(dir), '700', 'DATA_DIR')
+  t.equal(mode(mailDir), '700', 'DATA_DIR/mail')
+  for (const file of ['tessera.sqlite', 'tessera.sqlite-wal', 'tessera.sqlite-shm', 'session-secret']) t.equal(mode(join(dir, file)), '600', file)
+  for (const mail of mails) t.equal(mode(join(mailDir, mail)), '600', mail)
+})
+
+t.test('the request log at the default level holds no token, in paths or query strings', async (t) => {
+  const port = await freePort()
+  const server = startServer({ DATA_DIR: t.testdirName, PORT: String(port) })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`)
+  const setupToken = /\/staff\/setup\/([A-Za-z0-9_-]+)/.exec(server.stdout())?.[1] ?? ''
+  t.ok(setupToken.length > 20, 'the setup link is printed once, for the person installing')
+
+  const ticketUrl = await openTicketAsClient(url)
+  const secrets = [setupToken, 'Zq3xW9vR7tY5uI1oP0aS2dF4gH6jK8lM', 'reset-me-please-7f3a9c2e1b']
+  const visits = [
+    `/staff/setup/${setupToken}`,
+    `/tickets/${ticketUrl.split('/').pop() ?? ''}/access/${secrets[1] ?? ''}`,
+    `/staff/password-reset/${secrets[2] ?? ''}`,
+    `/staff/login?token=${secrets[1] ?? ''}&next=${encodeURIComponent('/staff/password-reset/' + (secrets[2] ?? ''))}`,
+    `/nothing-here?key=${secrets[2] ?? ''}`
+  ]
+  for (const path of visits) await fetch(url + path)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  server.child.kill('SIGTERM')
+  await server.exited
+
+  const lines = server.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string, req?: { url: string } })
+  const requestLines = lines.filter((line) => line.msg === 'request completed')
+  t.ok(requestLines.length >= visits.length, 'one line per request')
+  const logged = requestLines.map((line) => line.req?.url).join('\n')
+  t.match(logged, '/staff/setup/[redacted]')
+  t.match(logged, /\/tickets\/\d+\/access\/\[redacted\]/)
+  t.match(logged, '/staff/password-reset/[redacted]')
+  t.match(logged, '/staff/login?token=[redacted]&next=[redacted]')
+  const afterSetupLine = server.stdout().split('\n').filter((line) => !line.includes('Create the first administrator')).join('\n')
+  for (const secret of secrets) t.notMatch(afterSetupLine, secret, 'no token anywhere else in the log')
+  t.equal(lines.filter((line) => line.msg === 'incoming request').length, 0, 'no second line per request')
+})
+
+t.test('on an end-of-life Node the server warns at start', { skip: nodeEndOfLifeWarning(process.versions.node) === null && 'this Node is supported' }, async (t) => {
+  const port = await freePort()
+  const server = startServer({ DATA_DIR: t.testdirName, PORT: String(port) })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`)
+  t.match(server.stdout(), /"level":40.*reached its end of life/)
 })

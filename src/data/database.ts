@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import knex, { type Knex } from 'knex'
@@ -34,8 +34,21 @@ export function dialectOf (url: string): Dialect {
   throw new Error('DATABASE_URL must start with postgres://, postgresql://, mysql:// or mariadb://, or be empty for SQLite')
 }
 
+/** How long to wait for a connection, and the longest one statement may run. */
+export const timeouts = { connectMs: 5000, statementMs: 15_000 }
+
+// Knex prints every failed connection attempt with a stack trace; the error that reaches
+// the caller (a 503, or the one line at start) says it better.
+const log = {
+  warn (message: unknown): void {
+    if (!/^Acquire connection error/.test(String(message))) console.warn(message)
+  }
+}
+
 export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex {
   const migrations = migrationOptions()
+  // A database that stops answering must fail requests quickly (503), not hold them.
+  const acquireConnectionTimeout = timeouts.connectMs
   switch (dialectOf(databaseUrl)) {
     case 'postgres': {
       readBigIntsAsNumbers()
@@ -45,9 +58,18 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
       url.searchParams.delete('schema')
       return knex({
         client: 'pg',
-        connection: url.toString(),
+        connection: {
+          connectionString: url.toString(),
+          connectionTimeoutMillis: timeouts.connectMs,
+          // Server side: PostgreSQL cancels a longer statement. Client side: a server that
+          // stops answering altogether is given up on a little later.
+          statement_timeout: timeouts.statementMs,
+          query_timeout: timeouts.statementMs + 1000
+        },
         searchPath: schema ? [schema] : undefined,
         pool: { min: 0, max: 10 },
+        acquireConnectionTimeout,
+        log,
         migrations
       })
     }
@@ -64,18 +86,35 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
           charset: 'utf8mb4',
           // Reads and writes happen in UTC epoch milliseconds; no session time zone applies.
           supportBigNumbers: true,
-          bigNumberStrings: false
+          bigNumberStrings: false,
+          connectTimeout: timeouts.connectMs
         },
-        pool: { min: 0, max: 10 },
+        pool: {
+          min: 0,
+          max: 10,
+          afterCreate (conn: MysqlConnection, done: (err: Error | null, conn: MysqlConnection) => void) {
+            // MariaDB names the limit max_statement_time (seconds), MySQL max_execution_time
+            // (milliseconds, SELECTs only); each server refuses the other's name.
+            conn.query(`SET SESSION max_statement_time = ${timeouts.statementMs / 1000}`, (mariaErr) => {
+              if (mariaErr === null) { done(null, conn); return }
+              conn.query(`SET SESSION max_execution_time = ${timeouts.statementMs}`, (mysqlErr) => done(mysqlErr, conn))
+            })
+          }
+        },
+        acquireConnectionTimeout,
+        log,
         migrations
       })
     }
     default: {
-      mkdirSync(dataDir, { recursive: true })
+      const filename = join(dataDir, 'tessera.sqlite')
+      createPrivateFiles(dataDir, filename)
       const db = knex({
         client: 'sqlite3',
-        connection: { filename: join(dataDir, 'tessera.sqlite') },
+        connection: { filename },
         useNullAsDefault: true,
+        acquireConnectionTimeout,
+        log,
         // One connection: SQLite takes one writer at a time anyway, and a single
         // connection avoids SQLITE_BUSY between our own queries.
         pool: {
@@ -115,6 +154,93 @@ function beginImmediately (db: Knex): void {
 
 interface SqliteConnection {
   exec: (sql: string, cb: (err: Error | null) => void) => void
+}
+
+interface MysqlConnection {
+  query: (sql: string, cb: (err: Error | null) => void) => void
+}
+
+/**
+ * The data folder 700 and the database 600 whatever the umask: tickets are private. SQLite
+ * gives its -wal and -shm files the database file's mode, so creating the file first is
+ * enough for new installs; older installs are tightened on start.
+ */
+function createPrivateFiles (dataDir: string, filename: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(dataDir, 0o700)
+  closeSync(openSync(filename, 'a', 0o600))
+  for (const file of [filename, filename + '-wal', filename + '-shm']) {
+    if (existsSync(file)) chmodSync(file, 0o600)
+  }
+}
+
+/** The database cannot be reached or does not answer: worth a retry later, not a bug. */
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'TESSERA_DATABASE_UNAVAILABLE'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'DatabaseUnavailableError'
+  }
+}
+
+const unavailableCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT',
+  // PostgreSQL: query_canceled (statement_timeout), admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+  '57014', '57P01', '57P02', '57P03', '53300',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY'
+])
+// MariaDB's max_statement_time and MySQL's max_execution_time errors.
+const unavailableErrnos = new Set([1969, 3024])
+
+/** True when an error means the database is out of reach or too slow, not that a query is wrong. */
+export function isDatabaseUnavailable (err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true
+  const e = err as { name?: string, code?: string, errno?: number, message?: string } | null
+  if (e === null || typeof e !== 'object') return false
+  if (e.name === 'KnexTimeoutError') return true
+  if (e.code !== undefined && unavailableCodes.has(e.code)) return true
+  if (e.errno !== undefined && unavailableErrnos.has(e.errno)) return true
+  // node-postgres reports its client-side timeouts and a lost server only in words;
+  // Knex, likewise, when its pool has been destroyed.
+  return /^(Query read timeout|Connection terminated|timeout expired|Unable to acquire a connection)/.test(e.message ?? '')
+}
+
+/**
+ * One round trip within the connect timeout, so a desk started against a database that is
+ * down says so in one line at once instead of failing later with a stack trace.
+ */
+export async function checkConnection (db: Knex, { dataDir, databaseUrl }: DatabaseOptions): Promise<void> {
+  const where = databaseUrl === '' ? join(dataDir, 'tessera.sqlite') : hostOf(databaseUrl)
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((resolve, reject) => {
+    timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${timeouts.connectMs / 1000} s`)), timeouts.connectMs + 500)
+  })
+  try {
+    await Promise.race([db.raw('select 1'), timeout])
+  } catch (err) {
+    throw new DatabaseUnavailableError(`Cannot use the database at ${where}: ${describeProblem(err)}`, { cause: err })
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function hostOf (databaseUrl: string): string {
+  const url = new URL(databaseUrl)
+  const port = url.port || (dialectOf(databaseUrl) === 'postgres' ? '5432' : '3306')
+  return `${url.hostname}:${port}${url.pathname.length > 1 ? url.pathname : ''}`
+}
+
+function describeProblem (err: unknown): string {
+  const e = err as { name?: string, code?: string, message?: string }
+  if (e.code === 'ECONNREFUSED') return 'connection refused (is the server running, and on this port?)'
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return 'host name not found'
+  if (e.name === 'KnexTimeoutError' || e.code === 'ETIMEDOUT' || /timeout|no answer/i.test(e.message ?? '')) {
+    return `no answer within ${timeouts.connectMs / 1000} s (a firewall, or a server that is not a database?)`
+  }
+  if (e.code === '28P01' || e.code === '28000' || e.code === 'ER_ACCESS_DENIED_ERROR') return 'access denied (check the user name and password)'
+  if (e.code === '3D000' || e.code === 'ER_BAD_DB_ERROR') return 'no such database'
+  return (e.message ?? String(err)).split('\n')[0] ?? 'unknown error'
 }
 
 /**

@@ -1,8 +1,11 @@
 import t from 'tap'
 import { checkAccessibility, seriousViolations } from '../helpers/axe.js'
 import { launchBrowser, onOrigin, openPage, servedApp } from '../helpers/browser.js'
+import { programs, skipWithout } from '../helpers/programs.js'
 
-t.test('portal pages have no serious or critical accessibility violations (axe-core)', async (t) => {
+const skip = skipWithout(programs.chromium)
+
+t.test('portal pages have no serious or critical accessibility violations (axe-core)', { skip }, async (t) => {
   const { origin } = await servedApp(t)
   const browser = await launchBrowser(t)
   // The CSP (script-src 'self') would block the injected axe script; bypass it for the audit only.

@@ -1,6 +1,9 @@
 import t from 'tap'
 import type { Page, Response } from 'playwright-core'
 import { launchBrowser, onOrigin, openPage, servedApp } from '../helpers/browser.js'
+import { programs, skipWithout } from '../helpers/programs.js'
+
+const skip = skipWithout(programs.chromium)
 
 declare global {
   interface Window {
@@ -15,7 +18,7 @@ async function threadText (page: Page): Promise<string> {
 }
 
 for (const javaScriptEnabled of [false, true]) {
-  t.test(`a person opens a ticket and replies in Chromium, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, async (t) => {
+  t.test(`a person opens a ticket and replies in Chromium, JavaScript ${javaScriptEnabled ? 'on' : 'off'}`, { skip }, async (t) => {
     const { origin } = await servedApp(t)
     const browser = await launchBrowser(t)
     const { context, page, scriptErrors, cspViolations } = await openPage(t, browser, origin, { javaScriptEnabled })

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { ImapFlow } from 'imapflow'
 import type { Test } from 'tap'
 import { freePort } from './net.js'
+import { findProgram, programs } from './programs.js'
 
 export interface StoredMessage {
   uid: number
@@ -35,8 +36,9 @@ const user = 'desk@imap.test'
 const password = 'imap-test-password'
 
 function findDovecot (): string {
-  for (const candidate of ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot']) if (existsSync(candidate)) return candidate
-  throw new Error('dovecot is not installed; on Debian: apt-get install -y dovecot-imapd')
+  const path = findProgram(programs.dovecot)
+  if (path === null) throw new Error('dovecot is not installed; on Debian: apt-get install -y dovecot-imapd')
+  return path
 }
 
 /** Numeric uid and gid of a system user, via id(1): Node has no getpwnam. */

@@ -1,7 +1,6 @@
 import * as cheerio from 'cheerio'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-
-interface StoredCookie { name: string, value: string, path: string }
+import { CookieJar } from './cookie-jar.js'
 
 export interface Page {
   status: number
@@ -24,7 +23,7 @@ export interface RequestOptions {
  * forms it finds on a page and follows redirects. Drives the app through inject().
  */
 export class Visitor {
-  private readonly jar = new Map<string, StoredCookie>()
+  private readonly jar = new CookieJar()
   /** Every Set-Cookie header received, as sent, for checks on cookie attributes. */
   readonly setCookieHeaders: string[] = []
 
@@ -56,10 +55,7 @@ export class Visitor {
   }
 
   cookie (name: string, path?: string): string | undefined {
-    for (const cookie of this.jar.values()) {
-      if (cookie.name === name && (path === undefined || cookie.path === path)) return cookie.value
-    }
-    return undefined
+    return this.jar.get(name, path)
   }
 
   forget (): void {
@@ -74,29 +70,14 @@ export class Visitor {
     return { statusCode: res.status, headers: responseHeaders, body: await res.text() }
   }
 
-  private cookieHeader (url: string): string {
-    const path = new URL(url, 'http://x').pathname
-    return [...this.jar.values()]
-      .filter((c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : c.path + '/'))
-      .sort((a, b) => b.path.length - a.path.length)
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ')
-  }
-
   private async request (method: 'GET' | 'POST', url: string, body: string | undefined, options: RequestOptions): Promise<Page> {
-    const cookie = this.cookieHeader(url)
+    const cookie = this.jar.header(url)
     const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
     const res = this.origin ? await this.fetch(method, url, body, headers) : await this.app.inject({ method, url, payload: body, headers })
     // Cookies are kept exactly as sent (still URL-encoded), the way a browser keeps them.
     const setCookies = [res.headers['set-cookie'] ?? []].flat().map(String)
     this.setCookieHeaders.push(...setCookies)
-    for (const c of setCookies.map(parseSetCookie)) {
-      const path = c.path ?? '/'
-      const key = `${c.name};${path}`
-      const expired = c.maxAge === 0 || (c.expires !== undefined && c.expires.getTime() <= Date.now())
-      if (expired || c.value === '') this.jar.delete(key)
-      else this.jar.set(key, { name: c.name, value: c.value, path })
-    }
+    this.jar.store(setCookies, url)
     if ((options.follow ?? true) && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
       return await this.get(String(res.headers.location), { headers: options.headers })
     }
@@ -132,17 +113,4 @@ function formFields ($: cheerio.CheerioAPI, form: cheerio.Cheerio<any>): Map<str
     }
   })
   return values
-}
-
-function parseSetCookie (header: string): { name: string, value: string, path?: string, maxAge?: number, expires?: Date } {
-  const [pair = '', ...attributes] = header.split(';').map((part) => part.trim())
-  const eq = pair.indexOf('=')
-  const cookie: { name: string, value: string, path?: string, maxAge?: number, expires?: Date } = { name: pair.slice(0, eq), value: pair.slice(eq + 1) }
-  for (const attribute of attributes) {
-    const [key = '', value = ''] = attribute.split('=')
-    if (key.toLowerCase() === 'path') cookie.path = value
-    else if (key.toLowerCase() === 'max-age') cookie.maxAge = Number(value)
-    else if (key.toLowerCase() === 'expires') cookie.expires = new Date(value)
-  }
-  return cookie
 }

@@ -8,6 +8,9 @@ import { listEntries } from '../../src/data/tickets.js'
 import { createImapPoller, imapConnection, type ImapPollerOptions } from '../../src/mail/imap-poller.js'
 import { freshDatabaseUrl, testApp } from '../helpers/app.js'
 import { dovecotServer, type TestDovecot } from '../helpers/dovecot.js'
+import { programs, skipWithout } from '../helpers/programs.js'
+
+const skip = skipWithout(programs.dovecot)
 
 let sequence = 0
 
@@ -59,7 +62,7 @@ function poller (t: Test, app: FastifyInstance, mail: TestDovecot, receive: Imap
   return created
 }
 
-t.test('a new message becomes a ticket and moves to the processed folder', async (t) => {
+t.test('a new message becomes a ticket and moves to the processed folder', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const raw = message()
   const read = message({ subject: 'Someone read this one already' })
@@ -78,7 +81,7 @@ t.test('a new message becomes a ticket and moves to the processed folder', async
   t.same(await app.imap!.runOnce(), { found: 0, processed: 0, failed: 0, deferred: 0 }, 'nothing new is a quiet pass')
 })
 
-t.test('a reply with [#number] from the requester lands on that ticket; an auto-reply opens nothing', async (t) => {
+t.test('a reply with [#number] from the requester lands on that ticket; an auto-reply opens nothing', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const first = message()
   await mail.append(first)
@@ -101,7 +104,7 @@ t.test('a reply with [#number] from the requester lands on that ticket; an auto-
   t.same(await mailbox(mail), { INBOX: [], 'Tessera/Processed': [first, reply, autoReply, stranger].map(idOf).sort() }, 'every one left the inbox')
 })
 
-t.test('a message the pipeline fails on goes to the failed folder; the others go through', async (t) => {
+t.test('a message the pipeline fails on goes to the failed folder; the others go through', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const before = message({ subject: 'First' })
   const poison = message({ subject: 'Poison' })
@@ -118,7 +121,7 @@ t.test('a message the pipeline fails on goes to the failed folder; the others go
   t.same(await imap.runOnce(), { found: 0, processed: 0, failed: 0, deferred: 0 }, 'and it is not tried again')
 })
 
-t.test('when every message fails (the database is down) they stay in the inbox for the next pass', async (t) => {
+t.test('when every message fails (the database is down) they stay in the inbox for the next pass', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const raws = [message({ subject: 'One' }), message({ subject: 'Two' })]
   for (const raw of raws) await mail.append(raw)
@@ -139,7 +142,7 @@ t.test('when every message fails (the database is down) they stay in the inbox f
   t.same(await mailbox(mail), { INBOX: [], 'Tessera/Processed': raws.map(idOf).sort() })
 })
 
-t.test('polling again, or the same message delivered again, creates nothing twice', async (t) => {
+t.test('polling again, or the same message delivered again, creates nothing twice', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const raw = message()
   await mail.append(raw)
@@ -155,7 +158,7 @@ t.test('polling again, or the same message delivered again, creates nothing twic
   t.same(await mailbox(mail), { INBOX: [], 'Tessera/Processed': [raw, raw, raw].map(idOf) })
 })
 
-t.test('two instances polling one mailbox at once file every message exactly once', async (t) => {
+t.test('two instances polling one mailbox at once file every message exactly once', { skip }, async (t) => {
   const mail = await dovecotServer(t)
   // What sharedApps does, in a folder dovecotServer has made already.
   const shared = { DATA_DIR: join(t.testdirName, 'app'), DATABASE_URL: await freshDatabaseUrl(t), SESSION_SECRET: randomBytes(32).toString('hex') }
@@ -178,7 +181,7 @@ t.test('two instances polling one mailbox at once file every message exactly onc
   t.same(Object.keys(folders).sort(), ['INBOX', 'Tessera/Processed'], 'and none in the failed folder')
 })
 
-t.test('the app polls on its own, rides out a server that is down and stops cleanly', async (t) => {
+t.test('the app polls on its own, rides out a server that is down and stops cleanly', { skip }, async (t) => {
   const mail = await dovecotServer(t)
   await mail.stop()
   const app = await testApp(t, { DATA_DIR: join(t.testdirName, 'app'), IMAP_URL: mail.url, IMAP_INTERVAL_SECONDS: '0.1' })
@@ -196,7 +199,7 @@ t.test('the app polls on its own, rides out a server that is down and stops clea
   t.match(mail.log(), /imap\([^)]*\)[^\n]*Disconnected: Logged out/)
 })
 
-t.test('stop() lets the message in hand finish and logs out; the rest wait', async (t) => {
+t.test('stop() lets the message in hand finish and logs out; the rest wait', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const raws = [message({ subject: 'One' }), message({ subject: 'Two' }), message({ subject: 'Three' })]
   for (const raw of raws) await mail.append(raw)
@@ -214,7 +217,7 @@ t.test('stop() lets the message in hand finish and logs out; the rest wait', asy
   t.same(await imap.runOnce(), { found: 0, processed: 0, failed: 0, deferred: 0 }, 'a stopped poller connects no more')
 })
 
-t.test('stop() cuts off a server that stops answering mid-pass; nothing is lost', async (t) => {
+t.test('stop() cuts off a server that stops answering mid-pass; nothing is lost', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const raw = message()
   await mail.append(raw)

@@ -3,10 +3,13 @@ import { findTicketView, insertEntry } from '../../src/data/tickets.js'
 import { testApp } from '../helpers/app.js'
 import { assertValidDocuments } from '../helpers/html-validator.js'
 import { Visitor, type Page } from '../helpers/visitor.js'
+import { programs, skipWithout } from '../helpers/programs.js'
+
+const skip = skipWithout(programs.java)
 
 const form = 'application/x-www-form-urlencoded'
 
-t.test('every portal page, in each of its states, is valid HTML', async (t) => {
+t.test('every portal page, in each of its states, is valid HTML', { skip }, async (t) => {
   const app = await testApp(t)
   const visitor = new Visitor(app)
   const pages: Record<string, Page> = {}

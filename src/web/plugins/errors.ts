@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../../data/database.js'
 import { TesseraError } from '../../domain/errors.js'
 import { publicDir } from '../../paths.js'
 import type { FieldErrors } from '../forms.js'
@@ -26,8 +27,12 @@ const messages: Record<number, string> = {
   413: 'That was too large to accept.',
   415: 'That kind of content is not accepted here.',
   422: 'Some of what was sent is not valid.',
-  429: 'Too many requests. Please wait a little and try again.'
+  429: 'Too many requests. Please wait a little and try again.',
+  503: 'The help desk is briefly unavailable. Please try again in a minute.'
 }
+
+/** Seconds a client is asked to wait while the database is out of reach. */
+const retryAfterSeconds = 30
 
 // Read once at start: the last resort must work even when templates cannot.
 const staticServerError = readFileSync(publicDir + '/500.html', 'utf8')
@@ -35,7 +40,10 @@ const staticServerError = readFileSync(publicDir + '/500.html', 'utf8')
 export default fp(async function errors (app) {
   app.setErrorHandler(async function (error: FastifyError | TesseraError, request, reply) {
     const status = statusOf(error)
-    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    if (status === 503) {
+      request.log.error({ err: error }, 'database unavailable')
+      reply.header('Retry-After', String(retryAfterSeconds))
+    } else if (status >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: error.code, status }, error.message)
 
     const showForm = request.routeOptions.config.showForm
@@ -88,11 +96,12 @@ export async function renderFrameworkError (app: FastifyInstance, reply: Fastify
     app.log.error({ err: renderFailure }, 'error page failed to render')
     status = 500
   }
-  await reply.code(status).header('content-type', 'text/html; charset=utf-8').send(html)
+  await reply.code(status).headers(app.securityHeaders).header('content-type', 'text/html; charset=utf-8').send(html)
 }
 
 function statusOf (error: FastifyError | TesseraError): number {
   if (csrfCodes.has(error.code)) return 403
+  if (isDatabaseUnavailable(error)) return 503
   const status = error.statusCode ?? 500
   return status >= 400 && status < 600 ? status : 500
 }

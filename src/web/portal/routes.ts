@@ -5,6 +5,7 @@ import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
 import { notFound } from '../../domain/errors.js'
 import { clientPhase } from '../../domain/lifecycle.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
+import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
 import { ttlCache } from '../ttl-cache.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
@@ -69,10 +70,10 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   // The home page is the same for every visitor, so it is rendered once per topics refresh
   // and served as a string: the front door stays nearly as cheap as a static file.
-  const homeCache = ttlCache<'home', string>(10_000)
+  const homeCache = ttlCache<'home', CachedPage>(10_000)
   app.get('/', async (request, reply) => {
-    const html = await homeCache('home', async () => await app.view('portal/home', { topics: await helpTopics(), csrfToken: () => '' }))
-    return await reply.header('Vary', 'HX-Request').type('text/html; charset=utf-8').send(html)
+    const page = await homeCache('home', async () => cachedPage(await app.view('portal/home', { topics: await helpTopics(), csrfToken: () => '' })))
+    return await sendCachedPage(request, reply, page)
   })
 
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {

@@ -4,8 +4,11 @@ import { testApp } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { assertValidDocuments } from '../../helpers/html-validator.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
+import { programs, skipWithout } from '../../helpers/programs.js'
 
-t.test('every staff page, in each of its states, is valid HTML', async (t) => {
+const skip = skipWithout(programs.java)
+
+t.test('every staff page, in each of its states, is valid HTML', { skip }, async (t) => {
   // Workers off: the outbox keeps the states this test puts it in.
   const app = await testApp(t, {}, { startWorkers: false })
   const pages: Record<string, Page> = {}

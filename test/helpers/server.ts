@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { projectRoot } from '../../src/paths.js'
+
+export interface ServerProcess {
+  child: ChildProcess
+  /** Everything written so far to standard output and standard error. */
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<number | null>
+}
+
+/**
+ * `src/server.ts` as a service manager starts it: a process of its own with only the
+ * environment given (and PATH), optionally under a umask of the caller's choice.
+ */
+export function startServer (env: Record<string, string>, options: { umask?: string } = {}): ServerProcess {
+  const node = [process.execPath, '--import', 'tsx', 'src/server.ts']
+  const [command, args] = options.umask === undefined
+    ? [node[0]!, node.slice(1)]
+    : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, ...node]]
+  const child = spawn(command, args, {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8') })
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8') })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+/** Waits until GET url answers at all (any status), or gives up after `ms`. */
+export async function waitForHttp (url: string, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (await fetch(url).then(() => true, () => false)) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`)
+}
