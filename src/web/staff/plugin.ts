@@ -39,7 +39,8 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
 
   await app.register(authRoutes)
   await app.register(async function signedIn (area) {
-    area.addHook('preHandler', async (request, reply) => await requireAgent(area, request, reply))
+    // onRequest: before the CSRF check and before any handler that shows a form needs `request.agent`.
+    area.addHook('onRequest', async (request, reply) => await requireAgent(area, request, reply))
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
     await area.register(adminRoutes)
