@@ -69,17 +69,22 @@ const ticketNumberPattern = '^[0-9]{1,12}$'
 const optionalIdPattern = '^([0-9]{1,9})?$'
 const maxBulkTickets = 200
 
-/** What the bulk form sends; Fastify checks it against `bulkSchema` before the handler runs. */
-interface BulkBody {
-  action: BulkAction
-  tickets: string[]
-  agent?: string
-  team?: string
-  priority?: string
-  department?: string
-  status?: TicketStatus
-  back?: string
-}
+const idPattern = '^[0-9]{1,9}$'
+
+/** What the bulk form sends, one shape per action; Fastify checks it against `bulkSchema` first. */
+type BulkBody = { tickets: string[], back?: string } & (
+  | { action: 'claim' }
+  | { action: 'assign', agent?: string, team?: string }
+  | { action: 'priority', priority: string }
+  | { action: 'status', status: TicketStatus }
+  | { action: 'transfer', department: string }
+)
+
+/** The action's own field is required: a form without it is refused, never given a default. */
+const actionNeeds = (action: BulkAction, field: string, pattern?: string): object => ({
+  if: { properties: { action: { const: action } } },
+  then: { required: [field], ...(pattern ? { properties: { [field]: { type: 'string', pattern } } } : {}) }
+})
 
 // A single ticked box arrives as one string; Fastify's Ajv coerces it to a one-item array.
 const bulkSchema = {
@@ -95,8 +100,9 @@ const bulkSchema = {
     priority: { type: 'string', pattern: optionalIdPattern },
     department: { type: 'string', pattern: optionalIdPattern },
     status: { type: 'string', enum: statuses }
-  }
-} as const
+  },
+  allOf: [actionNeeds('priority', 'priority', idPattern), actionNeeds('status', 'status'), actionNeeds('transfer', 'department', idPattern)]
+}
 
 export default async function queueRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle } = app
@@ -162,13 +168,16 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
     return queuesPrefix + queue + queueSearch(q, q.after && `${q.after.value}_${q.after.id}`)
   }
 
-  // One domain verb per action; the record makes every action in the enum name its verb.
-  const bulkVerbs: Record<BulkAction, (ticketId: number, agent: AgentAccess, body: BulkBody) => Promise<void>> = {
-    claim: async (id, agent) => await lifecycle.claimTicket(id, agent.id),
-    assign: async (id, agent, body) => await lifecycle.assignTicket(id, { kind: 'agent', agentId: agent.id }, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null }),
-    priority: async (id, agent, body) => await lifecycle.changePriority(id, { kind: 'agent', agentId: agent.id }, parseId(body.priority) ?? 0),
-    status: async (id, agent, body) => await lifecycle.setStatus(id, { kind: 'agent', agentId: agent.id }, body.status ?? 'open'),
-    transfer: async (id, agent, body) => await lifecycle.transferTicket(id, { kind: 'agent', agentId: agent.id }, parseId(body.department) ?? 0)
+  /** The one domain verb the validated action names, with that action's own fields. */
+  function bulkChange (body: BulkBody, agent: AgentAccess): (ticketId: number) => Promise<void> {
+    const actor = { kind: 'agent' as const, agentId: agent.id }
+    switch (body.action) {
+      case 'claim': return async (id) => await lifecycle.claimTicket(id, agent.id)
+      case 'assign': return async (id) => await lifecycle.assignTicket(id, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
+      case 'priority': return async (id) => await lifecycle.changePriority(id, actor, Number(body.priority))
+      case 'status': return async (id) => await lifecycle.setStatus(id, actor, body.status)
+      case 'transfer': return async (id) => await lifecycle.transferTicket(id, actor, Number(body.department))
+    }
   }
 
   app.post<{ Body: BulkBody }>('/staff/bulk', {
@@ -183,7 +192,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
     }
     const body = request.body
     const numbers = [...new Set(body.tickets)]
-    const verb = bulkVerbs[body.action]
+    const change = bulkChange(body, request.agent)
     // Refusals grouped by reason, so 200 refused tickets make one sentence, not 200.
     const refusals = new Map<string, string[]>()
     let done = 0
@@ -192,7 +201,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       try {
         const id = await findVisibleTicketNumber(db, request.agent, number)
         if (id === undefined) throw new TesseraError('TESSERA_NOT_FOUND', 'Not found.', 404)
-        await verb(id, request.agent, body)
+        await change(id)
         done++
       } catch (err) {
         if (!(err instanceof TesseraError)) throw err

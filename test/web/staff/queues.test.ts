@@ -80,6 +80,13 @@ t.test('every bulk action works from the plain form, for the ticked tickets only
   }
 })
 
+t.test('one ticked row is a list of one', async (t) => {
+  const { app, visitor, page, numbers } = await desk(t)
+  const after = await bulk(visitor, page, [numbers[2]!], { action: 'priority', priority: option(page, 'priority', 'Urgent') })
+  t.match(after.$('[role=status]').text(), '1 of 1 tickets updated.', 'the notice counts one ticket')
+  t.equal((await findTicketView(app.db, numbers[2]!))!.priority, 4, 'and that ticket is Urgent')
+})
+
 t.test('a bulk form that names no action or no ticket changes nothing and says why', async (t) => {
   const { app, visitor, page, numbers } = await desk(t)
   const events = async (): Promise<number> => Number((await app.db('events').count({ n: '*' }).first())!.n)
@@ -96,7 +103,10 @@ t.test('a bulk form that names no action or no ticket changes nothing and says w
     ['201 tickets', Array.from({ length: 201 }, (_, i) => String(100000 + i)), { action: 'claim' }],
     ['a status that is none of the choices', [numbers[0]!], { action: 'status', status: 'deleted' }],
     ['a priority that is not a number', [numbers[0]!], { action: 'priority', priority: 'high' }],
-    ['an agent id of 20 digits', [numbers[0]!], { action: 'assign', agent: '9'.repeat(20) }]
+    ['an agent id of 20 digits', [numbers[0]!], { action: 'assign', agent: '9'.repeat(20) }],
+    ['"Set status" without a status', [numbers[0]!], { action: 'status', status: [] }],
+    ['"Set priority" with an empty priority', [numbers[0]!], { action: 'priority', priority: '' }],
+    ['"Transfer to" without a department', [numbers[0]!], { action: 'transfer', department: [] }]
   ]
   for (const [what, tickets, fields] of bad) {
     const answer = await visitor.post('/staff/bulk', bulkBody(page, tickets, fields), { headers: { 'content-type': 'application/x-www-form-urlencoded' }, follow: false })
