@@ -257,3 +257,56 @@ t.test('with JavaScript on, a reply held back by a collision is shown with its d
   t.same(scriptErrors, [], 'no script errors')
   t.same(cspViolations, [], 'nothing was blocked by the Content-Security-Policy')
 })
+
+t.test('with JavaScript on, the queue refresh brings new rows and counts but never changes the bulk choice', async (t) => {
+  const { app, origin } = await servedApp(t)
+  const desk = await seedDesk(app)
+  const jam = await openTicket(app, desk.topics.broken, 'Printer jams on page two')
+  const toner = await openTicket(app, desk.topics.broken, 'Toner is empty')
+  const browser = await launchBrowser(t)
+  const { context, page, scriptErrors, cspViolations } = await openPage(t, browser, origin)
+  // The page polls every 30 s; a fake clock lets the test wait 31 s in an instant.
+  await context.clock.install()
+  await page.goto('/staff/login')
+  await page.getByLabel('E-mail address').fill(desk.agents.bob.email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { level: 1, name: 'All open' }).waitFor()
+  await page.waitForFunction(() => window.htmx !== undefined)
+  await page.evaluate(() => { window.__marker = 4 })
+
+  // Bob ticks two rows and chooses "Set priority: Low"; a third ticket arrives meanwhile.
+  await page.getByLabel(`Select ticket ${jam.number}`).check()
+  await page.getByLabel(`Select ticket ${toner.number}`).check()
+  const bulk = page.locator('form.bulk')
+  await bulk.getByLabel('Action').selectOption({ label: 'Set priority' })
+  await bulk.getByLabel('Priority').selectOption({ label: 'Low' })
+  const later = await openTicket(app, desk.topics.broken, 'Scanner is slow')
+  const laterPriority = (await app.db('tickets').where({ id: later.id }).first('priority')).priority as number
+  // The server keeps queue counts for 5 s (its own clock, which the page's fake one does not move).
+  await new Promise((resolve) => setTimeout(resolve, 5_100))
+
+  const refreshed = page.waitForResponse(async (res) => (await res.request().allHeaders())['hx-target'] === 'queue-rows')
+  await page.clock.runFor(31_000)
+  t.equal((await refreshed).status(), 200, 'after 30 s the page asked for its rows')
+  await page.getByLabel(`Select ticket ${later.number}`).waitFor()
+  t.pass('the new ticket appeared in the queue')
+  t.match(await page.getByRole('navigation', { name: 'Queues' }).locator('[aria-current=page]').innerText(), /All open\s+3/, 'the count went up to 3')
+  t.equal(await page.getByLabel(`Select ticket ${jam.number}`).isChecked(), true, 'the first ticked row is still ticked')
+  t.equal(await page.getByLabel(`Select ticket ${toner.number}`).isChecked(), true, 'the second ticked row is still ticked')
+  t.equal(await page.getByLabel(`Select ticket ${later.number}`).isChecked(), false, 'the new row is not ticked')
+  t.equal(await bulk.getByLabel('Action').inputValue(), 'priority', 'the action is still "Set priority"')
+  t.equal(await bulk.getByLabel('Priority').locator('option:checked').innerText(), 'Low', 'the priority is still Low')
+  t.equal(await page.evaluate(() => window.__marker), 4, 'no page load')
+
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click()
+  await page.getByRole('status').filter({ hasText: '2 of 2 tickets updated.' }).waitFor()
+  for (const ticket of [jam, toner]) {
+    const row = await app.db('tickets').where({ id: ticket.id }).first('priority', 'assignee_id')
+    t.equal(row.priority, 1, `${ticket.number} got the priority Bob chose`)
+    t.equal(row.assignee_id, null, `${ticket.number} was not claimed`)
+  }
+  t.equal((await app.db('tickets').where({ id: later.id }).first('priority')).priority, laterPriority, 'the unticked new ticket kept its priority')
+  t.same(scriptErrors, [], 'no script errors')
+  t.same(cspViolations, [], 'nothing was blocked by the Content-Security-Policy')
+})

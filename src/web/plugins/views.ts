@@ -58,7 +58,8 @@ function fragmentFor (request: FastifyRequest, fragment: RenderOptions['fragment
   if (fragment === undefined || !wantsFragment(request)) return undefined
   if (typeof fragment === 'string') return fragment
   const target = request.headers['hx-target']
-  return typeof target === 'string' ? fragment[target] : undefined
+  // The header is the client's to write: `constructor` or `toString` must not find Object's.
+  return typeof target === 'string' && Object.hasOwn(fragment, target) ? fragment[target] : undefined
 }
 
 // Lazy so pages without a form set no cookie.

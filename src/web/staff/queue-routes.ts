@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { AgentAccess } from '../../data/agents.js'
 import { countQueues, findVisibleTicketNumber, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
 import type { TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { priorities, statuses } from '../../domain/lifecycle.js'
-import { setFlash, takeFlash } from '../cookies.js'
+import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { ttlCache } from '../ttl-cache.js'
 import { referenceData } from './reference-data.js'
@@ -23,6 +24,13 @@ const countsTtlMs = 5_000
 
 type QueueParams = Record<string, string | string[] | undefined>
 
+const sortKeys = Object.keys(sortColumns) as SortKey[]
+
+/** The queue a path names; a name like `constructor` is no queue, whatever objects inherit. */
+function queueNamed (name: unknown): QueueName | undefined {
+  return queueNames.find((queue) => queue === name)
+}
+
 /** Reads filters, sort and cursor from the query string; anything malformed is ignored. */
 export function parseQueueQuery (queue: QueueName, params: QueueParams): QueueQuery {
   const filters: QueueFilters = {
@@ -30,9 +38,9 @@ export function parseQueueQuery (queue: QueueName, params: QueueParams): QueueQu
     topic: parseId(params.topic),
     priority: parseId(params.priority),
     assignee: parseId(params.assignee),
-    status: statuses.includes(params.status as TicketStatus) ? params.status as TicketStatus : undefined
+    status: statuses.find((status) => status === params.status)
   }
-  const sort: SortKey = typeof params.sort === 'string' && params.sort in sortColumns ? params.sort as SortKey : 'activity'
+  const sort = sortKeys.find((key) => key === params.sort) ?? 'activity'
   const cursor = typeof params.after === 'string' ? /^(-?[0-9]{1,15})_([0-9]{1,12})$/.exec(params.after) : null
   return {
     queue,
@@ -54,6 +62,47 @@ export function queueSearch (q: QueueQuery, after?: string): string {
 }
 
 const bulkActions = ['claim', 'assign', 'priority', 'status', 'transfer'] as const
+type BulkAction = typeof bulkActions[number]
+
+/** Ticket numbers as the app makes them (6 digits, more after collisions), with room to spare. */
+const ticketNumberPattern = '^[0-9]{1,12}$'
+const optionalIdPattern = '^([0-9]{1,9})?$'
+const maxBulkTickets = 200
+
+const idPattern = '^[0-9]{1,9}$'
+
+/** What the bulk form sends, one shape per action; Fastify checks it against `bulkSchema` first. */
+type BulkBody = { tickets: string[], back?: string } & (
+  | { action: 'claim' }
+  | { action: 'assign', agent?: string, team?: string }
+  | { action: 'priority', priority: string }
+  | { action: 'status', status: TicketStatus }
+  | { action: 'transfer', department: string }
+)
+
+/** The action's own field is required: a form without it is refused, never given a default. */
+const actionNeeds = (action: BulkAction, field: string, pattern?: string): object => ({
+  if: { properties: { action: { const: action } } },
+  then: { required: [field], ...(pattern ? { properties: { [field]: { type: 'string', pattern } } } : {}) }
+})
+
+// A single ticked box arrives as one string; Fastify's Ajv coerces it to a one-item array.
+const bulkSchema = {
+  type: 'object',
+  required: ['action', 'tickets'],
+  properties: {
+    _csrf: { type: 'string' },
+    back: { type: 'string' },
+    action: { type: 'string', enum: bulkActions },
+    tickets: { type: 'array', minItems: 1, maxItems: maxBulkTickets, items: { type: 'string', pattern: ticketNumberPattern } },
+    agent: { type: 'string', pattern: optionalIdPattern },
+    team: { type: 'string', pattern: optionalIdPattern },
+    priority: { type: 'string', pattern: optionalIdPattern },
+    department: { type: 'string', pattern: optionalIdPattern },
+    status: { type: 'string', enum: statuses }
+  },
+  allOf: [actionNeeds('priority', 'priority', idPattern), actionNeeds('status', 'status'), actionNeeds('transfer', 'department', idPattern)]
+}
 
 export default async function queueRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle } = app
@@ -67,8 +116,8 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
   app.get('/staff', async (request, reply) => await reply.redirect(app.url('/staff/queues/open'), 303))
 
   app.get<{ Params: { queue: string }, Querystring: QueueParams }>('/staff/queues/:queue', async (request, reply) => {
-    const queue = request.params.queue as QueueName
-    if (!queueNames.includes(queue)) throw notFound('That queue')
+    const queue = queueNamed(request.params.queue)
+    if (queue === undefined) throw notFound('That queue')
     const q = parseQueueQuery(queue, request.query)
     const [rows, counts, { departments, topics, agents, teams }] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
@@ -100,40 +149,67 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       priorities,
       statuses,
       flash: takeFlash(request, reply)
-    }, { fragment: { 'queue-results': 'staff/_queue-results' } })
+    }, { fragment: { 'queue-results': 'staff/_queue-results', 'queue-rows': 'staff/_queue-rows' } })
   })
 
-  app.post<{ Body: Record<string, string | string[] | undefined> }>('/staff/bulk', {
+  const fallback = app.url('/staff/queues/open')
+  const queuesPrefix = app.url('/staff/queues/')
+
+  /**
+   * Where the bulk form came from, rebuilt from what it names (a queue, its filters, sort and
+   * cursor): anything else, and anything a Location header could not carry, is the open queue.
+   */
+  function backTo (back: unknown): string {
+    if (typeof back !== 'string' || back.length > 2000 || !back.startsWith(queuesPrefix)) return fallback
+    const [path = '', search = ''] = back.slice(queuesPrefix.length).split(/\?(.*)/s)
+    const queue = queueNamed(path)
+    if (queue === undefined) return fallback
+    const q = parseQueueQuery(queue, Object.fromEntries(new URLSearchParams(search)))
+    return queuesPrefix + queue + queueSearch(q, q.after && `${q.after.value}_${q.after.id}`)
+  }
+
+  /** The one domain verb the validated action names, with that action's own fields. */
+  function bulkChange (body: BulkBody, agent: AgentAccess): (ticketId: number) => Promise<void> {
+    const actor = { kind: 'agent' as const, agentId: agent.id }
+    switch (body.action) {
+      case 'claim': return async (id) => await lifecycle.claimTicket(id, agent.id)
+      case 'assign': return async (id) => await lifecycle.assignTicket(id, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
+      case 'priority': return async (id) => await lifecycle.changePriority(id, actor, Number(body.priority))
+      case 'status': return async (id) => await lifecycle.setStatus(id, actor, body.status)
+      case 'transfer': return async (id) => await lifecycle.transferTicket(id, actor, Number(body.department))
+    }
+  }
+
+  app.post<{ Body: BulkBody }>('/staff/bulk', {
+    schema: { body: bulkSchema },
+    attachValidation: true,
     preValidation: app.csrfProtection
   }, async (request, reply) => {
-    const body = request.body ?? {}
-    const numbers = [body.tickets ?? []].flat().filter((n): n is string => typeof n === 'string').slice(0, 200)
-    const action = String(body.action ?? '') as typeof bulkActions[number]
-    const back = typeof body.back === 'string' && body.back.startsWith(app.url('/staff/queues/')) ? body.back : app.url('/staff/queues/open')
-    if (numbers.length === 0 || !bulkActions.includes(action)) {
+    const back = backTo((request.body as { back?: unknown } | undefined)?.back)
+    if (request.validationError) {
       setFlash(request, reply, 'Choose one or more tickets and an action.')
       return await reply.redirect(back, 303)
     }
-    const actor = { kind: 'agent' as const, agentId: request.agent.id }
-    const refusals: string[] = []
+    const body = request.body
+    const numbers = [...new Set(body.tickets)]
+    const change = bulkChange(body, request.agent)
+    // Refusals grouped by reason, so 200 refused tickets make one sentence, not 200.
+    const refusals = new Map<string, string[]>()
     let done = 0
     // Each ticket is its own transaction: one refusal does not undo the others.
     for (const number of numbers) {
       try {
         const id = await findVisibleTicketNumber(db, request.agent, number)
-        if (id === undefined) throw new TesseraError('TESSERA_NOT_FOUND', 'not found', 404)
-        if (action === 'claim') await lifecycle.claimTicket(id, request.agent.id)
-        else if (action === 'assign') await lifecycle.assignTicket(id, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
-        else if (action === 'priority') await lifecycle.changePriority(id, actor, parseId(body.priority) ?? 0)
-        else if (action === 'transfer') await lifecycle.transferTicket(id, actor, parseId(body.department) ?? 0)
-        else await lifecycle.setStatus(id, actor, String(body.status ?? '') as TicketStatus)
+        if (id === undefined) throw new TesseraError('TESSERA_NOT_FOUND', 'Not found.', 404)
+        await change(id)
         done++
       } catch (err) {
         if (!(err instanceof TesseraError)) throw err
-        refusals.push(`${number}: ${err.message}`)
+        refusals.set(err.message, [...refusals.get(err.message) ?? [], number])
       }
     }
-    setFlash(request, reply, [`${done} of ${numbers.length} tickets updated.`, ...refusals].join(' '))
+    const reasons = [...refusals].map(([message, refused]) => `${shorten(refused.join(', '), 60)}: ${message}`)
+    setFlash(request, reply, [`${done} of ${numbers.length} tickets updated.`, ...reasons].join(' '))
     return await reply.redirect(back, 303)
   })
 }

@@ -135,11 +135,11 @@ t.test('the open queue refreshes itself without losing the rows the agent select
   const second = await openTicket(app, desk.topics.broken, 'Second')
   const { visitor: bob, page } = await signIn(app, desk.agents.bob.email)
   const poller = page.$('[data-hx-trigger="every 30s"]')
-  t.equal(poller.attr('data-hx-target'), '#queue-results', 'the first page of a queue polls for itself')
+  t.equal(poller.attr('data-hx-target'), '#queue-rows', 'the first page of a queue polls for itself')
   t.match(poller.attr('data-hx-include'), 'input[name=tickets]:checked', 'sending the checked rows along')
 
   // What htmx sends when Bob has ticked the first row: the poll URL plus that row.
-  const refreshed = await bob.get(`${poller.attr('data-hx-get')!}?tickets=${first.number}`, { headers: { 'hx-request': 'true', 'hx-target': 'queue-results' } })
+  const refreshed = await bob.get(`${poller.attr('data-hx-get')!}?tickets=${first.number}`, { headers: { 'hx-request': 'true', 'hx-target': 'queue-rows' } })
   t.notMatch(refreshed.html, '<html', 'only the table comes back')
   t.equal(refreshed.$(`#select-${first.number}`).is('[checked]'), true, 'the ticked row stays ticked')
   t.equal(refreshed.$(`#select-${second.number}`).is('[checked]'), false)

@@ -1,0 +1,4 @@
+import { staffCorpusTests } from '../../helpers/staff-forms.js'
+
+// The staff forms of test/helpers/staff-forms.ts in group 'signed-out', each hit with the whole corpus.
+staffCorpusTests('signed-out')
