@@ -56,7 +56,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
   /** Adds the agent row (and an administrator's manager role everywhere) inside `trx`. */
   async function addAgent (trx: Knex.Transaction, input: { name: string, email: string, isAdmin: boolean }, passwordHash: string | null): Promise<number> {
     if (await findAgentByEmail(trx, input.email)) {
-      throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.', 409)
+      throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.')
     }
     const id = await insertAgent(trx, { name: input.name, email: input.email, passwordHash, isAdmin: input.isAdmin }, now())
     if (input.isAdmin) {
@@ -67,7 +67,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
 
   async function createAgent (input: { name: string, email: string, password: string, isAdmin: boolean }): Promise<number> {
     if (input.password.length < passwordMinLength) {
-      throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`, 422)
+      throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`)
     }
     const passwordHash = await hashPassword(input.password)
     return await db.transaction(async (trx) => await addAgent(trx, input, passwordHash))
@@ -108,7 +108,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
     },
 
     async completeSetup (token: string, input: { name: string, email: string, password: string }): Promise<number> {
-      if (!await this.isValidSetupToken(token)) throw new TesseraError('TESSERA_NOT_FOUND', 'This setup link has already been used.', 404)
+      if (!await this.isValidSetupToken(token)) throw new TesseraError('TESSERA_NOT_FOUND', 'This setup link has already been used.')
       const id = await createAgent({ ...input, isAdmin: true })
       await deleteSetting(db, 'setup_token_hash')
       return id
@@ -125,7 +125,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       const addressKey = `address:${address}`
       if (await countLoginFailures(db, accountKey, since) >= signInLimits.failures ||
           await countLoginFailures(db, addressKey, since) >= signInLimits.addressFailures) {
-        throw new TesseraError('TESSERA_FORBIDDEN', 'Too many failed sign-ins. Please wait 15 minutes or reset your password.', 429)
+        throw new TesseraError('TESSERA_RATE_LIMITED', 'Too many failed sign-ins. Please wait 15 minutes or reset your password.')
       }
       const agent = await findAgentByEmail(db, email)
       const ok = agent?.active === true
@@ -133,7 +133,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
         : await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex')))) && false
       if (!ok || !agent) {
         await recordLoginFailure(db, [accountKey, addressKey], at)
-        throw new TesseraError('TESSERA_FORBIDDEN', 'That e-mail address and password do not match.', 401)
+        throw new TesseraError('TESSERA_NOT_SIGNED_IN', 'That e-mail address and password do not match.')
       }
       await clearLoginFailures(db, accountKey)
       return agent
@@ -158,13 +158,13 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
 
     async resetPassword (token: string, password: string): Promise<number> {
       if (password.length < passwordMinLength) {
-        throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`, 422)
+        throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`)
       }
       const passwordHash = await hashPassword(password)
       return await db.transaction(async (trx) => {
         const reset = await findPasswordReset(trx, hashToken(token))
         if (!reset || reset.used_at !== null || reset.expires_at <= now()) {
-          throw new TesseraError('TESSERA_NOT_FOUND', 'This reset link has expired or was already used. Ask for a new one.', 404)
+          throw new TesseraError('TESSERA_NOT_FOUND', 'This reset link has expired or was already used. Ask for a new one.')
         }
         await setAgentPassword(trx, reset.agent_id, passwordHash)
         await markPasswordResetUsed(trx, reset.id, now())

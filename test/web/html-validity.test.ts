@@ -3,6 +3,7 @@ import { findTicketView, insertEntry } from '../../src/data/tickets.js'
 import { testApp } from '../helpers/app.js'
 import { assertValidDocuments } from '../helpers/html-validator.js'
 import { Visitor, type Page } from '../helpers/visitor.js'
+import { system, ticketRow } from '../helpers/actors.js'
 
 const form = 'application/x-www-form-urlencoded'
 
@@ -71,7 +72,7 @@ t.test('every portal page, in each of its states, is valid HTML', async (t) => {
   await insertEntry(app.db, { ticket_id: ticket.id, kind: 'response', agent_id: agent.id, requester_id: null, body: 'Please try\nanother tray <b>first</b>.', created_at: now })
   keep('ticket, with a support response', await visitor.get(ticketPath), 200, 'Ada from Support')
 
-  await app.lifecycle.resolveTicket(ticket.id, { kind: 'system' })
+  await app.lifecycle.resolveTicket(await ticketRow(app, ticket.id), system)
   const resolved = await visitor.get(ticketPath)
   keep('ticket, resolved (with the “solved” form)', resolved, 200, 'Yes, this solved my problem')
 

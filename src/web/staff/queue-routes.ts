@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { countQueues, findVisibleTicketNumber, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
+import { countQueues, findVisibleTicket, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
 import type { TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
-import { priorities, statuses } from '../../domain/lifecycle.js'
+import { agentActor, statuses } from '../../domain/lifecycle.js'
+import { priorities } from '../format.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { ttlCache } from '../ttl-cache.js'
@@ -114,19 +115,19 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       setFlash(request, reply, 'Choose one or more tickets and an action.')
       return await reply.redirect(back, 303)
     }
-    const actor = { kind: 'agent' as const, agentId: request.agent.id }
+    const actor = agentActor(request.agent)
     const refusals: string[] = []
     let done = 0
     // Each ticket is its own transaction: one refusal does not undo the others.
     for (const number of numbers) {
       try {
-        const id = await findVisibleTicketNumber(db, request.agent, number)
-        if (id === undefined) throw new TesseraError('TESSERA_NOT_FOUND', 'not found', 404)
-        if (action === 'claim') await lifecycle.claimTicket(id, request.agent.id)
-        else if (action === 'assign') await lifecycle.assignTicket(id, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
-        else if (action === 'priority') await lifecycle.changePriority(id, actor, parseId(body.priority) ?? 0)
-        else if (action === 'transfer') await lifecycle.transferTicket(id, actor, parseId(body.department) ?? 0)
-        else await lifecycle.setStatus(id, actor, String(body.status ?? '') as TicketStatus)
+        const ticket = await findVisibleTicket(db, request.agent, number)
+        if (!ticket) throw notFound('That ticket')
+        if (action === 'claim') await lifecycle.claimTicket(ticket, actor)
+        else if (action === 'assign') await lifecycle.assignTicket(ticket, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
+        else if (action === 'priority') await lifecycle.changePriority(ticket, actor, { priority: parseId(body.priority) ?? 0 })
+        else if (action === 'transfer') await lifecycle.transferTicket(ticket, actor, { departmentId: parseId(body.department) ?? 0 })
+        else await lifecycle.setStatus(ticket, actor, String(body.status ?? '') as TicketStatus)
         done++
       } catch (err) {
         if (!(err instanceof TesseraError)) throw err
