@@ -5,6 +5,7 @@ import { notFound, TesseraError } from '../../domain/errors.js'
 import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
 import { allowedActions } from '../../domain/permissions.js'
 import { setFlash, takeFlash } from '../cookies.js'
+import { httpStatusOf } from '../plugins/errors.js'
 import { describeEvent, inTimeline, priorities } from '../format.js'
 import { referenceData } from './reference-data.js'
 import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
@@ -152,7 +153,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     } catch (err) {
       if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
       // The draft stays in the box; a collision also refreshes what the agent has seen.
-      return await showTicket(request, reply, { values: { ...values, seen: '' }, conflict: err.message, status: err.code === 'TESSERA_CONFLICT' ? 409 : 422 })
+      return await showTicket(request, reply, { values: { ...values, seen: '' }, conflict: err.message, status: httpStatusOf(err) })
     }
     setFlash(request, reply, kind === 'reply' ? 'Reply sent to the requester.' : 'Internal note added.')
     return await reply.redirect(ticketUrl(ticket.number), 303)
