@@ -27,6 +27,12 @@ const viewerWindowMs = 60_000
 interface NumberParams { number: string }
 type TicketRequest = FastifyRequest<{ Params: NumberParams }>
 
+/** The ticket number of any request under /staff/tickets/:number (a form shown again after a refusal). */
+function ticketNumberOf (request: FastifyRequest): string {
+  const params = request.params
+  return typeof params === 'object' && params !== null && 'number' in params && typeof params.number === 'string' ? params.number : ''
+}
+
 const id = { type: 'string', pattern: '^[0-9]{0,9}$' } as const
 const actionBody = (properties: Record<string, object> = {}, required: string[] = []): object =>
   ({ type: 'object', properties: { _csrf: { type: 'string' }, ...properties }, required })
@@ -59,8 +65,8 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     return ticket
   }
 
-  async function showTicket (request: TicketRequest, reply: FastifyReply, composer: Composer = {}): Promise<FastifyReply> {
-    const found = await findVisibleTicketWithSiblings(db, request.agent, request.params.number)
+  async function showTicket (request: FastifyRequest, reply: FastifyReply, composer: Composer = {}): Promise<FastifyReply> {
+    const found = await findVisibleTicketWithSiblings(db, request.agent, ticketNumberOf(request))
     if (!found) throw notFound('That ticket')
     const { ticket, others } = found
     await lifecycle.recordViewer(ticket, agentActor(request.agent))
@@ -136,7 +142,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   })
 
   const composerRoute = formRoute(app, composerSpec, {
-    show: async (request, reply, values, errors, status) => await showTicket(request as TicketRequest, reply, { values, errors, status })
+    show: async (request, reply, values, errors, status) => await showTicket(request, reply, { values, errors, status })
   })
 
   /** The composer's text goes out as a reply or stays inside as a note; a canned insert only fills the box. */
