@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import type { Db } from './database.js'
 
 export interface AgentRow {
@@ -39,21 +40,29 @@ export interface AgentAccess {
   teamIds: number[]
 }
 
+/** One statement: every staff request loads this, so its roles and teams come along in a union. */
 export async function loadAgentAccess (db: Db, agentId: number): Promise<AgentAccess | undefined> {
-  const agent = await findAgent(db, agentId)
-  if (!agent || !agent.active) return undefined
-  const [roles, teams] = await Promise.all([
-    db('agent_departments').where({ agent_id: agentId }).select('department_id', 'role'),
-    db('team_members').where({ agent_id: agentId }).select('team_id')
-  ])
-  return {
-    id: agent.id,
-    name: agent.name,
-    email: agent.email,
-    isAdmin: agent.is_admin,
-    roles: Object.fromEntries(roles.map((r: { department_id: number, role: DepartmentRole }) => [r.department_id, r.role])),
-    teamIds: teams.map((r: { team_id: number }) => r.team_id)
+  const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
+  const rows: Array<Pick<AgentRow, 'id' | 'name' | 'email' | 'is_admin'> & { department_id: number | null, role: DepartmentRole | null, team_id: number | null }> =
+    await db('agents as a')
+      .leftJoin('agent_departments as ad', 'ad.agent_id', 'a.id')
+      .where('a.id', agentId).andWhere('a.active', true)
+      .select('a.id', 'a.name', 'a.email', 'a.is_admin', 'ad.department_id', 'ad.role', none('team_id'))
+      .unionAll((q) => {
+        void q.from('agents as a')
+          .join('team_members as tm', 'tm.agent_id', 'a.id')
+          .where('a.id', agentId).andWhere('a.active', true)
+          .select('a.id', 'a.name', 'a.email', 'a.is_admin', none('department_id'), none('role'), 'tm.team_id')
+      })
+  const agent = rows[0]
+  if (!agent) return undefined
+  const roles: Record<number, DepartmentRole> = {}
+  const teamIds: number[] = []
+  for (const row of rows) {
+    if (row.department_id !== null && row.role !== null) roles[row.department_id] = row.role
+    if (row.team_id !== null) teamIds.push(row.team_id)
   }
+  return { id: agent.id, name: agent.name, email: agent.email, isAdmin: Boolean(agent.is_admin), roles, teamIds }
 }
 
 export async function insertAgent (db: Db, agent: { name: string, email: string, passwordHash: string | null, isAdmin: boolean }, now: number): Promise<number> {

@@ -43,3 +43,7 @@ export async function listCannedResponses (db: Db): Promise<CannedResponseRow[]>
 export async function listHelpTopics (db: Db): Promise<Array<{ id: number, name: string }>> {
   return await db('help_topics').orderBy('name').select('id', 'name')
 }
+
+export async function findTeam (db: Db, id: number): Promise<{ id: number, name: string } | undefined> {
+  return await db('teams').where({ id }).first('id', 'name')
+}

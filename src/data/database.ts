@@ -280,6 +280,14 @@ export function dialectOfDb (db: Db): Dialect {
   return client === 'pg' ? 'postgres' : client === 'mysql2' ? 'mysql' : 'sqlite'
 }
 
+/**
+ * The id of a row just inserted with `.returning('id')`: PostgreSQL hands back `{ id }`,
+ * SQLite and MySQL the bare number.
+ */
+export function insertedId (row: unknown): number {
+  return typeof row === 'object' && row !== null ? Number((row as { id: unknown }).id) : Number(row)
+}
+
 /** True when the error is a unique-constraint violation, whichever database raised it. */
 export function isUniqueViolation (err: unknown): boolean {
   const e = err as { code?: string, errno?: number, message?: string }

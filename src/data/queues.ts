@@ -1,7 +1,8 @@
 import type { Knex } from 'knex'
-import type { AgentAccess } from './agents.js'
+import type { AgentAccess, DepartmentRole } from './agents.js'
 import type { Db } from './database.js'
-import type { TicketStatus } from './tickets.js'
+import { ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
+import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
 
 export const queueNames = ['unassigned', 'mine', 'teams', 'open', 'pending', 'resolved', 'closed'] as const
 export type QueueName = typeof queueNames[number]
@@ -43,14 +44,64 @@ export interface QueueRow {
   last_activity_at: number
 }
 
-/** Only what the agent may see: their departments and their own tickets; admins see all. */
-export function visibleTo (query: Knex.QueryBuilder, access: AgentAccess): Knex.QueryBuilder {
+/*
+ * The permission rule of src/domain/permissions.ts (`allowedActions`) as SQL scopes, built
+ * from the same tables, so lists and lookups answer what the ticket page and the verbs
+ * answer. test/domain/permissions-scope.test.ts pins the two together.
+ */
+
+function rolesAtLeast (least: DepartmentRole): DepartmentRole[] {
+  return (Object.keys(roleRank) as DepartmentRole[]).filter((role) => roleRank[role] >= roleRank[least])
+}
+
+/** Tickets (`t`) on which this agent may take `action` now. */
+export function whereAgentMay (query: Knex.QueryBuilder, access: AgentAccess, action: StaffAction): Knex.QueryBuilder {
+  const from = allowedFrom[action]
+  if (from.length < statuses.length) query.whereIn('t.status', from)
   if (access.isAdmin) return query
-  const departments = Object.keys(access.roles).map(Number)
+  const least = leastRole[action]
+  const departments = Object.entries(access.roles)
+    .filter(([, role]) => roleRank[role] >= roleRank[least])
+    .map(([id]) => Number(id))
+  // Whoever a ticket is assigned to works it with the agent role at least.
+  const asAssignee = roleRank[least] <= roleRank.agent
   return query.where((q) => {
     if (departments.length > 0) q.whereIn('t.department_id', departments)
-    q.orWhere('t.assignee_id', access.id)
+    if (asAssignee) q.orWhere('t.assignee_id', access.id)
+    if (departments.length === 0 && !asAssignee) q.whereRaw('1 = 0')
   })
+}
+
+/** Only what the agent may see: their departments and their own tickets; admins see all. */
+export function visibleTo (query: Knex.QueryBuilder, access: AgentAccess): Knex.QueryBuilder {
+  return whereAgentMay(query, access, 'read')
+}
+
+/** Agents (`a`) who may take `action` on this ticket now: the same rule, seen from the ticket. */
+export function agentsWhoMay (query: Knex.QueryBuilder, ticket: Pick<TicketRow, 'status' | 'department_id' | 'assignee_id'>, action: StaffAction): Knex.QueryBuilder {
+  if (!allowedFrom[action].includes(ticket.status)) return query.whereRaw('1 = 0')
+  const least = leastRole[action]
+  return query.where((q) => {
+    q.where('a.is_admin', true)
+      .orWhereExists((sub) => {
+        void sub.select(sub.client.raw('1')).from('agent_departments as ad')
+          .whereRaw('ad.agent_id = a.id')
+          .andWhere('ad.department_id', ticket.department_id)
+          .whereIn('ad.role', rolesAtLeast(least))
+      })
+    if (ticket.assignee_id !== null && roleRank[least] <= roleRank.agent) q.orWhere('a.id', ticket.assignee_id)
+  })
+}
+
+/** Active members of a team who can open this ticket (notices go to nobody else). */
+export async function listTeamAgentsWhoCanOpen (db: Db, teamId: number, ticket: Pick<TicketRow, 'status' | 'department_id' | 'assignee_id'>): Promise<Array<{ id: number, name: string, email: string }>> {
+  const query = db('agents as a')
+    .join('team_members as tm', 'tm.agent_id', 'a.id')
+    .where('tm.team_id', teamId)
+    .andWhere('a.active', true)
+    .orderBy('a.id')
+    .select('a.id', 'a.name', 'a.email')
+  return await agentsWhoMay(query, ticket, 'read')
 }
 
 function inQueue (query: Knex.QueryBuilder, queue: QueueName, access: AgentAccess): Knex.QueryBuilder {
@@ -125,20 +176,22 @@ export async function countQueues (db: Db, access: AgentAccess): Promise<Record<
   return Object.fromEntries(counts) as Record<QueueName, number>
 }
 
-/** The requester's other tickets this agent may see, newest first. */
-export async function listRequesterTickets (db: Db, access: AgentAccess, requesterId: number, exceptTicketId: number): Promise<Array<{ number: string, subject: string, status: TicketStatus }>> {
-  const query = db('tickets as t')
-    .where('t.requester_id', requesterId)
-    .andWhereNot('t.id', exceptTicketId)
-    .orderBy('t.created_at', 'desc')
-    .limit(5)
-    .select('t.number', 't.subject', 't.status')
-  return await visibleTo(query, access)
+/** A ticket by number with the names a page shows, only if this agent may see it. */
+export async function findVisibleTicket (db: Db, access: AgentAccess, number: string): Promise<TicketView | undefined> {
+  const row: TicketView | undefined = await visibleTo(ticketViews(db), access).where('t.number', number).first()
+  return row === undefined ? undefined : toTicketViews([row])[0]
 }
 
-/** A ticket by number, only if this agent may see it. */
-export async function findVisibleTicketNumber (db: Db, access: AgentAccess, number: string): Promise<number | undefined> {
-  const query = db('tickets as t').where('t.number', number).first('t.id')
-  const row = await visibleTo(query, access)
-  return row?.id
+/**
+ * A ticket by number, if this agent may see it, with its requester's other recent tickets
+ * the agent may see: one statement for the ticket page.
+ */
+export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[] } | undefined> {
+  const query = ticketViews(db)
+    .where('t.requester_id', db('tickets').where('number', number).select('requester_id'))
+    .orderByRaw('case when t.number = ? then 0 else 1 end', [number])
+    .orderBy('t.created_at', 'desc')
+    .limit(siblings + 1)
+  const [ticket, ...others] = toTicketViews(await visibleTo(query, access))
+  return ticket?.number === number ? { ticket, others } : undefined
 }

@@ -1,4 +1,5 @@
-import type { Db } from './database.js'
+import { insertedId, type Db } from './database.js'
+import type { Knex } from 'knex'
 
 export type TicketStatus = 'open' | 'pending' | 'resolved' | 'closed'
 export type EntryKind = 'message' | 'response' | 'note'
@@ -33,7 +34,14 @@ export interface TicketView extends TicketRow {
   requester_email: string
   assignee_name: string | null
   team_name: string | null
+  /** The number of the ticket this one was merged into, if any. */
+  merged_into_number: string | null
 }
+
+/** Everything that can happen to a ticket, as its history records it. */
+export type EventType =
+  | 'created' | 'replied' | 'client_replied' | 'note_added' | 'assigned' | 'claimed' | 'released'
+  | 'transferred' | 'priority_changed' | 'status_changed' | 'merged' | 'merged_in'
 
 export interface EntryRow {
   id: number
@@ -56,7 +64,7 @@ export interface EntryView extends EntryRow {
 export interface EventRow {
   id: number
   ticket_id: number
-  type: string
+  type: EventType
   actor_kind: 'agent' | 'requester' | 'system'
   agent_id: number | null
   requester_id: number | null
@@ -76,11 +84,20 @@ function toTicket<T extends TicketRow> (row: T | undefined): T | undefined {
 
 export async function insertTicket (db: Db, ticket: NewTicket): Promise<number> {
   const [row] = await db('tickets').insert(ticket).returning('id')
-  return typeof row === 'object' ? row.id : row
+  return insertedId(row)
 }
 
 export async function updateTicket (db: Db, id: number, patch: Partial<TicketRow>): Promise<void> {
   await db('tickets').where({ id }).update(patch)
+}
+
+/**
+ * Updates the ticket only while it still holds the values in `unchanged` (what the caller
+ * decided on); false when someone changed it meanwhile. The patch must change one of those
+ * columns: MySQL counts changed rows, not matched ones.
+ */
+export async function updateTicketIf (db: Db, id: number, unchanged: Partial<TicketRow>, patch: Partial<TicketRow>): Promise<boolean> {
+  return await db('tickets').where({ id }).andWhere(unchanged).update(patch) > 0
 }
 
 export async function findTicketById (db: Db, id: number): Promise<TicketRow | undefined> {
@@ -91,21 +108,31 @@ export async function findTicketByNumber (db: Db, number: string): Promise<Ticke
   return toTicket(await db<TicketRow>('tickets').where({ number }).first())
 }
 
-export async function findTicketView (db: Db, number: string): Promise<TicketView | undefined> {
-  return toTicket<TicketView>(await db('tickets as t')
+/** Tickets (`t`) with the names a page shows beside them; callers add the conditions. */
+export function ticketViews (db: Db): Knex.QueryBuilder {
+  return db('tickets as t')
     .join('departments as d', 'd.id', 't.department_id')
     .join('requesters as r', 'r.id', 't.requester_id')
     .leftJoin('help_topics as h', 'h.id', 't.help_topic_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .where('t.number', number)
-    .first('t.*', 'd.name as department_name', 'h.name as help_topic_name', 'r.name as requester_name',
-      'r.email as requester_email', 'a.name as assignee_name', 'tm.name as team_name'))
+    .leftJoin('tickets as m', 'm.id', 't.merged_into_id')
+    .select('t.*', 'd.name as department_name', 'h.name as help_topic_name', 'r.name as requester_name',
+      'r.email as requester_email', 'a.name as assignee_name', 'tm.name as team_name', 'm.number as merged_into_number')
+}
+
+export function toTicketViews (rows: TicketView[]): TicketView[] {
+  for (const row of rows) toTicket(row)
+  return rows
+}
+
+export async function findTicketView (db: Db, number: string): Promise<TicketView | undefined> {
+  return toTicket<TicketView>(await ticketViews(db).where('t.number', number).first())
 }
 
 export async function insertEntry (db: Db, entry: Omit<EntryRow, 'id'>): Promise<number> {
   const [row] = await db('thread_entries').insert(entry).returning('id')
-  return typeof row === 'object' ? row.id : row
+  return insertedId(row)
 }
 
 /** The thread in order; notes only when asked for, so a client page cannot leak one by accident. */
@@ -126,6 +153,51 @@ export async function insertEvent (db: Db, event: Omit<EventRow, 'id'>): Promise
 
 export async function listEvents (db: Db, ticketId: number): Promise<EventRow[]> {
   return await db<EventRow>('events').where({ ticket_id: ticketId }).orderBy('id')
+}
+
+/**
+ * Thread entries (notes included) and events of one ticket, each oldest first, read in one
+ * statement: a ticket page shows both.
+ */
+export async function listTimeline (db: Db, ticketId: number): Promise<{ entries: EntryView[], events: EventRow[] }> {
+  const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
+  const rows: Array<EntryView & EventRow & { source: 'entry' | 'event' }> = await db('thread_entries as e')
+    .leftJoin('agents as a', 'a.id', 'e.agent_id')
+    .leftJoin('requesters as r', 'r.id', 'e.requester_id')
+    .where('e.ticket_id', ticketId)
+    .select(db.raw("'entry' as source"), 'e.id', 'e.ticket_id', 'e.created_at', 'e.agent_id', 'e.requester_id', 'e.kind', 'e.body',
+      'e.message_id', 'e.original_body', db.raw('coalesce(a.name, r.name) as author_name'),
+      none('type'), none('actor_kind'), none('before_state'), none('after_state'))
+    .unionAll((q) => {
+      void q.from('events as v').where('v.ticket_id', ticketId)
+        .select(db.raw("'event' as source"), 'v.id', 'v.ticket_id', 'v.created_at', 'v.agent_id', 'v.requester_id', none('kind'), none('body'),
+          none('message_id'), none('original_body'), none('author_name'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
+    })
+  const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id
+  const entries: EntryView[] = rows.filter((row) => row.source === 'entry').map((row) => ({
+    id: row.id,
+    ticket_id: row.ticket_id,
+    kind: row.kind,
+    agent_id: row.agent_id,
+    requester_id: row.requester_id,
+    body: row.body,
+    created_at: row.created_at,
+    message_id: row.message_id,
+    original_body: row.original_body,
+    author_name: row.author_name
+  }))
+  const events: EventRow[] = rows.filter((row) => row.source === 'event').map((row) => ({
+    id: row.id,
+    ticket_id: row.ticket_id,
+    type: row.type,
+    actor_kind: row.actor_kind,
+    agent_id: row.agent_id,
+    requester_id: row.requester_id,
+    before_state: row.before_state,
+    after_state: row.after_state,
+    created_at: row.created_at
+  }))
+  return { entries: entries.sort(byId), events: events.sort(byId) }
 }
 
 export async function insertAccessToken (db: Db, ticketId: number, tokenHash: string, now: number): Promise<void> {

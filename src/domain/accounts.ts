@@ -82,7 +82,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
   async function addAgent (trx: Knex.Transaction, input: { name: string, email: string, isAdmin: boolean }, passwordHash: string | null): Promise<number> {
     const email = normalizeEmail(input.email)
     if (await findAgentByEmail(trx, email)) {
-      throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.', 409)
+      throw new TesseraError('TESSERA_CONFLICT', 'An agent with that e-mail address already exists.')
     }
     const id = await insertAgent(trx, { name: input.name, email, passwordHash, isAdmin: input.isAdmin }, now())
     if (input.isAdmin) {
@@ -93,7 +93,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
 
   async function newPasswordHash (password: string): Promise<string> {
     if (password.length < passwordMinLength) {
-      throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`, 422)
+      throw new TesseraError('TESSERA_INVALID_INPUT', `A password needs at least ${passwordMinLength} characters.`)
     }
     return await hashPassword(password)
   }
@@ -146,7 +146,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       const passwordHash = await newPasswordHash(input.password)
       return await db.transaction(async (trx) => {
         if (!await takeSetting(trx, 'setup_token_hash', hashToken(token)) || await countAgents(trx) > 0) {
-          throw new TesseraError('TESSERA_NOT_FOUND', 'This setup link has already been used.', 404)
+          throw new TesseraError('TESSERA_NOT_FOUND', 'This setup link has already been used.')
         }
         return await addAgent(trx, { ...input, isAdmin: true }, passwordHash)
       })
@@ -170,14 +170,14 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       const agent = await findAgentByEmail(db, email)
       if (!allowed) {
         await signInEvent(email, address, agent?.id ?? null, 'locked', at)
-        throw new TesseraError('TESSERA_FORBIDDEN', 'Too many failed sign-ins. Please wait 15 minutes or reset your password.', 429)
+        throw new TesseraError('TESSERA_RATE_LIMITED', 'Too many failed sign-ins. Please wait 15 minutes or reset your password.')
       }
       const ok = agent?.active === true
         ? await verifyPassword(password, agent.password_hash)
         : await verifyPassword(password, await (decoyHash ??= hashPassword(randomBytes(16).toString('hex')))) && false
       if (!ok || !agent) {
         await signInEvent(email, address, agent?.id ?? null, 'failed', at)
-        throw new TesseraError('TESSERA_FORBIDDEN', 'That e-mail address and password do not match.', 401)
+        throw new TesseraError('TESSERA_NOT_SIGNED_IN', 'That e-mail address and password do not match.')
       }
       await returnSignInSlot(db, account)
       await returnSignInSlot(db, addressSubject(address))
@@ -210,7 +210,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
     async resetPassword (token: string, password: string, address: string): Promise<number> {
       const passwordHash = await newPasswordHash(password)
       const at = now()
-      const expired = new TesseraError('TESSERA_NOT_FOUND', 'This reset link has expired or was already used. Ask for a new one.', 404)
+      const expired = new TesseraError('TESSERA_NOT_FOUND', 'This reset link has expired or was already used. Ask for a new one.')
       return await db.transaction(async (trx) => {
         const reset = await findPasswordReset(trx, hashToken(token))
         if (!reset || reset.expires_at <= at || !await usePasswordReset(trx, reset.id, at)) throw expired

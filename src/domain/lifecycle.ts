@@ -1,92 +1,31 @@
 import type { Knex } from 'knex'
 import { isUniqueViolation, type Db } from '../data/database.js'
-import { findActiveHelpTopic, findDepartment } from '../data/catalog.js'
-import { enqueueMessage } from '../data/outbox.js'
-import { noticeEnabled, type NoticeTemplate } from './notices.js'
+import { findActiveHelpTopic, findDepartment, findTeam } from '../data/catalog.js'
 import { findRequester, upsertRequester } from '../data/requesters.js'
 import {
-  findTicketById, findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket,
-  deleteTicketRows, findEntryAfter, moveThread, updateTicket, type EntryKind, type TicketRow, type TicketStatus
+  findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket, deleteTicketRows, findEntryAfter,
+  moveThread, touchViewer, updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
-import { findAgent, listDepartmentAgents, listTeamAgents, loadAgentAccess } from '../data/agents.js'
+import { findAgent } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
-import { may, roleOn, type StaffAction } from './permissions.js'
+import {
+  noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTicket, noticeTicketAssigned, noticeTicketClosed,
+  noticeTicketReceived, noticeTicketResolved, noticeTicketTransferred
+} from './notices.js'
+import {
+  assertRole, assertTransition, hasRole, mergeTargetRole, roleOn, type Actor, type AgentActor, type ClientAction, type StaffAction
+} from './permissions.js'
 import { newAccessToken, randomTicketNumber } from './secrets.js'
 
-export type Actor =
-  | { kind: 'agent', agentId: number }
-  | { kind: 'requester', requesterId: number }
-  | { kind: 'system' }
+export type { Actor, AgentActor } from './permissions.js'
+export { agentActor, statuses } from './permissions.js'
 
-/** Everything a ticket can be asked to do, by anyone. */
-export type Verb =
-  | 'reply' | 'clientReply' | 'note' | 'assign' | 'claim' | 'release' | 'transfer'
-  | 'changePriority' | 'setPending' | 'resolve' | 'close' | 'reopen' | 'confirmSolved' | 'merge'
+/** The priorities a ticket can have, lowest first (their labels live with the formatting). */
+export const priorityValues = [1, 2, 3, 4] as const
+export type Priority = typeof priorityValues[number]
 
-export const statuses: readonly TicketStatus[] = ['open', 'pending', 'resolved', 'closed']
-const working: readonly TicketStatus[] = ['open', 'pending', 'resolved']
-
-/** The lifecycle in one table: the statuses from which each verb is allowed. */
-export const allowedFrom: Readonly<Record<Verb, readonly TicketStatus[]>> = {
-  reply: working,
-  clientReply: statuses,
-  note: statuses,
-  assign: working,
-  claim: working,
-  release: working,
-  transfer: working,
-  changePriority: working,
-  setPending: ['open'],
-  resolve: ['open', 'pending'],
-  close: working,
-  reopen: ['resolved', 'closed'],
-  confirmSolved: ['resolved'],
-  merge: working
-}
-
-const verbLabels: Record<Verb, string> = {
-  reply: 'answered',
-  clientReply: 'replied to',
-  note: 'noted',
-  assign: 'assigned',
-  claim: 'claimed',
-  release: 'released',
-  transfer: 'transferred',
-  changePriority: 'given a new priority',
-  setPending: 'set to pending',
-  resolve: 'resolved',
-  close: 'closed',
-  reopen: 'reopened',
-  confirmSolved: 'confirmed as solved',
-  merge: 'merged'
-}
-
-export function canTransition (verb: Verb, status: TicketStatus): boolean {
-  return allowedFrom[verb].includes(status)
-}
-
-export function assertTransition (verb: Verb, status: TicketStatus): void {
-  if (!canTransition(verb, status)) {
-    throw new TesseraError('TESSERA_TRANSITION_REFUSED', `${status === 'open' ? 'An' : 'A'} ${status} ticket cannot be ${verbLabels[verb]}.`, 409)
-  }
-}
-
-export const priorities = [
-  { value: 1, label: 'Low' },
-  { value: 2, label: 'Normal' },
-  { value: 3, label: 'High' },
-  { value: 4, label: 'Urgent' }
-] as const
-
-/** The phase a client sees on the step indicator, derived from what the desk has done. */
-export type ClientPhase = 'submitted' | 'assigned' | 'in_progress' | 'resolved' | 'closed'
-
-export function clientPhase (ticket: Pick<TicketRow, 'status' | 'assignee_id' | 'team_id' | 'first_response_at'>): ClientPhase {
-  if (ticket.status === 'closed') return 'closed'
-  if (ticket.status === 'resolved') return 'resolved'
-  if (ticket.status === 'pending' || ticket.first_response_at !== null) return 'in_progress'
-  if (ticket.assignee_id !== null || ticket.team_id !== null) return 'assigned'
-  return 'submitted'
+export function isPriority (value: number): value is Priority {
+  return (priorityValues as readonly number[]).includes(value)
 }
 
 export interface LifecycleOptions {
@@ -120,17 +59,27 @@ export interface OpenedTicket {
   accessToken: string
 }
 
+/** A ticket as a request loaded it; a page's view of it carries the requester along. */
+export type LoadedTicket = TicketRow & { requester_name?: string, requester_email?: string }
+
 export type Lifecycle = ReturnType<typeof createLifecycle>
 
+/**
+ * The verbs of a ticket's life. Each takes the ticket the request loaded and authorised
+ * (`verb(ticket, actor, input)`), checks the rule in `permissions.ts`, answers a change
+ * that would change nothing calmly without recording anything, and otherwise runs in one
+ * transaction that writes the change, its event and its notices. Where a concurrent change
+ * would make the decision wrong, the update is conditional on what was decided on.
+ */
 export function createLifecycle (db: Knex, options: LifecycleOptions) {
   const now = options.now ?? Date.now
 
-  async function record (trx: Db, ticket: TicketRow, actor: Actor, type: string, before: unknown, after: unknown, at: number): Promise<void> {
+  async function record (trx: Db, ticket: TicketRow, actor: Actor, type: EventType, before: unknown, after: unknown, at: number): Promise<void> {
     await insertEvent(trx, {
       ticket_id: ticket.id,
       type,
       actor_kind: actor.kind,
-      agent_id: actor.kind === 'agent' ? actor.agentId : null,
+      agent_id: actor.kind === 'agent' ? actor.access.id : null,
       requester_id: actor.kind === 'requester' ? actor.requesterId : null,
       before_state: before === null ? null : JSON.stringify(before),
       after_state: after === null ? null : JSON.stringify(after),
@@ -138,32 +87,36 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     })
   }
 
-  /**
-   * Loads the ticket inside the transaction, checks the actor may do this to it, then that
-   * the verb is allowed from its status. A ticket an agent may not see is simply not found.
-   */
-  async function load (trx: Db, ticketId: number, verb: StaffAction, actor: Actor): Promise<TicketRow> {
-    const ticket = await findTicketById(trx, ticketId)
-    if (!ticket) throw notFound('That ticket')
-    if (actor.kind === 'agent') {
-      const access = await loadAgentAccess(trx, actor.agentId)
-      if (!access || roleOn(access, ticket) === null) throw notFound('That ticket')
-      if (!may(access, ticket, verb)) throw new TesseraError('TESSERA_FORBIDDEN', 'Your role in this department does not allow that.', 403)
-    } else if (actor.kind === 'requester' && actor.requesterId !== ticket.requester_id) {
-      throw notFound('That ticket')
+  /** May this actor do this to the ticket at all? A ticket out of reach is not found. */
+  function authorise (actor: Actor, ticket: TicketRow, action: StaffAction | ClientAction): void {
+    const byClient = action === 'clientReply' || action === 'confirmSolved'
+    if (actor.kind === 'system') return
+    if (actor.kind === 'requester') {
+      if (!byClient || actor.requesterId !== ticket.requester_id) throw notFound('That ticket')
+      return
     }
-    if (verb !== 'read' && verb !== 'delete') assertTransition(verb, ticket.status)
-    return ticket
+    if (byClient) throw notFound('That ticket')
+    assertRole(actor.access, ticket, action)
   }
 
-  async function changeStatus (trx: Db, ticket: TicketRow, actor: Actor, status: TicketStatus, at: number): Promise<TicketRow> {
-    const patch: Partial<TicketRow> = { status, last_activity_at: at }
+  /** Applies `patch` only while the columns named in `decidedOn` still hold what the verb saw. */
+  async function updateUnlessChanged (trx: Db, ticket: TicketRow, decidedOn: ReadonlyArray<keyof TicketRow>, patch: Partial<TicketRow>): Promise<TicketRow> {
+    const unchanged: Partial<TicketRow> = {}
+    for (const column of decidedOn) Object.assign(unchanged, { [column]: ticket[column] })
+    if (!await updateTicketIf(trx, ticket.id, unchanged, patch)) {
+      throw new TesseraError('TESSERA_CONFLICT', 'Someone else changed this ticket a moment ago, so nothing was done. Look at it again, then decide.')
+    }
+    return { ...ticket, ...patch }
+  }
+
+  async function changeStatus (trx: Db, ticket: TicketRow, actor: Actor, status: TicketStatus, at: number, extra: Partial<TicketRow> = {}): Promise<TicketRow> {
+    const patch: Partial<TicketRow> = { status, last_activity_at: at, ...extra }
     if (status === 'resolved') patch.resolved_at = at
     if (status === 'closed') patch.closed_at = at
     if (status === 'open') { patch.resolved_at = null; patch.closed_at = null }
-    await updateTicket(trx, ticket.id, patch)
+    const changed = await updateUnlessChanged(trx, ticket, ['status'], patch)
     await record(trx, ticket, actor, 'status_changed', { status: ticket.status }, { status }, at)
-    return { ...ticket, ...patch }
+    return changed
   }
 
   async function issueToken (trx: Db, ticketId: number, at: number): Promise<string> {
@@ -172,9 +125,16 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return token
   }
 
+  async function requesterOf (trx: Db, ticket: LoadedTicket): Promise<{ name: string, email: string }> {
+    if (ticket.requester_name !== undefined && ticket.requester_email !== undefined) return { name: ticket.requester_name, email: ticket.requester_email }
+    const requester = await findRequester(trx, ticket.requester_id)
+    if (!requester) throw notFound('The requester')
+    return requester
+  }
+
   async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number, attempt = 0): Promise<OpenedTicket> {
     const topic = await findActiveHelpTopic(trx, input.helpTopicId)
-    if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.', 422)
+    if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
     const requester = await upsertRequester(trx, input.name, input.email, at)
     const actor: Actor = { kind: 'requester', requesterId: requester.id }
     const fields = {
@@ -198,8 +158,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
     await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
     const accessToken = await issueToken(trx, id, at)
-    await notify(trx, 'ticket_received', [requester.email], ticket, { name: requester.name, token: accessToken }, at)
-    await notifyAgents(trx, 'new_ticket', await listDepartmentAgents(trx, ticket.department_id), null, ticket, { requesterName: requester.name, message: input.message }, at)
+    await noticeTicketReceived(trx, ticket, requester, accessToken, at)
+    await noticeNewTicket(trx, ticket, requester, input.message, at)
     return { ticket, accessToken }
   }
 
@@ -224,7 +184,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return await insertEntry(trx, {
       ticket_id: ticket.id,
       kind,
-      agent_id: actor.kind === 'agent' ? actor.agentId : null,
+      agent_id: actor.kind === 'agent' ? actor.access.id : null,
       requester_id: actor.kind === 'requester' ? actor.requesterId : null,
       body,
       created_at: at,
@@ -233,34 +193,29 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     })
   }
 
-  /**
-   * Queues a notice about a ticket, unless an admin switched that notice off. Runs inside
-   * the caller's transaction: the notice exists exactly when the change does.
-   */
-  async function notify (trx: Db, template: NoticeTemplate, to: readonly string[], ticket: TicketRow, payload: Record<string, unknown>, at: number): Promise<void> {
-    if (to.length === 0 || !await noticeEnabled(trx, template)) return
-    for (const address of new Set(to)) {
-      await enqueueMessage(trx, { template, toAddress: address, ticketId: ticket.id, payload: { number: ticket.number, subject: ticket.subject, ...payload } }, at)
-    }
-  }
-
-  /** The same for agents, leaving out the agent who caused it. */
-  async function notifyAgents (trx: Db, template: NoticeTemplate, agents: ReadonlyArray<{ id: number, email: string }>, actor: Actor | null, ticket: TicketRow, payload: Record<string, unknown>, at: number): Promise<void> {
-    const others = agents.filter((agent) => !(actor?.kind === 'agent' && actor.agentId === agent.id))
-    await notify(trx, template, others.map((agent) => agent.email), ticket, payload, at)
-  }
-
-  async function requireAgent (trx: Db, agentId: number): Promise<{ id: number, name: string, email: string }> {
+  async function requireActiveAgent (trx: Db, agentId: number): Promise<void> {
     const agent = await findAgent(trx, agentId)
-    if (!agent || !agent.active) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an active agent.', 422)
-    return agent
+    if (!agent?.active) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an active agent.')
   }
 
-  async function requireDepartment (trx: Db, departmentId: number): Promise<void> {
-    if (!await findDepartment(trx, departmentId)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the departments listed.', 422)
+  /**
+   * A status change by an agent (or Tessera): already there is a calm no-op; otherwise the
+   * lifecycle must allow it from the current status. `then` adds what follows (notices).
+   */
+  async function moveTo (ticket: LoadedTicket, actor: Actor, action: StaffAction, status: TicketStatus,
+    then?: (trx: Db, changed: TicketRow, at: number) => Promise<void>): Promise<TicketRow> {
+    authorise(actor, ticket, action)
+    if (ticket.status === status) return ticket
+    assertTransition(action, ticket.status)
+    return await db.transaction(async (trx) => {
+      const at = now()
+      const changed = await changeStatus(trx, ticket, actor, status, at)
+      await then?.(trx, changed, at)
+      return changed
+    })
   }
 
-  return {
+  const lifecycle = {
     now,
 
     /** For the client page: does replying now reopen this ticket? */
@@ -274,45 +229,38 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
      * The requester writes again. Resolved or pending tickets go back to open; a closed one
      * reopens within the reopen window, after it a new ticket is opened that follows the old.
      */
-    async addClientReply (ticketId: number, requesterId: number, body: string, mail?: MailOrigin): Promise<{ number: string, followUp: OpenedTicket | null }> {
+    async addClientReply (ticket: LoadedTicket, actor: Actor, input: { body: string, mail?: MailOrigin }): Promise<{ number: string, followUp: OpenedTicket | null }> {
+      authorise(actor, ticket, 'clientReply')
       const at = now()
-      const followUpOf = await db.transaction(async (trx) => {
-        const actor: Actor = { kind: 'requester', requesterId }
-        const ticket = await load(trx, ticketId, 'clientReply', actor)
-        if (!replyReopens(ticket, at)) return ticket
-        await addEntry(trx, ticket, 'message', actor, body, at, mail)
-        await updateTicket(trx, ticket.id, { last_activity_at: at })
+      if (!replyReopens(ticket, at)) {
+        const requester = await requesterOf(db, ticket)
+        const followUp = await insertNewTicket({
+          name: requester.name,
+          email: requester.email,
+          subject: ticket.subject,
+          message: input.body,
+          helpTopicId: ticket.help_topic_id ?? 0,
+          followsTicketId: ticket.id,
+          mail: input.mail
+        }, at)
+        return { number: followUp.ticket.number, followUp }
+      }
+      await db.transaction(async (trx) => {
+        await addEntry(trx, ticket, 'message', actor, input.body, at, input.mail)
         await record(trx, ticket, actor, 'client_replied', null, null, at)
-        const assignee = ticket.assignee_id === null ? undefined : await findAgent(trx, ticket.assignee_id)
-        if (assignee?.active) await notify(trx, 'client_message', [assignee.email], ticket, { body }, at)
-        if (ticket.status !== 'open') {
-          await changeStatus(trx, ticket, actor, 'open', at)
-          await updateTicket(trx, ticket.id, { answered: false })
-        } else if (ticket.answered) {
-          await updateTicket(trx, ticket.id, { answered: false })
-        }
-        return null
+        if (ticket.status !== 'open') await changeStatus(trx, ticket, actor, 'open', at, { answered: false })
+        else await updateTicket(trx, ticket.id, { last_activity_at: at, answered: false })
+        await noticeClientMessage(trx, ticket, input.body, at)
       })
-      if (!followUpOf) return { number: (await findTicketById(db, ticketId))!.number, followUp: null }
-      const requester = (await findRequester(db, requesterId))!
-      const followUp = await insertNewTicket({
-        name: requester.name,
-        email: requester.email,
-        subject: followUpOf.subject,
-        message: body,
-        helpTopicId: followUpOf.help_topic_id ?? 0,
-        followsTicketId: followUpOf.id,
-        mail
-      }, at)
-      return { number: followUp.ticket.number, followUp }
+      return { number: ticket.number, followUp: null }
     },
 
-    async confirmSolved (ticketId: number, requesterId: number): Promise<void> {
-      await db.transaction(async (trx) => {
-        const actor: Actor = { kind: 'requester', requesterId }
-        const ticket = await load(trx, ticketId, 'confirmSolved', actor)
-        await changeStatus(trx, ticket, actor, 'closed', now())
-      })
+    /** "This solved my problem": closes a resolved ticket; said twice, it is simply closed. */
+    async confirmSolved (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      authorise(actor, ticket, 'confirmSolved')
+      if (ticket.status === 'closed') return ticket
+      assertTransition('confirmSolved', ticket.status)
+      return await db.transaction(async (trx) => await changeStatus(trx, ticket, actor, 'closed', now()))
     },
 
     /** Queues a fresh private link when e-mail and number match; silent either way. */
@@ -324,180 +272,189 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         if (!requester || requester.email !== email) return
         const at = now()
         const token = await issueToken(trx, ticket.id, at)
-        await notify(trx, 'access_link', [requester.email], ticket, { name: requester.name, token }, at)
+        await noticeAccessLink(trx, ticket, requester, token, at)
       })
+    },
+
+    /** An agent has the ticket on screen now (for "also viewing"). */
+    async recordViewer (ticket: TicketRow, actor: AgentActor): Promise<void> {
+      assertRole(actor.access, ticket, 'read')
+      await touchViewer(db, ticket.id, actor.access.id, now())
     },
 
     /**
      * An agent answers the requester. `seenEntryId` is the newest entry the agent had on
      * screen: if anyone else has written since, nothing is sent and the agent decides again.
      */
-    async addResponse (ticketId: number, agentId: number, body: string, seenEntryId?: number): Promise<number> {
+    async addResponse (ticket: LoadedTicket, actor: AgentActor, input: { body: string, seenEntryId?: number }): Promise<number> {
+      authorise(actor, ticket, 'reply')
+      assertTransition('reply', ticket.status)
       return await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'reply', { kind: 'agent', agentId })
-        const agent = await requireAgent(trx, agentId)
-        if (seenEntryId !== undefined && await findEntryAfter(trx, ticket.id, seenEntryId, agentId)) {
-          throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message below, then send your reply again.', 409)
+        if (input.seenEntryId !== undefined && await findEntryAfter(trx, ticket.id, input.seenEntryId, actor.access.id)) {
+          throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message below, then send your reply again.')
         }
         const at = now()
-        const actor: Actor = { kind: 'agent', agentId }
-        const entryId = await addEntry(trx, ticket, 'response', actor, body, at)
-        await updateTicket(trx, ticket.id, {
-          answered: true,
-          last_activity_at: at,
-          first_response_at: ticket.first_response_at ?? at
-        })
+        const entryId = await addEntry(trx, ticket, 'response', actor, input.body, at)
+        await updateTicket(trx, ticket.id, { answered: true, last_activity_at: at, first_response_at: ticket.first_response_at ?? at })
         await record(trx, ticket, actor, 'replied', null, null, at)
-        const requester = (await findRequester(trx, ticket.requester_id))!
         const token = await issueToken(trx, ticket.id, at)
-        await notify(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName: agent.name, body, token }, at)
+        await noticeAgentResponse(trx, ticket, await requesterOf(trx, ticket), actor.access.name, input.body, token, at)
         return entryId
       })
     },
 
-    async addNote (ticketId: number, agentId: number, body: string, mail?: MailOrigin): Promise<number> {
+    async addNote (ticket: TicketRow, actor: AgentActor, input: { body: string, mail?: MailOrigin }): Promise<number> {
+      authorise(actor, ticket, 'note')
+      assertTransition('note', ticket.status)
       return await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'note', { kind: 'agent', agentId })
-        await requireAgent(trx, agentId)
         const at = now()
-        const actor: Actor = { kind: 'agent', agentId }
-        const entryId = await addEntry(trx, ticket, 'note', actor, body, at, mail)
+        const entryId = await addEntry(trx, ticket, 'note', actor, input.body, at, input.mail)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'note_added', null, null, at)
         return entryId
       })
     },
 
-    async assignTicket (ticketId: number, actor: Actor, target: { agentId: number | null, teamId: number | null }): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'assign', actor)
-        if (target.agentId !== null) await requireAgent(trx, target.agentId)
-        if (target.teamId !== null && !await trx('teams').where({ id: target.teamId }).first('id')) {
-          throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.', 422)
+    /** Names the agent and/or team that works the ticket; nobody and no team is allowed too. */
+    async assignTicket (ticket: TicketRow, actor: Actor, target: { agentId: number | null, teamId: number | null }): Promise<TicketRow> {
+      authorise(actor, ticket, 'assign')
+      if (target.agentId === ticket.assignee_id && target.teamId === ticket.team_id) return ticket
+      assertTransition('assign', ticket.status)
+      return await db.transaction(async (trx) => {
+        if (target.agentId !== null && target.agentId !== ticket.assignee_id) await requireActiveAgent(trx, target.agentId)
+        if (target.teamId !== null && target.teamId !== ticket.team_id && !await findTeam(trx, target.teamId)) {
+          throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.')
         }
         const at = now()
-        await updateTicket(trx, ticket.id, { assignee_id: target.agentId, team_id: target.teamId, last_activity_at: at })
+        const changed = await updateUnlessChanged(trx, ticket, ['status', 'assignee_id', 'team_id'],
+          { assignee_id: target.agentId, team_id: target.teamId, last_activity_at: at })
         await record(trx, ticket, actor, 'assigned',
           { assignee_id: ticket.assignee_id, team_id: ticket.team_id },
           { assignee_id: target.agentId, team_id: target.teamId }, at)
-        const newAssignee = target.agentId !== null && target.agentId !== ticket.assignee_id ? await findAgent(trx, target.agentId) : undefined
-        const newTeam = target.teamId !== null && target.teamId !== ticket.team_id ? await listTeamAgents(trx, target.teamId) : []
-        await notifyAgents(trx, 'ticket_assigned', [...(newAssignee ? [newAssignee] : []), ...newTeam], actor, ticket, {}, at)
+        await noticeTicketAssigned(trx, ticket, changed, actor, at)
+        return changed
       })
     },
 
-    async claimTicket (ticketId: number, agentId: number): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'claim', { kind: 'agent', agentId })
-        await requireAgent(trx, agentId)
+    /** The agent takes the ticket for themselves. */
+    async claimTicket (ticket: TicketRow, actor: AgentActor): Promise<TicketRow> {
+      authorise(actor, ticket, 'claim')
+      if (ticket.assignee_id === actor.access.id) return ticket
+      assertTransition('claim', ticket.status)
+      return await db.transaction(async (trx) => {
         const at = now()
-        await updateTicket(trx, ticket.id, { assignee_id: agentId, last_activity_at: at })
-        await record(trx, ticket, { kind: 'agent', agentId }, 'claimed', { assignee_id: ticket.assignee_id }, { assignee_id: agentId }, at)
+        const changed = await updateUnlessChanged(trx, ticket, ['status', 'assignee_id'], { assignee_id: actor.access.id, last_activity_at: at })
+        await record(trx, ticket, actor, 'claimed', { assignee_id: ticket.assignee_id }, { assignee_id: actor.access.id }, at)
+        return changed
       })
     },
 
-    async releaseTicket (ticketId: number, actor: Actor): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'release', actor)
+    /** Nobody and no team works the ticket any more. */
+    async releaseTicket (ticket: TicketRow, actor: Actor): Promise<TicketRow> {
+      authorise(actor, ticket, 'release')
+      if (ticket.assignee_id === null && ticket.team_id === null) return ticket
+      assertTransition('release', ticket.status)
+      return await db.transaction(async (trx) => {
         const at = now()
-        await updateTicket(trx, ticket.id, { assignee_id: null, team_id: null, last_activity_at: at })
+        const changed = await updateUnlessChanged(trx, ticket, ['status', 'assignee_id', 'team_id'], { assignee_id: null, team_id: null, last_activity_at: at })
         await record(trx, ticket, actor, 'released', { assignee_id: ticket.assignee_id, team_id: ticket.team_id }, { assignee_id: null, team_id: null }, at)
+        return changed
       })
     },
 
-    async transferTicket (ticketId: number, actor: Actor, departmentId: number): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'transfer', actor)
-        await requireDepartment(trx, departmentId)
+    async transferTicket (ticket: TicketRow, actor: Actor, input: { departmentId: number }): Promise<TicketRow> {
+      authorise(actor, ticket, 'transfer')
+      if (input.departmentId === ticket.department_id) return ticket
+      assertTransition('transfer', ticket.status)
+      return await db.transaction(async (trx) => {
+        if (!await findDepartment(trx, input.departmentId)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the departments listed.')
         const at = now()
-        await updateTicket(trx, ticket.id, { department_id: departmentId, last_activity_at: at })
-        await record(trx, ticket, actor, 'transferred', { department_id: ticket.department_id }, { department_id: departmentId }, at)
-        if (departmentId !== ticket.department_id) {
-          await notifyAgents(trx, 'ticket_transferred', await listDepartmentAgents(trx, departmentId), actor, ticket, {}, at)
-        }
+        const changed = await updateUnlessChanged(trx, ticket, ['status', 'department_id'], { department_id: input.departmentId, last_activity_at: at })
+        await record(trx, ticket, actor, 'transferred', { department_id: ticket.department_id }, { department_id: input.departmentId }, at)
+        await noticeTicketTransferred(trx, changed, actor, at)
+        return changed
       })
     },
 
-    async changePriority (ticketId: number, actor: Actor, priority: number): Promise<void> {
-      if (!priorities.some((p) => p.value === priority)) {
-        throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the priorities listed.', 422)
-      }
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'changePriority', actor)
+    async changePriority (ticket: TicketRow, actor: Actor, input: { priority: number }): Promise<TicketRow> {
+      if (!isPriority(input.priority)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the priorities listed.')
+      authorise(actor, ticket, 'changePriority')
+      if (input.priority === ticket.priority) return ticket
+      assertTransition('changePriority', ticket.status)
+      return await db.transaction(async (trx) => {
         const at = now()
-        await updateTicket(trx, ticket.id, { priority, last_activity_at: at })
-        await record(trx, ticket, actor, 'priority_changed', { priority: ticket.priority }, { priority }, at)
+        const changed = await updateUnlessChanged(trx, ticket, ['status', 'priority'], { priority: input.priority, last_activity_at: at })
+        await record(trx, ticket, actor, 'priority_changed', { priority: ticket.priority }, { priority: input.priority }, at)
+        return changed
       })
     },
 
-    async setPending (ticketId: number, actor: Actor): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'setPending', actor)
-        await changeStatus(trx, ticket, actor, 'pending', now())
+    async setPending (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      return await moveTo(ticket, actor, 'setPending', 'pending')
+    },
+
+    async resolveTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      return await moveTo(ticket, actor, 'resolve', 'resolved', async (trx, changed, at) => {
+        const token = await issueToken(trx, changed.id, at)
+        await noticeTicketResolved(trx, changed, await requesterOf(trx, ticket), token, at)
       })
     },
 
-    async resolveTicket (ticketId: number, actor: Actor): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'resolve', actor)
-        const at = now()
-        await changeStatus(trx, ticket, actor, 'resolved', at)
-        const requester = (await findRequester(trx, ticket.requester_id))!
-        const token = await issueToken(trx, ticket.id, at)
-        await notify(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name, token }, at)
+    async closeTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      return await moveTo(ticket, actor, 'close', 'closed', async (trx, changed, at) => {
+        await noticeTicketClosed(trx, changed, await requesterOf(trx, ticket), at)
       })
     },
 
-    async closeTicket (ticketId: number, actor: Actor): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'close', actor)
-        const at = now()
-        await changeStatus(trx, ticket, actor, 'closed', at)
-        const requester = (await findRequester(trx, ticket.requester_id))!
-        await notify(trx, 'ticket_closed', [requester.email], ticket, { name: requester.name }, at)
-      })
+    async reopenTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      return await moveTo(ticket, actor, 'reopen', 'open')
     },
 
-    async reopenTicket (ticketId: number, actor: Actor): Promise<void> {
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'reopen', actor)
-        await changeStatus(trx, ticket, actor, 'open', now())
-      })
-    },
-
-    /** The status a person picked from a list: the verb that leads there. */
-    async setStatus (ticketId: number, actor: Actor, status: TicketStatus): Promise<void> {
+    /** The verb that leads to a status, for lists that offer statuses (bulk actions). */
+    async setStatus (ticket: LoadedTicket, actor: Actor, status: TicketStatus): Promise<TicketRow> {
       switch (status) {
-        case 'open': return await this.reopenTicket(ticketId, actor)
-        case 'pending': return await this.setPending(ticketId, actor)
-        case 'resolved': return await this.resolveTicket(ticketId, actor)
-        case 'closed': return await this.closeTicket(ticketId, actor)
-        default: throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the statuses listed.', 422)
+        case 'open': return await lifecycle.reopenTicket(ticket, actor)
+        case 'pending': return await lifecycle.setPending(ticket, actor)
+        case 'resolved': return await lifecycle.resolveTicket(ticket, actor)
+        case 'closed': return await lifecycle.closeTicket(ticket, actor)
+        default: throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the statuses listed.')
       }
     },
 
-    /** Moves the whole thread into `targetId` and closes this ticket with a pointer to it. */
-    async mergeTicket (ticketId: number, targetId: number, actor: Actor): Promise<void> {
-      if (ticketId === targetId) throw new TesseraError('TESSERA_INVALID_INPUT', 'A ticket cannot be merged into itself.', 422)
-      await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'merge', actor)
-        const target = await load(trx, targetId, 'read', actor).catch(() => null)
-        if (!target) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.', 422)
-        if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.', 409)
+    /**
+     * Moves the whole thread into `target` and closes this ticket with a pointer to it. It
+     * takes a manager on this ticket and someone who can work the target (finding 6: a
+     * view-only role there is not enough).
+     */
+    async mergeTicket (ticket: TicketRow, actor: Actor, input: { target: TicketRow }): Promise<TicketRow> {
+      const { target } = input
+      if (ticket.id === target.id) throw new TesseraError('TESSERA_INVALID_INPUT', 'A ticket cannot be merged into itself.')
+      authorise(actor, ticket, 'merge')
+      assertTransition('merge', ticket.status)
+      if (actor.kind === 'agent') {
+        if (roleOn(actor.access, target) === null) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.')
+        if (!hasRole(actor.access, target, mergeTargetRole)) {
+          throw new TesseraError('TESSERA_FORBIDDEN', `Your role in the department of ticket ${target.number} does not allow merging into it.`)
+        }
+      }
+      if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.')
+      return await db.transaction(async (trx) => {
         const at = now()
+        const changed = await updateUnlessChanged(trx, ticket, ['status'], { status: 'closed', closed_at: at, merged_into_id: target.id, last_activity_at: at })
         await moveThread(trx, ticket.id, target.id)
-        await updateTicket(trx, ticket.id, { status: 'closed', closed_at: at, merged_into_id: target.id, last_activity_at: at })
         await updateTicket(trx, target.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number }, at)
         await record(trx, target, actor, 'merged_in', null, { from: ticket.number }, at)
+        return changed
       })
     },
 
-    async deleteTicket (ticketId: number, actor: Actor): Promise<void> {
+    async deleteTicket (ticket: TicketRow, actor: Actor): Promise<void> {
+      authorise(actor, ticket, 'delete')
       await db.transaction(async (trx) => {
-        const ticket = await load(trx, ticketId, 'delete', actor)
         await deleteTicketRows(trx, ticket.id)
       })
     }
   }
+  return lifecycle
 }

@@ -1,5 +1,10 @@
 import type { Db } from '../data/database.js'
+import { findAgent, listDepartmentAgents } from '../data/agents.js'
+import { enqueueMessage } from '../data/outbox.js'
+import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
 import { getSetting } from '../data/settings.js'
+import type { TicketRow } from '../data/tickets.js'
+import type { Actor } from './permissions.js'
 
 /** Every notice Tessera sends, to whom, and what it is for. */
 export const notices = {
@@ -22,4 +27,78 @@ export type NoticeTemplate = keyof typeof notices
 /** Notices are on unless the setting `notice.<template>` is "off". */
 export async function noticeEnabled (db: Db, template: NoticeTemplate): Promise<boolean> {
   return await getSetting(db, `notice.${template}`) !== 'off'
+}
+
+/*
+ * Who hears about what happens to a ticket: one function per notice, called by the
+ * lifecycle verb that causes it inside its transaction, so a notice exists exactly when the
+ * change does. Agents hear only about tickets they can open, and never about what they did
+ * themselves.
+ */
+
+type NoticeTicket = Pick<TicketRow, 'id' | 'number' | 'subject' | 'status' | 'department_id' | 'assignee_id' | 'team_id'>
+interface Person { name: string, email: string }
+interface AgentRecipient { id: number, email: string }
+
+async function queue (trx: Db, template: NoticeTemplate, to: readonly string[], ticket: NoticeTicket, payload: Record<string, unknown>, at: number): Promise<void> {
+  if (to.length === 0 || !await noticeEnabled(trx, template)) return
+  for (const address of new Set(to)) {
+    await enqueueMessage(trx, { template, toAddress: address, ticketId: ticket.id, payload: { number: ticket.number, subject: ticket.subject, ...payload } }, at)
+  }
+}
+
+function except (agents: readonly AgentRecipient[], actor: Actor | null): string[] {
+  return agents.filter((agent) => !(actor?.kind === 'agent' && actor.access.id === agent.id)).map((agent) => agent.email)
+}
+
+/** ticket_received → the requester, with the private link. */
+export async function noticeTicketReceived (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
+  await queue(trx, 'ticket_received', [requester.email], ticket, { name: requester.name, token }, at)
+}
+
+/** new_ticket → the agents and managers of the ticket's department. */
+export async function noticeNewTicket (trx: Db, ticket: NoticeTicket, requester: Person, message: string, at: number): Promise<void> {
+  await queue(trx, 'new_ticket', except(await listDepartmentAgents(trx, ticket.department_id), null), ticket, { requesterName: requester.name, message }, at)
+}
+
+/** agent_response → the requester, with the answer and a private link. */
+export async function noticeAgentResponse (trx: Db, ticket: NoticeTicket, requester: Person, agentName: string, body: string, token: string, at: number): Promise<void> {
+  await queue(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName, body, token }, at)
+}
+
+/** ticket_resolved → the requester, with links to confirm or reply. */
+export async function noticeTicketResolved (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
+  await queue(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name, token }, at)
+}
+
+/** ticket_closed → the requester. */
+export async function noticeTicketClosed (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
+  await queue(trx, 'ticket_closed', [requester.email], ticket, { name: requester.name }, at)
+}
+
+/** access_link → the requester who asked for a fresh link. */
+export async function noticeAccessLink (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
+  await queue(trx, 'access_link', [requester.email], ticket, { name: requester.name, token }, at)
+}
+
+/** client_message → the ticket's assignee, while active. */
+export async function noticeClientMessage (trx: Db, ticket: NoticeTicket, body: string, at: number): Promise<void> {
+  const assignee = ticket.assignee_id === null ? undefined : await findAgent(trx, ticket.assignee_id)
+  if (assignee?.active) await queue(trx, 'client_message', [assignee.email], ticket, { body }, at)
+}
+
+/**
+ * ticket_assigned → a newly named assignee, and the members of a newly named team who can
+ * open the ticket (a team may hold people without a role in its department); never the
+ * agent who made the assignment.
+ */
+export async function noticeTicketAssigned (trx: Db, before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number): Promise<void> {
+  const assignee = after.assignee_id !== null && after.assignee_id !== before.assignee_id ? await findAgent(trx, after.assignee_id) : undefined
+  const team = after.team_id !== null && after.team_id !== before.team_id ? await listTeamAgentsWhoCanOpen(trx, after.team_id, after) : []
+  await queue(trx, 'ticket_assigned', except([...(assignee?.active ? [assignee] : []), ...team], actor), after, {}, at)
+}
+
+/** ticket_transferred → the agents and managers of the department it moved to, not the mover. */
+export async function noticeTicketTransferred (trx: Db, ticket: NoticeTicket, actor: Actor, at: number): Promise<void> {
+  await queue(trx, 'ticket_transferred', except(await listDepartmentAgents(trx, ticket.department_id), actor), ticket, {}, at)
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { AddressObject, ParsedMail } from 'mailparser'
-import { findAgentByEmail } from '../data/agents.js'
+import { findAgentByEmail, loadAgentAccess } from '../data/agents.js'
 import { isUniqueViolation } from '../data/database.js'
 import {
   claimInboundMessage, findDefaultHelpTopic, findDepartmentIdByEmail, findTicketIdByMessageIds, forgetInboundMessage,
@@ -10,7 +10,7 @@ import {
 import { findTicketById, findTicketByNumber, type TicketRow } from '../data/tickets.js'
 import { findRequester } from '../data/requesters.js'
 import { TesseraError } from '../domain/errors.js'
-import type { Lifecycle, MailOrigin } from '../domain/lifecycle.js'
+import { agentActor, type Lifecycle, type MailOrigin } from '../domain/lifecycle.js'
 import { ticketNumberInMessageId } from './compose.js'
 import { trimReply } from './trim.js'
 
@@ -107,14 +107,15 @@ export function createInboundMail (options: InboundOptions) {
     const senderIsAgent = agent?.active === true
     const ticket = await matchTicket(mail, sender, senderIsAgent)
 
-    if (ticket && senderIsAgent) {
+    const access = ticket && senderIsAgent ? await loadAgentAccess(db, agent.id) : undefined
+    if (ticket && access) {
       // Agents write notes by mail: nothing an agent mails in reaches the requester by accident.
-      await lifecycle.addNote(ticket.id, agent.id, trimmed, origin)
+      await lifecycle.addNote(ticket, agentActor(access), { body: trimmed, mail: origin })
       return { outcome: 'note', ticketNumber: ticket.number }
     }
     const requester = ticket ? await findRequester(db, ticket.requester_id) : undefined
     if (ticket && requester?.email === sender) {
-      const result = await lifecycle.addClientReply(ticket.id, requester.id, trimmed, origin)
+      const result = await lifecycle.addClientReply(ticket, { kind: 'requester', requesterId: requester.id }, { body: trimmed, mail: origin })
       return result.followUp ? { outcome: 'ticket', ticketNumber: result.number } : { outcome: 'reply', ticketNumber: result.number }
     }
 

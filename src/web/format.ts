@@ -1,4 +1,5 @@
-import type { TicketStatus } from '../data/tickets.js'
+import type { EventRow, EventType, TicketRow, TicketStatus } from '../data/tickets.js'
+import { priorityValues, type Priority } from '../domain/lifecycle.js'
 
 const statusLabels: Record<TicketStatus, string> = {
   open: 'Open',
@@ -7,10 +8,24 @@ const statusLabels: Record<TicketStatus, string> = {
   closed: 'Closed'
 }
 
-const priorityNames: Record<number, string> = { 1: 'Low', 2: 'Normal', 3: 'High', 4: 'Urgent' }
+const priorityLabels: Readonly<Record<Priority, string>> = { 1: 'Low', 2: 'Normal', 3: 'High', 4: 'Urgent' }
+
+/** The priorities as a menu offers them, lowest first. */
+export const priorities: ReadonlyArray<{ value: Priority, label: string }> = priorityValues.map((value) => ({ value, label: priorityLabels[value] }))
 
 export function priorityLabel (priority: number): string {
-  return priorityNames[priority] ?? String(priority)
+  return priorities.find((p) => p.value === priority)?.label ?? String(priority)
+}
+
+/** The phase a client sees on the step indicator, derived from what the desk has done. */
+export type ClientPhase = 'submitted' | 'assigned' | 'in_progress' | 'resolved' | 'closed'
+
+export function clientPhase (ticket: Pick<TicketRow, 'status' | 'assignee_id' | 'team_id' | 'first_response_at'>): ClientPhase {
+  if (ticket.status === 'closed') return 'closed'
+  if (ticket.status === 'resolved') return 'resolved'
+  if (ticket.status === 'pending' || ticket.first_response_at !== null) return 'in_progress'
+  if (ticket.assignee_id !== null || ticket.team_id !== null) return 'assigned'
+  return 'submitted'
 }
 
 /** How long ago, in the largest whole unit: "5 min", "3 h", "12 d". */
@@ -39,8 +54,15 @@ interface Names {
   departments: Array<{ id: number, name: string }>
 }
 
+/** Events the thread already shows as entries (a reply is its own entry); the timeline skips them. */
+const shownAsEntries: ReadonlySet<EventType> = new Set(['replied', 'client_replied', 'note_added'])
+
+export function inTimeline (event: Pick<EventRow, 'type'>): boolean {
+  return !shownAsEntries.has(event.type)
+}
+
 /** One line of history for the ticket timeline ("Ada assigned the ticket to Team Printers"). */
-export function describeEvent (event: { type: string, after_state: string | null, before_state: string | null }, names: Names): string {
+export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'before_state'>, names: Names): string {
   const after = JSON.parse(event.after_state ?? '{}') as Record<string, unknown>
   const before = JSON.parse(event.before_state ?? '{}') as Record<string, unknown>
   const nameOf = (list: Array<{ id: number, name: string }>, id: unknown): string | undefined => list.find((x) => x.id === id)?.name
@@ -53,11 +75,13 @@ export function describeEvent (event: { type: string, after_state: string | null
     case 'claimed': return 'claimed the ticket'
     case 'released': return 'released the ticket'
     case 'transferred': return `transferred the ticket from ${nameOf(names.departments, before.department_id) ?? 'another department'} to ${nameOf(names.departments, after.department_id) ?? 'another department'}`
-    case 'priority_changed': return `changed the priority from ${priorityNames[Number(before.priority)] ?? '?'} to ${priorityNames[Number(after.priority)] ?? '?'}`
+    case 'priority_changed': return `changed the priority from ${priorityLabel(Number(before.priority))} to ${priorityLabel(Number(after.priority))}`
     case 'status_changed': return `changed the status from ${String(before.status)} to ${String(after.status)}`
     case 'merged': return `merged this ticket into ${String(after.merged_into)}`
     case 'merged_in': return `merged ticket ${String(after.from)} into this one`
-    default: return event.type.replace(/_/g, ' ')
+    case 'replied': return 'answered the requester'
+    case 'client_replied': return 'replied'
+    case 'note_added': return 'added an internal note'
   }
 }
 

@@ -4,6 +4,7 @@ import { checkAccessibility, seriousViolations } from '../helpers/axe.js'
 import { launchBrowser, openPage, servedApp } from '../helpers/browser.js'
 import { openTicket, password, seedDesk } from '../helpers/fixtures.js'
 import { programs, skipWithout } from '../helpers/programs.js'
+import { asAgent, ticketRow } from '../helpers/actors.js'
 
 const skip = skipWithout(programs.chromium)
 
@@ -22,9 +23,10 @@ t.test('staff pages have no serious or critical accessibility violations (axe-co
   const { app, origin } = await servedApp(t)
   const desk = await seedDesk(app)
   const ticket = await openTicket(app, desk.topics.broken)
-  await app.lifecycle.addResponse(ticket.id, desk.agents.ada.id, 'Please try the rear paper tray.')
-  await app.lifecycle.addNote(ticket.id, desk.agents.ada.id, 'The fuser was replaced last month.')
-  await app.lifecycle.assignTicket(ticket.id, { kind: 'agent', agentId: desk.agents.ada.id }, { agentId: desk.agents.bob.id, teamId: desk.teams.printers })
+  const adaActor = await asAgent(app, desk.agents.ada.id)
+  await app.lifecycle.addResponse(await ticketRow(app, ticket.id), adaActor, { body: 'Please try the rear paper tray.' })
+  await app.lifecycle.addNote(await ticketRow(app, ticket.id), adaActor, { body: 'The fuser was replaced last month.' })
+  await app.lifecycle.assignTicket(await ticketRow(app, ticket.id), adaActor, { agentId: desk.agents.bob.id, teamId: desk.teams.printers })
   const browser = await launchBrowser(t)
   const { page } = await openPage(t, browser, origin, { bypassCSP: true })
 

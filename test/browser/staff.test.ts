@@ -4,6 +4,7 @@ import { setDepartmentRole } from '../../src/data/agents.js'
 import { launchBrowser, onOrigin, openPage, servedApp } from '../helpers/browser.js'
 import { openTicket, password, seedDesk } from '../helpers/fixtures.js'
 import { programs, skipWithout } from '../helpers/programs.js'
+import { asAgent, ticketRow } from '../helpers/actors.js'
 
 const skip = skipWithout(programs.chromium)
 
@@ -240,7 +241,7 @@ t.test('with JavaScript on, a reply held back by a collision is shown with its d
   await page.evaluate(() => { window.__marker = 3 })
 
   // Ada answers while Bob is typing.
-  await app.lifecycle.addResponse(ticket.id, desk.agents.ada.id, 'Ada here: please restart the printer.')
+  await app.lifecycle.addResponse(await ticketRow(app, ticket.id), await asAgent(app, desk.agents.ada.id), { body: 'Ada here: please restart the printer.' })
   const replyBox = page.locator('#conversation').getByLabel('Message', { exact: true })
   await replyBox.fill('Bob here: please send a photo.')
   const held = page.waitForResponse((res) => new URL(res.url()).pathname === `/staff/tickets/${ticket.number}/replies`)

@@ -1,10 +1,12 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { findTicketById, listEntries, listEvents, type TicketStatus } from '../../src/data/tickets.js'
+import { findTicketById, listEntries, listEvents, type TicketRow, type TicketStatus } from '../../src/data/tickets.js'
 import { listOutbox } from '../../src/data/outbox.js'
-import { allowedFrom, statuses, type Verb } from '../../src/domain/lifecycle.js'
+import { statuses } from '../../src/domain/lifecycle.js'
+import { allowedFrom, type ClientAction, type StaffAction } from '../../src/domain/permissions.js'
 import { TesseraError } from '../../src/domain/errors.js'
 import { testApp, testClock } from '../helpers/app.js'
+import { asAgent, asRequester, system, ticketRow } from '../helpers/actors.js'
 
 const day = 86400_000
 
@@ -18,57 +20,109 @@ async function openTicket (app: FastifyInstance, subject = 'Printer jams'): Prom
   return opened.ticket.id
 }
 
+type Verb = Exclude<StaffAction, 'read' | 'delete'> | ClientAction
+
+/** Where the status verbs lead: asked from there already, they are calm no-ops. */
+const leadsTo: Partial<Record<Verb, TicketStatus>> = { setPending: 'pending', resolve: 'resolved', close: 'closed', reopen: 'open', confirmSolved: 'closed' }
+
 /** What each verb does to a ticket, and the status it leaves behind when allowed. */
-function verbs (app: FastifyInstance, agentId: number, otherTicketId: number): Record<Verb, { run: (id: number, requesterId: number) => Promise<unknown>, leaves: (from: TicketStatus) => TicketStatus }> {
+async function verbs (app: FastifyInstance, agentId: number, otherTicketId: number): Promise<Record<Verb, { run: (ticket: TicketRow) => Promise<unknown>, leaves: (from: TicketStatus) => TicketStatus }>> {
   const lc = app.lifecycle
-  const agent = { kind: 'agent' as const, agentId }
+  const agent = await asAgent(app, agentId)
+  const [billingRow] = await app.db('departments').insert({ name: 'Billing', created_at: 0 }).returning('id')
+  const billing = typeof billingRow === 'object' ? billingRow.id : billingRow
   const same = (from: TicketStatus): TicketStatus => from
   return {
-    reply: { run: async (id) => await lc.addResponse(id, agentId, 'Try this.'), leaves: same },
-    clientReply: { run: async (id, requesterId) => await lc.addClientReply(id, requesterId, 'Still broken.'), leaves: () => 'open' },
-    note: { run: async (id) => await lc.addNote(id, agentId, 'Internal.'), leaves: same },
-    assign: { run: async (id) => await lc.assignTicket(id, agent, { agentId, teamId: null }), leaves: same },
-    claim: { run: async (id) => await lc.claimTicket(id, agentId), leaves: same },
-    release: { run: async (id) => await lc.releaseTicket(id, agent), leaves: same },
-    transfer: { run: async (id) => await lc.transferTicket(id, agent, 1), leaves: same },
-    changePriority: { run: async (id) => await lc.changePriority(id, agent, 4), leaves: same },
-    setPending: { run: async (id) => await lc.setPending(id, agent), leaves: () => 'pending' },
-    resolve: { run: async (id) => await lc.resolveTicket(id, agent), leaves: () => 'resolved' },
-    close: { run: async (id) => await lc.closeTicket(id, agent), leaves: () => 'closed' },
-    reopen: { run: async (id) => await lc.reopenTicket(id, agent), leaves: () => 'open' },
-    confirmSolved: { run: async (id, requesterId) => await lc.confirmSolved(id, requesterId), leaves: () => 'closed' },
-    merge: { run: async (id) => await lc.mergeTicket(id, otherTicketId, agent), leaves: () => 'closed' }
+    reply: { run: async (ticket) => await lc.addResponse(ticket, agent, { body: 'Try this.' }), leaves: same },
+    clientReply: { run: async (ticket) => await lc.addClientReply(ticket, asRequester(ticket), { body: 'Still broken.' }), leaves: () => 'open' },
+    note: { run: async (ticket) => await lc.addNote(ticket, agent, { body: 'Internal.' }), leaves: same },
+    assign: { run: async (ticket) => await lc.assignTicket(ticket, agent, { agentId, teamId: null }), leaves: same },
+    claim: { run: async (ticket) => await lc.claimTicket(ticket, agent), leaves: same },
+    release: { run: async (ticket) => await lc.releaseTicket(ticket, agent), leaves: same },
+    transfer: { run: async (ticket) => await lc.transferTicket(ticket, agent, { departmentId: billing }), leaves: same },
+    changePriority: { run: async (ticket) => await lc.changePriority(ticket, agent, { priority: 4 }), leaves: same },
+    setPending: { run: async (ticket) => await lc.setPending(ticket, agent), leaves: () => 'pending' },
+    resolve: { run: async (ticket) => await lc.resolveTicket(ticket, agent), leaves: () => 'resolved' },
+    close: { run: async (ticket) => await lc.closeTicket(ticket, agent), leaves: () => 'closed' },
+    reopen: { run: async (ticket) => await lc.reopenTicket(ticket, agent), leaves: () => 'open' },
+    confirmSolved: { run: async (ticket) => await lc.confirmSolved(ticket, asRequester(ticket)), leaves: () => 'closed' },
+    merge: { run: async (ticket) => await lc.mergeTicket(ticket, agent, { target: await ticketRow(app, otherTicketId) }), leaves: () => 'closed' }
   }
 }
 
-t.test('every verb from every status: allowed ones change the ticket and record an event, the rest are refused', async (t) => {
+t.test('every verb from every status: allowed ones change the ticket and record an event, no-ops are calm, the rest are refused', async (t) => {
   const clock = testClock()
   const app = await testApp(t, {}, { now: clock.now })
   const agentId = await seedAgent(app)
+  const [teamRow] = await app.db('teams').insert({ name: 'Printers' }).returning('id')
+  const team = typeof teamRow === 'object' ? teamRow.id : teamRow
   const target = await openTicket(app, 'Merge target')
-  const table = verbs(app, agentId, target)
+  const table = await verbs(app, agentId, target)
 
-  for (const verb of Object.keys(allowedFrom) as Verb[]) {
+  for (const verb of Object.keys(table) as Verb[]) {
     for (const status of statuses) {
       const id = await openTicket(app)
-      await app.db('tickets').where({ id }).update({ status, closed_at: status === 'closed' ? clock.now() : null })
-      const before = (await findTicketById(app.db, id))!
+      // Worked by a team, so that assigning, claiming and releasing each change something.
+      await app.db('tickets').where({ id }).update({ status, team_id: team, closed_at: status === 'closed' ? clock.now() : null })
+      const before = await ticketRow(app, id)
       const eventsBefore = (await listEvents(app.db, id)).length
-      const allowed = allowedFrom[verb].includes(status)
-      if (allowed) {
-        await table[verb].run(id, before.requester_id)
+      const outcome = await table[verb].run(before).then(() => null, (err: unknown) => err)
+      if (leadsTo[verb] === status) {
+        t.equal(outcome, null, `${verb} from ${status} answers calmly`)
+        t.same(await findTicketById(app.db, id), before, `${verb} from ${status} changes nothing`)
+        t.equal((await listEvents(app.db, id)).length, eventsBefore, `${verb} from ${status} records nothing`)
+      } else if (allowedFrom[verb].includes(status)) {
+        t.equal(outcome, null, `${verb} from ${status} is allowed`)
         const after = (await findTicketById(app.db, id))!
         t.equal(after.status, table[verb].leaves(status), `${verb} from ${status} leaves the ticket ${table[verb].leaves(status)}`)
         t.ok((await listEvents(app.db, id)).length > eventsBefore, `${verb} from ${status} is recorded as an event`)
       } else {
-        const error = await table[verb].run(id, before.requester_id).then(() => null, (err: unknown) => err)
-        t.ok(error instanceof TesseraError && error.code === 'TESSERA_TRANSITION_REFUSED', `${verb} from ${status} is refused`)
-        t.match((error as Error).message, new RegExp(`^An? ${status} ticket cannot be`), 'with a message that names the status')
+        t.ok(outcome instanceof TesseraError && outcome.code === 'TESSERA_TRANSITION_REFUSED', `${verb} from ${status} is refused`)
+        t.match((outcome as Error).message, new RegExp(`^An? ${status} ticket cannot be`), 'with a message that names the status')
         t.same(await findTicketById(app.db, id), before, `${verb} from ${status} changes nothing`)
         t.equal((await listEvents(app.db, id)).length, eventsBefore, `${verb} from ${status} records nothing`)
       }
     }
   }
+})
+
+t.test('verbs that would change nothing answer calmly and record nothing', async (t) => {
+  const app = await testApp(t)
+  const agentId = await seedAgent(app)
+  const agent = await asAgent(app, agentId)
+  const id = await openTicket(app)
+  const ticket = await ticketRow(app, id)
+  const events = async (): Promise<string[]> => (await listEvents(app.db, id)).map((e) => e.type)
+
+  await app.lifecycle.changePriority(ticket, agent, { priority: ticket.priority })
+  await app.lifecycle.transferTicket(ticket, agent, { departmentId: ticket.department_id })
+  await app.lifecycle.releaseTicket(ticket, agent)
+  await app.lifecycle.assignTicket(ticket, agent, { agentId: null, teamId: null })
+  await app.lifecycle.reopenTicket(ticket, agent)
+  t.same(await events(), ['created'], 'the same priority, department, (no) assignment and status again: no event')
+
+  const claimed = await app.lifecycle.claimTicket(ticket, agent)
+  await app.lifecycle.claimTicket(claimed, agent)
+  const resolved = await app.lifecycle.resolveTicket(claimed, system)
+  const closed = await app.lifecycle.confirmSolved(resolved, asRequester(resolved))
+  await app.lifecycle.confirmSolved(closed, asRequester(closed))
+  await app.lifecycle.closeTicket(closed, agent)
+  t.same(await events(), ['created', 'claimed', 'status_changed', 'status_changed'], 'claiming twice and confirming twice record each once')
+  t.same((await listOutbox(app.db, { ticketId: id })).map((m) => m.template).filter((m) => m === 'ticket_closed'), [], 'closing a closed ticket sends nothing')
+})
+
+t.test('a verb acting on what it saw refuses when someone changed the ticket meanwhile', async (t) => {
+  const app = await testApp(t)
+  const ada = await asAgent(app, await seedAgent(app))
+  const bob = await asAgent(app, await seedAgent(app, 'Bob Kahn'))
+  const id = await openTicket(app)
+  const seenByBoth = await ticketRow(app, id)
+  await app.lifecycle.claimTicket(seenByBoth, ada)
+  await t.rejects(app.lifecycle.claimTicket(seenByBoth, bob), { code: 'TESSERA_CONFLICT' }, 'the second claim from a stale page is refused, not silently winning')
+  t.equal((await ticketRow(app, id)).assignee_id, ada.access.id)
+  await app.lifecycle.resolveTicket(seenByBoth, ada)
+  await t.rejects(app.lifecycle.setPending(seenByBoth, bob), { code: 'TESSERA_CONFLICT' })
+  t.same((await listEvents(app.db, id)).map((e) => e.type), ['created', 'claimed', 'status_changed'])
 })
 
 t.test('opening a ticket writes the ticket, the first message, an event and the e-mail in one go', async (t) => {
@@ -101,16 +155,17 @@ t.test('a client reply to a closed ticket reopens it within the window and start
   const agentId = await seedAgent(app)
   const id = await openTicket(app)
   const ticket = (await findTicketById(app.db, id))!
-  await app.lifecycle.closeTicket(id, { kind: 'agent', agentId })
+  const agent = await asAgent(app, agentId)
+  await app.lifecycle.closeTicket(ticket, agent)
 
   clock.advance(6 * day)
-  const within = await app.lifecycle.addClientReply(id, ticket.requester_id, 'It is back.')
+  const within = await app.lifecycle.addClientReply(await ticketRow(app, id), asRequester(ticket), { body: 'It is back.' })
   t.equal(within.followUp, null)
   t.equal((await findTicketById(app.db, id))!.status, 'open', 'reopened within the window')
 
-  await app.lifecycle.closeTicket(id, { kind: 'agent', agentId })
+  await app.lifecycle.closeTicket(await ticketRow(app, id), agent)
   clock.advance(8 * day)
-  const later = await app.lifecycle.addClientReply(id, ticket.requester_id, 'Back again, weeks later.')
+  const later = await app.lifecycle.addClientReply(await ticketRow(app, id), asRequester(ticket), { body: 'Back again, weeks later.' })
   t.ok(later.followUp, 'after the window a new ticket is opened')
   t.equal((await findTicketById(app.db, id))!.status, 'closed', 'the old ticket stays closed')
   const followUp = (await findTicketById(app.db, later.followUp!.ticket.id))!
@@ -125,12 +180,13 @@ t.test('merging moves the thread and closes the merged ticket with a pointer', a
   const agentId = await seedAgent(app)
   const target = await openTicket(app, 'Printer jams')
   const duplicate = await openTicket(app, 'Printer still jams')
-  await app.lifecycle.mergeTicket(duplicate, target, { kind: 'agent', agentId })
+  const agent = await asAgent(app, agentId)
+  await app.lifecycle.mergeTicket(await ticketRow(app, duplicate), agent, { target: await ticketRow(app, target) })
   const merged = (await findTicketById(app.db, duplicate))!
   t.equal(merged.status, 'closed')
   t.equal(merged.merged_into_id, target)
   t.equal((await listEntries(app.db, target, { includeNotes: true })).length, 2, 'both first messages are on the target')
-  const self = await app.lifecycle.mergeTicket(target, target, { kind: 'agent', agentId }).catch((err: unknown) => err)
+  const self = await app.lifecycle.mergeTicket(await ticketRow(app, target), agent, { target: await ticketRow(app, target) }).catch((err: unknown) => err)
   t.equal((self as TesseraError).code, 'TESSERA_INVALID_INPUT')
 })
 

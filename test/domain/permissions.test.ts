@@ -3,24 +3,31 @@ import type { FastifyInstance } from 'fastify'
 import { TesseraError } from '../../src/domain/errors.js'
 import { testApp } from '../helpers/app.js'
 import { openTicket, seedDesk, signIn, type Desk } from '../helpers/fixtures.js'
+import { asAgent, ticketRow } from '../helpers/actors.js'
+import { setDepartmentRole } from '../../src/data/agents.js'
+import { listEvents } from '../../src/data/tickets.js'
 
 type Outcome = 'done' | 'forbidden' | 'not found'
 
 /** Every staff action, run by an agent on a fresh open ticket. */
 const actions: Record<string, (app: FastifyInstance, desk: Desk, agentId: number, ticketId: number) => Promise<unknown>> = {
-  reply: async (app, _, agentId, id) => await app.lifecycle.addResponse(id, agentId, 'Answer'),
-  note: async (app, _, agentId, id) => await app.lifecycle.addNote(id, agentId, 'Note'),
-  claim: async (app, _, agentId, id) => await app.lifecycle.claimTicket(id, agentId),
-  assign: async (app, desk, agentId, id) => await app.lifecycle.assignTicket(id, { kind: 'agent', agentId }, { agentId: null, teamId: desk.teams.printers }),
-  transfer: async (app, desk, agentId, id) => await app.lifecycle.transferTicket(id, { kind: 'agent', agentId }, desk.departments.support),
-  priority: async (app, _, agentId, id) => await app.lifecycle.changePriority(id, { kind: 'agent', agentId }, 4),
-  resolve: async (app, _, agentId, id) => await app.lifecycle.resolveTicket(id, { kind: 'agent', agentId }),
-  close: async (app, _, agentId, id) => await app.lifecycle.closeTicket(id, { kind: 'agent', agentId }),
+  reply: async (app, _, agentId, id) => await app.lifecycle.addResponse(await ticketRow(app, id), await asAgent(app, agentId), { body: 'Answer' }),
+  note: async (app, _, agentId, id) => await app.lifecycle.addNote(await ticketRow(app, id), await asAgent(app, agentId), { body: 'Note' }),
+  claim: async (app, _, agentId, id) => await app.lifecycle.claimTicket(await ticketRow(app, id), await asAgent(app, agentId)),
+  assign: async (app, desk, agentId, id) => await app.lifecycle.assignTicket(await ticketRow(app, id), await asAgent(app, agentId), { agentId: null, teamId: desk.teams.printers }),
+  transfer: async (app, desk, agentId, id) => {
+    const ticket = await ticketRow(app, id)
+    const elsewhere = ticket.department_id === desk.departments.support ? desk.departments.billing : desk.departments.support
+    await app.lifecycle.transferTicket(ticket, await asAgent(app, agentId), { departmentId: elsewhere })
+  },
+  priority: async (app, _, agentId, id) => await app.lifecycle.changePriority(await ticketRow(app, id), await asAgent(app, agentId), { priority: 4 }),
+  resolve: async (app, _, agentId, id) => await app.lifecycle.resolveTicket(await ticketRow(app, id), await asAgent(app, agentId)),
+  close: async (app, _, agentId, id) => await app.lifecycle.closeTicket(await ticketRow(app, id), await asAgent(app, agentId)),
   merge: async (app, desk, agentId, id) => {
     const target = await openTicket(app, desk.topics.billing, 'Merge target')
-    await app.lifecycle.mergeTicket(id, target.id, { kind: 'agent', agentId })
+    await app.lifecycle.mergeTicket(await ticketRow(app, id), await asAgent(app, agentId), { target: await ticketRow(app, target.id) })
   },
-  delete: async (app, _, agentId, id) => await app.lifecycle.deleteTicket(id, { kind: 'agent', agentId })
+  delete: async (app, _, agentId, id) => await app.lifecycle.deleteTicket(await ticketRow(app, id), await asAgent(app, agentId))
 }
 
 const managerOnly = new Set(['merge', 'delete'])
@@ -65,10 +72,12 @@ t.test('an assigned ticket outside the agent\'s departments is theirs to work', 
   const app = await testApp(t)
   const desk = await seedDesk(app)
   const ticket = await openTicket(app, desk.topics.billing)
-  await t.rejects(app.lifecycle.addResponse(ticket.id, desk.agents.bob.id, 'Hi'), { code: 'TESSERA_NOT_FOUND' })
-  await app.lifecycle.assignTicket(ticket.id, { kind: 'agent', agentId: desk.agents.ada.id }, { agentId: desk.agents.bob.id, teamId: null })
-  await app.lifecycle.addResponse(ticket.id, desk.agents.bob.id, 'Hi')
-  await t.rejects(app.lifecycle.mergeTicket(ticket.id, ticket.id + 1, { kind: 'agent', agentId: desk.agents.bob.id }), { code: 'TESSERA_FORBIDDEN' })
+  const bob = await asAgent(app, desk.agents.bob.id)
+  await t.rejects(app.lifecycle.addResponse(await ticketRow(app, ticket.id), bob, { body: 'Hi' }), { code: 'TESSERA_NOT_FOUND' })
+  await app.lifecycle.assignTicket(await ticketRow(app, ticket.id), await asAgent(app, desk.agents.ada.id), { agentId: desk.agents.bob.id, teamId: null })
+  await app.lifecycle.addResponse(await ticketRow(app, ticket.id), bob, { body: 'Hi' })
+  const other = await openTicket(app, desk.topics.broken, 'Another')
+  await t.rejects(app.lifecycle.mergeTicket(await ticketRow(app, ticket.id), bob, { target: await ticketRow(app, other.id) }), { code: 'TESSERA_FORBIDDEN' })
 })
 
 t.test('pages follow the same scope: other departments\' tickets are 404 and absent from queues', async (t) => {
@@ -88,4 +97,25 @@ t.test('pages follow the same scope: other departments\' tickets are 404 and abs
   const page = await vic.get(`/staff/tickets/${support.number}`)
   t.equal(page.$('form.composer').length, 0, 'a viewer gets no reply form')
   t.equal(page.$('button:contains("Resolve")').length, 0, 'nor status buttons')
+})
+
+t.test('merging needs a working role on both tickets: a viewer of the target department cannot merge into it (issue 8, finding 6)', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  // Mel manages Billing and may only view Support.
+  await setDepartmentRole(app.db, desk.agents.mel.id, desk.departments.support, 'view')
+  const source = await openTicket(app, desk.topics.billing, 'Invoice printer jams')
+  const target = await openTicket(app, desk.topics.broken, 'Printer jams')
+  const { visitor: mel } = await signIn(app, desk.agents.mel.email)
+  const page = await mel.get(`/staff/tickets/${source.number}`)
+  const refused = await mel.submit(page, `form[action="/staff/tickets/${source.number}/merge"]`, { target: target.number })
+  t.match(refused.text, `Your role in the department of ticket ${target.number} does not allow merging into it.`)
+  t.equal((await ticketRow(app, source.id)).merged_into_id, null, 'the ticket was not merged')
+  t.equal((await ticketRow(app, source.id)).status, 'open')
+  t.same((await listEvents(app.db, target.id)).map((e) => e.type), ['created'], 'the target records nothing')
+
+  await setDepartmentRole(app.db, desk.agents.mel.id, desk.departments.support, 'agent')
+  const merged = await mel.submit(await mel.get(`/staff/tickets/${source.number}`), `form[action="/staff/tickets/${source.number}/merge"]`, { target: target.number })
+  t.match(merged.text, `Merged into ticket ${target.number}.`, 'with a working role on the target the merge goes through')
+  t.equal((await ticketRow(app, source.id)).merged_into_id, target.id)
 })

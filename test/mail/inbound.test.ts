@@ -10,6 +10,7 @@ import {
 } from '../helpers/mail.js'
 import { smtpServer } from '../helpers/smtp.js'
 import { Visitor } from '../helpers/visitor.js'
+import { asAgent, system, ticketRow } from '../helpers/actors.js'
 
 type Channel = 'pipe' | 'api'
 const channels: Channel[] = ['pipe', 'api']
@@ -148,7 +149,7 @@ for (const channel of channels) {
     t.equal(receipt!.parsed.inReplyTo, ids.newRequest, 'the receipt answers the requester\'s message')
     t.same(references(receipt!.parsed), [ids.newRequest])
 
-    await app.lifecycle.addResponse(ticket.id, desk.agents.bob.id, 'Which printer model is it, and does it happen with both trays?')
+    await app.lifecycle.addResponse(await ticketRow(app, ticket.id), await asAgent(app, desk.agents.bob.id), { body: 'Which printer model is it, and does it happen with both trays?' })
     await app.outbox.runOnce()
     const answers = smtp.messages.filter((m) => m.envelopeTo.includes(requester) && m.parsed.subject === `[#${ticket.number}] Printer jams on page two`)
     t.equal(answers.length, 1, 'the requester got the agent\'s answer')
@@ -209,11 +210,11 @@ t.test('mail to the requester threads only on mail the requester has seen', asyn
   const desk = await seedDesk(app)
   const ticket = await openByMail(t, app, key)
   clock.advance(60_000)
-  await app.lifecycle.assignTicket(ticket.id, { kind: 'agent', agentId: desk.agents.ada.id }, { agentId: desk.agents.bob.id, teamId: null })
+  await app.lifecycle.assignTicket(await ticketRow(app, ticket.id), await asAgent(app, desk.agents.ada.id), { agentId: desk.agents.bob.id, teamId: null })
   clock.advance(60_000)
   await app.outbox.runOnce()
   clock.advance(60_000)
-  await app.lifecycle.addResponse(ticket.id, desk.agents.bob.id, 'Which printer model is it?')
+  await app.lifecycle.addResponse(await ticketRow(app, ticket.id), await asAgent(app, desk.agents.bob.id), { body: 'Which printer model is it?' })
   clock.advance(60_000)
   await app.outbox.runOnce()
 
@@ -324,7 +325,7 @@ t.test('a reply to a closed ticket reopens it within the reopen window, and star
   const day = 86_400_000
 
   clock.advance(day)
-  await app.lifecycle.closeTicket(ticket.id, { kind: 'system' })
+  await app.lifecycle.closeTicket(await ticketRow(app, ticket.id), system)
   clock.advance(3 * day)
   const first = fixture('gmail-reply', { IN_REPLY_TO: ids.newRequest, REFERENCES: ids.newRequest, NUMBER: ticket.number, REQUESTER: requester })
   t.same(await deliver(t, app, key, 'api', first), { outcome: 'reply', ticketNumber: ticket.number }, 'three days after closing: the same ticket')
@@ -333,7 +334,7 @@ t.test('a reply to a closed ticket reopens it within the reopen window, and star
   t.equal(current.closed_at, null)
   t.equal((await entriesOf(app, ticket.id)).at(-1)!.body, newText.gmail)
 
-  await app.lifecycle.closeTicket(ticket.id, { kind: 'system' })
+  await app.lifecycle.closeTicket(await ticketRow(app, ticket.id), system)
   clock.advance(15 * day)
   const late = fixture('apple-mail-reply', { IN_REPLY_TO: ids.gmail, REFERENCES: `${ids.newRequest} ${ids.gmail}`, NUMBER: ticket.number, REQUESTER: requester })
   const result = await deliver(t, app, key, 'api', late)

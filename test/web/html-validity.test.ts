@@ -4,6 +4,7 @@ import { testApp } from '../helpers/app.js'
 import { assertValidDocuments } from '../helpers/html-validator.js'
 import { Visitor, type Page } from '../helpers/visitor.js'
 import { programs, skipWithout } from '../helpers/programs.js'
+import { system, ticketRow } from '../helpers/actors.js'
 
 const skip = skipWithout(programs.java)
 
@@ -74,7 +75,7 @@ t.test('every portal page, in each of its states, is valid HTML', { skip }, asyn
   await insertEntry(app.db, { ticket_id: ticket.id, kind: 'response', agent_id: agent.id, requester_id: null, body: 'Please try\nanother tray <b>first</b>.', created_at: now })
   keep('ticket, with a support response', await visitor.get(ticketPath), 200, 'Ada from Support')
 
-  await app.lifecycle.resolveTicket(ticket.id, { kind: 'system' })
+  await app.lifecycle.resolveTicket(await ticketRow(app, ticket.id), system)
   const resolved = await visitor.get(ticketPath)
   keep('ticket, resolved (with the “solved” form)', resolved, 200, 'Yes, this solved my problem')
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { authenticateApiKey } from '../../domain/api-keys.js'
 import { TesseraError } from '../../domain/errors.js'
+import { httpStatusOf } from '../plugins/errors.js'
 
 /** Mail is accepted up to this size; larger messages are refused with 413. */
 const maxMessageBytes = 25 * 1024 * 1024
@@ -12,7 +13,8 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     (request, body, done) => { done(null, body) })
 
   app.setErrorHandler(async (error: FastifyError | TesseraError, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    const code = error instanceof TesseraError ? httpStatusOf(error) : error.statusCode
+    const status = code !== undefined && code >= 400 && code < 500 ? code : 500
     if (status >= 500) request.log.error({ err: error }, 'API request failed')
     return await reply.code(status).send({
       error: status >= 500

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../../data/database.js'
-import { TesseraError } from '../../domain/errors.js'
+import { TesseraError, type TesseraErrorCode } from '../../domain/errors.js'
 import { publicDir } from '../../paths.js'
 import type { FieldErrors } from '../forms.js'
 
@@ -17,6 +17,21 @@ declare module 'fastify' {
 }
 
 const csrfCodes = new Set(['FST_CSRF_INVALID_TOKEN', 'FST_CSRF_MISSING_SECRET'])
+
+/** How the web answers each expected failure: the one place a code becomes an HTTP status. */
+const statusOfCode: Readonly<Record<TesseraErrorCode, number>> = {
+  TESSERA_NOT_SIGNED_IN: 401,
+  TESSERA_FORBIDDEN: 403,
+  TESSERA_NOT_FOUND: 404,
+  TESSERA_CONFLICT: 409,
+  TESSERA_TRANSITION_REFUSED: 409,
+  TESSERA_INVALID_INPUT: 422,
+  TESSERA_RATE_LIMITED: 429
+}
+
+export function httpStatusOf (error: TesseraError): number {
+  return statusOfCode[error.code]
+}
 
 const messages: Record<number, string> = {
   400: 'That request could not be understood.',
@@ -47,8 +62,9 @@ export default fp(async function errors (app) {
     else request.log.info({ code: error.code, status }, error.message)
 
     const showForm = request.routeOptions.config.showForm
-    if (showForm && request.method === 'POST' && (csrfCodes.has(error.code) || status === 429)) {
-      const message = status === 429
+    const rateLimited = status === 429
+    if (showForm && request.method === 'POST' && (csrfCodes.has(error.code) || rateLimited)) {
+      const message = rateLimited
         ? 'You have sent this form too often. Please wait a few minutes, then send it again; your text is kept below.'
         : 'This form had expired, so nothing was saved. Please check it and send it again.'
       try {
@@ -100,6 +116,7 @@ export async function renderFrameworkError (app: FastifyInstance, reply: Fastify
 }
 
 function statusOf (error: FastifyError | TesseraError): number {
+  if (error instanceof TesseraError) return httpStatusOf(error)
   if (csrfCodes.has(error.code)) return 403
   if (isDatabaseUnavailable(error)) return 503
   const status = error.statusCode ?? 500

@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { listActiveHelpTopics, type HelpTopicRow } from '../../data/catalog.js'
 import { listEntries, type TicketView } from '../../data/tickets.js'
 import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
-import { notFound } from '../../domain/errors.js'
-import { clientPhase } from '../../domain/lifecycle.js'
+import { isTesseraError, notFound } from '../../domain/errors.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
+import { clientPhase } from '../format.js'
 import { ttlCache } from '../ttl-cache.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
@@ -98,7 +98,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       message: values.message,
       helpTopicId: parseId(values.topic)!
     }).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'TESSERA_INVALID_INPUT') return null
+      if (isTesseraError(err, 'TESSERA_INVALID_INPUT')) return null
       throw err
     })
     if (!opened) return await showTicketForm(request, reply, values, { topic: ticketSpec.topic.invalid }, 422)
@@ -151,7 +151,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     const { values, errors } = readForm(request, replySpec)
     if (hasErrors(errors)) return await showTicket(request, reply, ticket, { values, errors, status: 422 })
 
-    const result = await lifecycle.addClientReply(ticket.id, ticket.requester_id, values.message)
+    const result = await lifecycle.addClientReply(ticket, { kind: 'requester', requesterId: ticket.requester_id }, { body: values.message })
     if (result.followUp) {
       grantAccess(request, reply, result.number, result.followUp.accessToken)
       setFlash(request, reply, `Ticket ${ticket.number} was closed, so we opened ticket ${result.number} for your message.`)
@@ -165,7 +165,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     preValidation: app.csrfProtection
   }, async (request, reply) => {
     const ticket = await requesterTicket(request)
-    await lifecycle.confirmSolved(ticket.id, ticket.requester_id)
+    await lifecycle.confirmSolved(ticket, { kind: 'requester', requesterId: ticket.requester_id })
     setFlash(request, reply, 'Thank you. The ticket is now closed.')
     return reply.redirect(ticketPath(ticket.number), 303)
   })

@@ -99,7 +99,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
       return await reply.redirect(safeNext(values.next, staffHome), 303)
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err
-      return await showLogin(request, reply, values, { _form: err.message }, err.statusCode === 429 ? 429 : 422)
+      return await showLogin(request, reply, values, { _form: err.message }, err.code === 'TESSERA_RATE_LIMITED' ? 429 : 422)
     }
   })
 

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AgentAccess } from '../../data/agents.js'
-import { countQueues, findVisibleTicketNumber, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
-import type { TicketStatus } from '../../data/tickets.js'
+import { countQueues, findVisibleTicket, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
+import type { TicketRow, TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
-import { priorities, statuses } from '../../domain/lifecycle.js'
+import { agentActor, statuses } from '../../domain/lifecycle.js'
+import { priorities } from '../format.js'
 import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { ttlCache } from '../ttl-cache.js'
@@ -169,14 +170,14 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
   }
 
   /** The one domain verb the validated action names, with that action's own fields. */
-  function bulkChange (body: BulkBody, agent: AgentAccess): (ticketId: number) => Promise<void> {
-    const actor = { kind: 'agent' as const, agentId: agent.id }
+  function bulkChange (body: BulkBody, agent: AgentAccess): (ticket: TicketRow) => Promise<unknown> {
+    const actor = agentActor(agent)
     switch (body.action) {
-      case 'claim': return async (id) => await lifecycle.claimTicket(id, agent.id)
-      case 'assign': return async (id) => await lifecycle.assignTicket(id, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
-      case 'priority': return async (id) => await lifecycle.changePriority(id, actor, Number(body.priority))
-      case 'status': return async (id) => await lifecycle.setStatus(id, actor, body.status)
-      case 'transfer': return async (id) => await lifecycle.transferTicket(id, actor, Number(body.department))
+      case 'claim': return async (ticket) => await lifecycle.claimTicket(ticket, actor)
+      case 'assign': return async (ticket) => await lifecycle.assignTicket(ticket, actor, { agentId: parseId(body.agent) ?? null, teamId: parseId(body.team) ?? null })
+      case 'priority': return async (ticket) => await lifecycle.changePriority(ticket, actor, { priority: Number(body.priority) })
+      case 'status': return async (ticket) => await lifecycle.setStatus(ticket, actor, body.status)
+      case 'transfer': return async (ticket) => await lifecycle.transferTicket(ticket, actor, { departmentId: Number(body.department) })
     }
   }
 
@@ -199,9 +200,9 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
     // Each ticket is its own transaction: one refusal does not undo the others.
     for (const number of numbers) {
       try {
-        const id = await findVisibleTicketNumber(db, request.agent, number)
-        if (id === undefined) throw new TesseraError('TESSERA_NOT_FOUND', 'Not found.', 404)
-        await change(id)
+        const ticket = await findVisibleTicket(db, request.agent, number)
+        if (!ticket) throw notFound('That ticket')
+        await change(ticket)
         done++
       } catch (err) {
         if (!(err instanceof TesseraError)) throw err

@@ -11,16 +11,23 @@ export interface ReferenceData {
   canned: CannedResponseRow[]
 }
 
+const caches = new WeakMap<Knex, () => Promise<ReferenceData>>()
+
 /**
  * The short lists every staff page offers in its menus. They change only through admin
- * work, so a few seconds of staleness saves five queries on every page.
+ * work, so a few seconds of staleness saves five queries on every page. One cache per
+ * database, shared by every staff page.
  */
 export function referenceData (db: Knex): () => Promise<ReferenceData> {
+  const existing = caches.get(db)
+  if (existing) return existing
   const cache = ttlCache<'all', ReferenceData>(5_000)
-  return async () => await cache('all', async () => {
+  const lists = async (): Promise<ReferenceData> => await cache('all', async () => {
     const [departments, topics, agents, teams, canned] = await Promise.all([
       listDepartments(db), listHelpTopics(db), listActiveAgents(db), listTeams(db), listCannedResponses(db)
     ])
     return { departments, topics, agents, teams, canned }
   })
+  caches.set(db, lists)
+  return lists
 }

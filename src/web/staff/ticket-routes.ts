@@ -1,22 +1,47 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { findVisibleTicketNumber, listRequesterTickets } from '../../data/queues.js'
-import { findTicketById, findTicketView, listEntries, listEvents, listViewers, touchViewer, type TicketStatus, type TicketView } from '../../data/tickets.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import { findVisibleTicket, findVisibleTicketWithSiblings } from '../../data/queues.js'
+import { listTimeline, listViewers, type TicketView } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
-import { allowedFrom, priorities, type Actor } from '../../domain/lifecycle.js'
-import { may, type StaffAction } from '../../domain/permissions.js'
+import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
+import { allowedActions } from '../../domain/permissions.js'
 import { setFlash, takeFlash } from '../cookies.js'
-import { describeEvent } from '../format.js'
+import { httpStatusOf } from '../plugins/errors.js'
+import { describeEvent, inTimeline, priorities } from '../format.js'
 import { referenceData } from './reference-data.js'
 import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 
 const composerSpec = {
   message: { label: 'Message', missing: 'Write a message first.', maxLength: 20000 },
-  seen: { label: 'Seen', missing: '', maxLength: 12, optional: true }
+  seen: { label: 'Seen', missing: '', maxLength: 12, optional: true },
+  /**
+   * The button pressed. Buttons reach their own route with `formaction`, but browsers that
+   * ignore it (lynx, old ones) post every button to the form's own action: there the
+   * intent decides, so a note never goes out as a reply.
+   */
+  intent: { label: 'Action', missing: '', maxLength: 12, optional: true },
+  canned: { label: 'Canned response', missing: '', maxLength: 12, optional: true }
 } satisfies FormSpec
 
 const viewerWindowMs = 60_000
 
-type TicketRequest = FastifyRequest<{ Params: { number: string }, Body: Record<string, unknown> }>
+interface NumberParams { number: string }
+type TicketRequest = FastifyRequest<{ Params: NumberParams }>
+
+/** The ticket number of any request under /staff/tickets/:number (a form shown again after a refusal). */
+function ticketNumberOf (request: FastifyRequest): string {
+  const params = request.params
+  return typeof params === 'object' && params !== null && 'number' in params && typeof params.number === 'string' ? params.number : ''
+}
+
+const id = { type: 'string', pattern: '^[0-9]{0,9}$' } as const
+const actionBody = (properties: Record<string, object> = {}, required: string[] = []): object =>
+  ({ type: 'object', properties: { _csrf: { type: 'string' }, ...properties }, required })
+
+interface AssignmentBody { agent?: string, team?: string }
+interface DepartmentBody { department: string }
+interface PriorityBody { priority: string }
+interface MergeBody { target: string }
+interface DraftBody { message?: string, canned?: string, seen?: string }
 
 interface Composer {
   values?: FormValues
@@ -25,38 +50,38 @@ interface Composer {
   status?: number
 }
 
+/**
+ * The staff ticket page and one route per thing an agent can do to a ticket, each posting
+ * one lifecycle verb. Tickets outside the agent's reach do not exist, whatever the number.
+ */
 export default async function ticketRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle } = app
   const reference = referenceData(db)
   const ticketUrl = (number: string): string => app.url(`/staff/tickets/${number}`)
 
-  /** Tickets outside the agent's reach do not exist, whatever the number. */
   async function staffTicket (request: TicketRequest): Promise<TicketView> {
-    const id = await findVisibleTicketNumber(db, request.agent, request.params.number)
-    const ticket = id === undefined ? undefined : await findTicketView(db, request.params.number)
+    const ticket = await findVisibleTicket(db, request.agent, request.params.number)
     if (!ticket) throw notFound('That ticket')
     return ticket
   }
 
-  async function showTicket (request: TicketRequest, reply: FastifyReply, ticket: TicketView, composer: Composer = {}): Promise<FastifyReply> {
+  async function showTicket (request: FastifyRequest, reply: FastifyReply, composer: Composer = {}): Promise<FastifyReply> {
+    const found = await findVisibleTicketWithSiblings(db, request.agent, ticketNumberOf(request))
+    if (!found) throw notFound('That ticket')
+    const { ticket, others } = found
+    await lifecycle.recordViewer(ticket, agentActor(request.agent))
     const at = lifecycle.now()
-    await touchViewer(db, ticket.id, request.agent.id, at)
-    const [entries, events, { agents, teams, departments, canned }, otherTickets, viewers, mergedInto] = await Promise.all([
-      listEntries(db, ticket.id, { includeNotes: true }),
-      listEvents(db, ticket.id),
+    const [{ entries, events }, { agents, teams, departments, canned }, viewers] = await Promise.all([
+      listTimeline(db, ticket.id),
       reference(),
-      listRequesterTickets(db, request.agent, ticket.requester_id, ticket.id),
-      listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id),
-      ticket.merged_into_id === null ? undefined : findTicketById(db, ticket.merged_into_id)
+      listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id)
     ])
     const names = { agents, teams, departments }
     const timeline = [
       ...entries.map((entry) => ({ kind: 'entry' as const, at: entry.created_at, order: entry.id, entry })),
-      ...events.filter((e) => !['replied', 'client_replied', 'note_added'].includes(e.type))
+      ...events.filter(inTimeline)
         .map((event) => ({ kind: 'event' as const, at: event.created_at, order: event.id, text: describeEvent(event, names), event }))
     ].sort((a, b) => a.at - b.at || (a.kind === b.kind ? a.order - b.order : a.kind === 'entry' ? -1 : 1))
-    const can = (action: StaffAction): boolean => may(request.agent, ticket, action) && (action === 'read' || action === 'delete' || action === 'note' ||
-      allowedFrom[action as keyof typeof allowedFrom]?.includes(ticket.status) === true)
     reply.header('Cache-Control', 'private, no-cache')
     return await reply.render('staff/ticket', {
       agent: request.agent,
@@ -66,11 +91,10 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       teams,
       departments,
       canned,
-      otherTickets,
+      otherTickets: others,
       viewers,
-      mergedInto,
       priorities,
-      can,
+      allowed: allowedActions(request.agent, ticket),
       latestEntryId: entries.reduce((max, e) => Math.max(max, e.id), 0),
       values: composer.values ?? { message: '' },
       errors: composer.errors ?? {},
@@ -84,108 +108,126 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     })
   }
 
-  /** Runs one domain verb; a refusal comes back as a message on the ticket, never as a dead end. */
-  async function act (request: TicketRequest, reply: FastifyReply, change: (ticket: TicketView, actor: Actor) => Promise<unknown>, done: string): Promise<FastifyReply> {
+  /**
+   * Runs one domain verb on the ticket the request names; a refusal comes back as a message
+   * on the ticket, never as a dead end.
+   */
+  async function act (request: TicketRequest, reply: FastifyReply,
+    verb: (ticket: TicketView, actor: AgentActor) => Promise<unknown>, done: string): Promise<FastifyReply> {
     const ticket = await staffTicket(request)
-    try {
-      await change(ticket, { kind: 'agent', agentId: request.agent.id })
-      setFlash(request, reply, done)
-    } catch (err) {
-      if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
-      setFlash(request, reply, err.message)
+    if (request.validationError) {
+      setFlash(request, reply, 'That form could not be read, so nothing was changed. Please choose again.')
+    } else {
+      try {
+        await verb(ticket, agentActor(request.agent))
+        setFlash(request, reply, done)
+      } catch (err) {
+        if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
+        setFlash(request, reply, err.message)
+      }
     }
     return await reply.redirect(ticketUrl(ticket.number), 303)
   }
 
-  app.get<{ Params: { number: string } }>('/staff/tickets/:number', async (request, reply) => {
-    return await showTicket(request as TicketRequest, reply, await staffTicket(request as TicketRequest))
-  })
+  const actionRoute = (schema: object = actionBody()): RouteShorthandOptions =>
+    ({ schema: { body: schema }, attachValidation: true, preValidation: app.csrfProtection })
 
-  app.get<{ Params: { number: string } }>('/staff/tickets/:number/viewers', async (request, reply) => {
-    const ticket = await staffTicket(request as TicketRequest)
-    const at = lifecycle.now()
-    await touchViewer(db, ticket.id, request.agent.id, at)
-    const viewers = await listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id)
+  app.get<{ Params: NumberParams }>('/staff/tickets/:number', async (request, reply) => await showTicket(request, reply))
+
+  app.get<{ Params: NumberParams }>('/staff/tickets/:number/viewers', async (request, reply) => {
+    const ticket = await staffTicket(request)
+    await lifecycle.recordViewer(ticket, agentActor(request.agent))
+    const viewers = await listViewers(db, ticket.id, lifecycle.now() - viewerWindowMs, request.agent.id)
     return await reply.render('staff/_viewers', { viewers, ticketUrl: ticketUrl(ticket.number) })
   })
 
   const composerRoute = formRoute(app, composerSpec, {
-    show: async (request, reply, values, errors, status) => {
-      const ticketRequest = request as TicketRequest
-      return await showTicket(ticketRequest, reply, await staffTicket(ticketRequest), { values, errors, status })
-    }
+    show: async (request, reply, values, errors, status) => await showTicket(request, reply, { values, errors, status })
   })
 
-  for (const kind of ['replies', 'notes'] as const) {
-    app.post<{ Params: { number: string } }>(`/staff/tickets/:number/${kind}`, composerRoute, async (request, reply) => {
-      const ticketRequest = request as TicketRequest
-      const ticket = await staffTicket(ticketRequest)
-      const { values, errors } = readForm(request, composerSpec)
-      if (hasErrors(errors)) return await showTicket(ticketRequest, reply, ticket, { values, errors, status: 422 })
-      try {
-        if (kind === 'replies') await lifecycle.addResponse(ticket.id, request.agent.id, values.message, parseId(values.seen))
-        else await lifecycle.addNote(ticket.id, request.agent.id, values.message)
-      } catch (err) {
-        if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
-        // The draft stays in the box; a collision also refreshes what the agent has seen.
-        return await showTicket(ticketRequest, reply, ticket, { values: { ...values, seen: '' }, conflict: err.message, status: err.statusCode })
-      }
-      setFlash(request, reply, kind === 'replies' ? 'Reply sent to the requester.' : 'Internal note added.')
-      return await reply.redirect(ticketUrl(ticket.number), 303)
-    })
+  /** The composer's text goes out as a reply or stays inside as a note; a canned insert only fills the box. */
+  async function compose (request: TicketRequest, reply: FastifyReply, route: 'replies' | 'notes'): Promise<FastifyReply> {
+    const ticket = await staffTicket(request)
+    const { values, errors } = readForm(request, composerSpec)
+    if (values.intent === 'canned') return await insertCanned(request, reply, values)
+    const kind = route === 'replies' && values.intent !== 'note' ? 'reply' : 'note'
+    if (hasErrors(errors)) return await showTicket(request, reply, { values, errors, status: 422 })
+    const actor = agentActor(request.agent)
+    try {
+      if (kind === 'reply') await lifecycle.addResponse(ticket, actor, { body: values.message, seenEntryId: parseId(values.seen) })
+      else await lifecycle.addNote(ticket, actor, { body: values.message })
+    } catch (err) {
+      if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
+      // The draft stays in the box; a collision also refreshes what the agent has seen.
+      return await showTicket(request, reply, { values: { ...values, seen: '' }, conflict: err.message, status: httpStatusOf(err) })
+    }
+    setFlash(request, reply, kind === 'reply' ? 'Reply sent to the requester.' : 'Internal note added.')
+    return await reply.redirect(ticketUrl(ticket.number), 303)
   }
 
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/draft', {
-    preValidation: app.csrfProtection
-  }, async (request, reply) => {
-    const ticketRequest = request as TicketRequest
-    const ticket = await staffTicket(ticketRequest)
-    const body = ticketRequest.body ?? {}
-    const draft = typeof body.message === 'string' ? body.message : ''
-    const canned = (await reference()).canned.find((c) => c.id === parseId(body.canned))
+  async function insertCanned (request: TicketRequest, reply: FastifyReply, values: { message?: string, canned?: string, seen?: string }): Promise<FastifyReply> {
+    const draft = values.message ?? ''
+    const canned = (await reference()).canned.find((c) => c.id === parseId(values.canned))
     const message = canned ? (draft.trim() ? `${draft.trimEnd()}\n\n${canned.body}` : canned.body) : draft
-    return await showTicket(ticketRequest, reply, ticket, { values: { message, seen: typeof body.seen === 'string' ? body.seen : '' } })
+    return await showTicket(request, reply, { values: { message, seen: values.seen ?? '' } })
+  }
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/replies', composerRoute, async (request, reply) =>
+    await compose(request, reply, 'replies'))
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/notes', composerRoute, async (request, reply) =>
+    await compose(request, reply, 'notes'))
+
+  app.post<{ Params: NumberParams, Body: DraftBody }>('/staff/tickets/:number/draft', actionRoute(actionBody({
+    message: { type: 'string', maxLength: composerSpec.message.maxLength }, canned: id, seen: id
+  })), async (request, reply) => {
+    await staffTicket(request)
+    return await insertCanned(request, reply, request.validationError ? {} : request.body)
   })
 
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/assignment', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>
-    const agentId = parseId(body.agent) ?? null
-    const teamId = parseId(body.team) ?? null
-    return await act(request as TicketRequest, reply, async (ticket, actor) => {
-      if (agentId === request.agent.id && teamId === null && body.claim === '1') return await lifecycle.claimTicket(ticket.id, request.agent.id)
-      if (agentId === null && teamId === null) return await lifecycle.releaseTicket(ticket.id, actor)
-      return await lifecycle.assignTicket(ticket.id, actor, { agentId, teamId })
-    }, agentId === null && teamId === null ? 'Ticket released.' : 'Assignment saved.')
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/claim', actionRoute(), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) => await lifecycle.claimTicket(ticket, actor), 'You have claimed this ticket.'))
+
+  app.post<{ Params: NumberParams, Body: AssignmentBody }>('/staff/tickets/:number/assignment', actionRoute(actionBody({ agent: id, team: id })), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) =>
+      await lifecycle.assignTicket(ticket, actor, { agentId: parseId(request.body.agent) ?? null, teamId: parseId(request.body.team) ?? null }), 'Assignment saved.'))
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/release', actionRoute(), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) => await lifecycle.releaseTicket(ticket, actor), 'Ticket released.'))
+
+  app.post<{ Params: NumberParams, Body: DepartmentBody }>('/staff/tickets/:number/department', actionRoute(actionBody({ department: id }, ['department'])), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) =>
+      await lifecycle.transferTicket(ticket, actor, { departmentId: parseId(request.body.department) ?? 0 }), 'Ticket transferred.'))
+
+  app.post<{ Params: NumberParams, Body: PriorityBody }>('/staff/tickets/:number/priority', actionRoute(actionBody({ priority: id }, ['priority'])), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) =>
+      await lifecycle.changePriority(ticket, actor, { priority: parseId(request.body.priority) ?? 0 }), 'Priority changed.'))
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/pending', actionRoute(), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) => await lifecycle.setPending(ticket, actor), 'Status changed.'))
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/resolution', actionRoute(), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) => await lifecycle.resolveTicket(ticket, actor), 'Status changed.'))
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/closure', actionRoute(), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) => await lifecycle.closeTicket(ticket, actor), 'Status changed.'))
+
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/reopening', actionRoute(), async (request, reply) =>
+    await act(request, reply, async (ticket, actor) => await lifecycle.reopenTicket(ticket, actor), 'Status changed.'))
+
+  app.post<{ Params: NumberParams, Body: MergeBody }>('/staff/tickets/:number/merge', actionRoute(actionBody({ target: { type: 'string', maxLength: 14 } }, ['target'])), async (request, reply) => {
+    const number = request.validationError ? '' : request.body.target.trim().replace(/^#/, '')
+    return await act(request, reply, async (ticket, actor) => {
+      const target = await findVisibleTicket(db, request.agent, number)
+      if (!target) throw new TesseraError('TESSERA_INVALID_INPUT', `There is no ticket ${number || 'with that number'} you can see.`)
+      await lifecycle.mergeTicket(ticket, actor, { target })
+    }, `Merged into ticket ${number}.`)
   })
 
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/department', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const departmentId = parseId((request.body as Record<string, unknown> | undefined)?.department) ?? 0
-    return await act(request as TicketRequest, reply, async (ticket, actor) => await lifecycle.transferTicket(ticket.id, actor, departmentId), 'Ticket transferred.')
-  })
-
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/priority', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const priority = parseId((request.body as Record<string, unknown> | undefined)?.priority) ?? 0
-    return await act(request as TicketRequest, reply, async (ticket, actor) => await lifecycle.changePriority(ticket.id, actor, priority), 'Priority changed.')
-  })
-
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/status', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const status = String((request.body as Record<string, unknown> | undefined)?.status ?? '') as TicketStatus
-    return await act(request as TicketRequest, reply, async (ticket, actor) => await lifecycle.setStatus(ticket.id, actor, status), 'Status changed.')
-  })
-
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/merge', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const target = String((request.body as Record<string, unknown> | undefined)?.target ?? '').trim().replace(/^#/, '')
-    return await act(request as TicketRequest, reply, async (ticket, actor) => {
-      const targetId = await findVisibleTicketNumber(db, request.agent, target)
-      if (targetId === undefined) throw new TesseraError('TESSERA_INVALID_INPUT', `There is no ticket ${target || 'with that number'} you can see.`, 422)
-      await lifecycle.mergeTicket(ticket.id, targetId, actor)
-    }, `Merged into ticket ${target}.`)
-  })
-
-  app.post<{ Params: { number: string } }>('/staff/tickets/:number/deletion', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const ticket = await staffTicket(request as TicketRequest)
+  app.post<{ Params: NumberParams }>('/staff/tickets/:number/deletion', actionRoute(), async (request, reply) => {
+    const ticket = await staffTicket(request)
     try {
-      await lifecycle.deleteTicket(ticket.id, { kind: 'agent', agentId: request.agent.id })
+      await lifecycle.deleteTicket(ticket, agentActor(request.agent))
     } catch (err) {
       if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
       setFlash(request, reply, err.message)

@@ -5,6 +5,7 @@ import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { assertValidDocuments } from '../../helpers/html-validator.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
 import { programs, skipWithout } from '../../helpers/programs.js'
+import { asAgent, ticketRow } from '../../helpers/actors.js'
 
 const skip = skipWithout(programs.java)
 
@@ -93,18 +94,14 @@ t.test('every staff page, in each of its states, is valid HTML', { skip }, async
   keep('ticket, reply with errors', await bob.submit(ticket, 'form.composer', { message: '   ' }), 422, 'Write a message first.')
   ticket = await bob.submit(ticket, 'form.composer', { message: 'Please try the rear paper tray,\nthen print <b>again</b>.' })
   keep('ticket, after a reply (flash shown)', ticket, 200, 'Reply sent to the requester.')
-  const noteForm = ticket.$('form.composer')
-  noteForm.attr('action', noteForm.find('button:contains("Add internal note")').attr('formaction')!)
-  ticket = await bob.submit(ticket, 'form.composer', { message: 'Fuser was replaced last month & is under warranty.' })
+  ticket = await bob.submit(ticket, 'form.composer', { message: 'Fuser was replaced last month & is under warranty.', intent: 'note' })
   t.equal(ticket.$('.entry.note').length, 1, 'the note is in the conversation')
   ticket = await bob.submit(ticket, `form[action="${ticketPath}/assignment"]:has(#assign-agent)`, { agent: String(desk.agents.bob.id), team: String(desk.teams.printers) })
   ticket = await bob.submit(ticket, `form[action="${ticketPath}/priority"]`, { priority: '4' })
-  ticket = await bob.submit(ticket, `form[action="${ticketPath}/status"]:has(input[value=pending])`)
+  ticket = await bob.submit(ticket, `form[action="${ticketPath}/pending"]`)
   t.ok(ticket.$('.entry.event').length >= 4, 'events are in the conversation')
   keep('ticket, with a reply, a note and events', ticket, 200, 'changed the priority from High to Urgent')
-  const insertForm = ticket.$('form.composer')
-  insertForm.attr('action', `${ticketPath}/draft`)
-  keep('ticket, canned response inserted', await bob.submit(ticket, 'form.composer', { message: 'Hello,' }), 200, 'Hello,')
+  keep('ticket, canned response inserted', await bob.submit(ticket, 'form.composer', { message: 'Hello,', intent: 'canned' }), 200, 'Hello,')
   // Merging is for managers: Ada's page has the form.
   keep('ticket, a refused merge (flash shown)', await ada.submit(await ada.get(ticketPath), `form[action="${ticketPath}/merge"]`, { target: '000000' }), 200, 'There is no ticket 000000 you can see.')
 
@@ -122,9 +119,9 @@ t.test('every staff page, in each of its states, is valid HTML', { skip }, async
   t.equal(viewOnly.$('#ticket-summary form').length, 0, 'nor change anything')
   keep('ticket, view only (vic)', viewOnly, 200, 'Please try the rear paper tray')
 
-  ticket = await bob.submit(await bob.get(ticketPath), `form[action="${ticketPath}/status"]:has(input[value=resolved])`)
+  ticket = await bob.submit(await bob.get(ticketPath), `form[action="${ticketPath}/resolution"]`)
   keep('ticket, resolved', ticket, 200, 'Reopen')
-  await app.lifecycle.mergeTicket(other.id, printerJam.id, { kind: 'agent', agentId: desk.agents.ada.id })
+  await app.lifecycle.mergeTicket(await ticketRow(app, other.id), await asAgent(app, desk.agents.ada.id), { target: await ticketRow(app, printerJam.id) })
   keep('ticket, merged into another', await bob.get(`/staff/tickets/${other.number}`), 200, 'Merged into')
   keep('ticket, not found', await bob.get('/staff/tickets/000000'), 404, 'That ticket could not be found.')
 

@@ -4,6 +4,7 @@ import { findTicketByNumber } from '../../../src/data/tickets.js'
 import { testApp } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { Visitor } from '../../helpers/visitor.js'
+import { system, ticketRow } from '../../helpers/actors.js'
 
 t.test('Bob finds a new ticket in his queue, answers it and resolves it; the client sees the answer, never the note', async (t) => {
   const app = await testApp(t)
@@ -25,11 +26,11 @@ t.test('Bob finds a new ticket in his queue, answers it and resolves it; the cli
 
   const noteForm = ticket.$('form.composer')
   noteForm.attr('action', noteForm.find('button:contains("Add internal note")').attr('formaction')!)
-  ticket = await bob.submit(ticket, 'form.composer', { message: 'Fuser was replaced last month, check warranty.' })
+  ticket = await bob.submit(ticket, 'form.composer', { message: 'Fuser was replaced last month, check warranty.', intent: 'note' })
   t.match(ticket.text, 'Internal note added.')
   t.equal(ticket.$('.entry.note').length, 1, 'the note is marked as internal')
 
-  ticket = await bob.submit(ticket, `form[action="/staff/tickets/${printerJam.number}/status"]:has(input[value=resolved])`)
+  ticket = await bob.submit(ticket, `form[action="/staff/tickets/${printerJam.number}/resolution"]`)
   t.match(ticket.text, 'Status changed.')
   t.equal((await findTicketByNumber(app.db, printerJam.number))!.status, 'resolved')
 
@@ -98,7 +99,7 @@ t.test('bulk actions report refusals per ticket and do the rest', async (t) => {
   const desk = await seedDesk(app)
   const open = await openTicket(app, desk.topics.broken, 'Open one')
   const closed = await openTicket(app, desk.topics.broken, 'Closed one')
-  await app.lifecycle.closeTicket(closed.id, { kind: 'system' })
+  await app.lifecycle.closeTicket(await ticketRow(app, closed.id), system)
   const { visitor: bob, page } = await signIn(app, desk.agents.bob.email)
   const result = await bob.submit(page, 'form.bulk', { action: 'claim', tickets: open.number })
   t.match(result.text, '1 of 1 tickets updated.')
@@ -114,9 +115,12 @@ t.test('a reply that came by e-mail shows its trimmed text, with the whole e-mai
   const desk = await seedDesk(app)
   const printerJam = await openTicket(app, desk.topics.broken)
   const requesterId = (await findTicketByNumber(app.db, printerJam.number))!.requester_id
-  await app.lifecycle.addClientReply(printerJam.id, requesterId, 'Still jamming.', {
-    messageId: '<reply-1@mail.example.com>',
-    originalBody: 'Still jamming.\n\nOn Thu, Tessera wrote:\n> -- Reply above this line --'
+  await app.lifecycle.addClientReply(await ticketRow(app, printerJam.id), { kind: 'requester', requesterId }, {
+    body: 'Still jamming.',
+    mail: {
+      messageId: '<reply-1@mail.example.com>',
+      originalBody: 'Still jamming.\n\nOn Thu, Tessera wrote:\n> -- Reply above this line --'
+    }
   })
   const { visitor: bob } = await signIn(app, desk.agents.bob.email)
   const page = await bob.get(`/staff/tickets/${printerJam.number}`)
