@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { Knex } from 'knex'
-import { loadConfig, type Config } from './config.js'
-import { createDatabase, migrateToLatest } from './data/database.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { checkConnection, createDatabase, isDatabaseUnavailable, migrateToLatest } from './data/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createApiKey } from './domain/api-keys.js'
 import { TesseraError } from './domain/errors.js'
@@ -21,7 +21,7 @@ const usage = `Usage: npm run tessera -- <command>
       be delivered again later, 65 when the input is not a message.`
 
 /** sysexits(3) codes an MTA understands. */
-const exitCodes = { ok: 0, usage: 64, dataError: 65, tempFail: 75 }
+const exitCodes = { ok: 0, usage: 64, dataError: 65, tempFail: 75, config: 78 }
 
 async function readStdin (): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -82,10 +82,18 @@ async function main (): Promise<number> {
     console.error(usage)
     return exitCodes.usage
   }
-  const config = loadConfig()
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(err.message)
+    return exitCodes.config
+  }
   let db: Knex | undefined
   try {
     db = createDatabase(config)
+    await checkConnection(db, config)
     await migrateToLatest(db)
     const code = await command(db, config, values)
     if (code === exitCodes.usage) console.error(usage)
@@ -95,11 +103,15 @@ async function main (): Promise<number> {
       console.error(err.message)
       return 1
     }
-    console.error(`Failed: ${(err as Error).message}`)
+    // An unreachable database is worth a retry (an MTA queues the message); the message
+    // names the host and the problem.
+    console.error(isDatabaseUnavailable(err) ? (err as Error).message : `Failed: ${(err as Error).message}`)
     return exitCodes.tempFail
   } finally {
     await db?.destroy()
   }
 }
 
+// Files the CLI creates (a new SQLite database, mail files) are private, as the server's are.
+process.umask(0o077)
 process.exitCode = await main()

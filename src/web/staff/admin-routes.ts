@@ -12,7 +12,8 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
   const { db } = app
   const outboxUrl = app.url('/staff/admin/outbox')
 
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  // Before each route's CSRF check: for anyone else an admin form does not exist, expired or not.
+  app.addHook('preValidation', async (request: FastifyRequest) => {
     if (!request.agent.isAdmin) throw notFound()
   })
 

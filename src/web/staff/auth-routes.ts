@@ -37,7 +37,7 @@ const fallbackOrigin = 'http://tessera.invalid'
  * a newline or a character a Location header cannot carry, `..` out of the panel) falls
  * back to the panel's home, so the login form can neither send people elsewhere nor fail.
  */
-export function safeNext (next: string | undefined, staffHome: string): string {
+function safeNext (next: string | undefined, staffHome: string): string {
   if (next === undefined || next.length > nextMaxLength || !/^[\x21-\x7e]+$/.test(next) || next.includes('\\')) return staffHome
   if (!next.startsWith(staffHome + '/') && !next.startsWith(staffHome + '?')) return staffHome
   let url: URL

@@ -63,6 +63,12 @@ t.test('every staff POST with a missing or stale CSRF token answers calmly, neve
     }
   }
   t.equal((await ada.get('/staff/queues/open')).status, 200, 'and the agent is still signed in')
+
+  const bob = new Visitor(app)
+  await bob.submit(await bob.get('/staff/login'), 'form', { email: desk.agents.bob.email, password })
+  for (const path of routes.filter((p) => p.startsWith('/staff/admin/'))) {
+    t.equal((await bob.post(urlOf(path), body, { headers: form, follow: false })).status, 404, `${path} does not exist for an agent, token or not`)
+  }
   t.equal((await app.db('thread_entries').where({ ticket_id: ticket.id })).length, 1, 'nothing was saved')
 })
 

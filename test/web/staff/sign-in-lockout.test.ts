@@ -1,6 +1,8 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { sharedApps, testApp, testClock } from '../../helpers/app.js'
+import { loadConfig } from '../../../src/config.js'
+import { createDatabase, migrateToLatest } from '../../../src/data/database.js'
+import { freshDatabaseUrl, sharedApps, testApp, testClock } from '../../helpers/app.js'
 import { password, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { Visitor } from '../../helpers/visitor.js'
 
@@ -98,4 +100,29 @@ t.test('a sign-in address is read in one form: capitals make no second account t
   const form = await loginForm(app)
   for (let i = 0; i < 5; i++) t.equal((await attempt(app, form, i % 2 === 0 ? 'BOB@Desk.Test' : desk.agents.bob.email, 'wrong password')).statusCode, 422)
   t.equal((await attempt(app, form, 'Bob@desk.test', password)).statusCode, 429, 'all five counted against one account')
+})
+
+t.test('failures counted before this version become sign-in events', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t) }))
+  t.teardown(async () => { await db.destroy() })
+  // Up to the migration that creates sign_in_events, not the one that fills it.
+  while (true) {
+    const [done] = await db.migrate.list() as [Array<{ name: string } | string>, unknown[]]
+    if (done.map((m) => typeof m === 'string' ? m : m.name).includes('20261130100200_sign_in_throttle')) break
+    await db.migrate.up()
+  }
+  const [row] = await db('agents').insert({ name: 'Bob Kahn', email: 'bob@desk.test', is_admin: false, active: true, created_at: 1 }).returning('id')
+  const bobId = typeof row === 'object' ? row.id : row
+  await db('login_failures').insert([
+    { subject: 'account:bob@desk.test', created_at: 1000 },
+    { subject: 'address:192.0.2.1', created_at: 1000 },
+    { subject: 'account:nobody@desk.test', created_at: 2000 }
+  ])
+  await migrateToLatest(db)
+  const events = await db('sign_in_events').orderBy('created_at').select('email', 'agent_id', 'outcome', 'created_at')
+  t.same(events.map((e) => ({ ...e, created_at: Number(e.created_at) })), [
+    { email: 'bob@desk.test', agent_id: bobId, outcome: 'failed', created_at: 1000 },
+    { email: 'nobody@desk.test', agent_id: null, outcome: 'failed', created_at: 2000 }
+  ])
+  t.notOk(await db.schema.hasTable('login_failures'), 'the old table is gone')
 })
