@@ -79,7 +79,7 @@ function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryB
 export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
   const column = `t.${sortColumns[q.sort]}`
   const order = [{ column, order: 'desc' as const }, { column: 't.id', order: 'desc' as const }]
-  const page = db('tickets as t').select('t.id')
+  const page = db('tickets as t').select('t.id').whereNull('t.deleted_at')
   visibleTo(page, access)
   inQueue(page, q.queue, access)
   filtered(page, q.filters)
@@ -117,7 +117,7 @@ export async function countQueues (db: Db, access: AgentAccess): Promise<Record<
   const counts = await Promise.all(queueNames.map(async (queue) => {
     let total = 0
     for (const scope of scopes) {
-      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' })), queue, access)
+      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' }).whereNull('t.deleted_at')), queue, access)
       total += Number(row?.n ?? 0)
     }
     return [queue, total] as const
@@ -130,6 +130,7 @@ export async function listRequesterTickets (db: Db, access: AgentAccess, request
   const query = db('tickets as t')
     .where('t.requester_id', requesterId)
     .andWhereNot('t.id', exceptTicketId)
+    .whereNull('t.deleted_at')
     .orderBy('t.created_at', 'desc')
     .limit(5)
     .select('t.number', 't.subject', 't.status')
@@ -138,7 +139,7 @@ export async function listRequesterTickets (db: Db, access: AgentAccess, request
 
 /** A ticket by number, only if this agent may see it. */
 export async function findVisibleTicketNumber (db: Db, access: AgentAccess, number: string): Promise<number | undefined> {
-  const query = db('tickets as t').where('t.number', number).first('t.id')
+  const query = db('tickets as t').where('t.number', number).whereNull('t.deleted_at').first('t.id')
   const row = await visibleTo(query, access)
   return row?.id
 }

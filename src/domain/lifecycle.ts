@@ -3,15 +3,18 @@ import { isUniqueViolation, type Db } from '../data/database.js'
 import { findActiveHelpTopic, findDepartment } from '../data/catalog.js'
 import { enqueueMessage } from '../data/outbox.js'
 import { noticeEnabled, type NoticeTemplate } from './notices.js'
-import { findRequester, upsertRequester } from '../data/requesters.js'
+import { findOrCreateRequester, findRequester } from '../data/requesters.js'
 import {
-  findTicketById, findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket,
-  deleteTicketRows, findEntryAfter, moveThread, updateTicket, type EntryKind, type TicketRow, type TicketStatus
+  findTicketById, findTicketByNumber, findTicketBySubmission, insertAccessToken, insertEntry, insertEvent, insertTicket,
+  findEntryAfter, listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges,
+  updateTicket, type EntryKind, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
 import { findAgent, listDepartmentAgents, listTeamAgents, loadAgentAccess } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
 import { may, roleOn, type StaffAction } from './permissions.js'
 import { newAccessToken, randomTicketNumber } from './secrets.js'
+import { assertMergeable, mergeCrossesRequesters, mergeDestination } from './merge.js'
+import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 
 export type Actor =
   | { kind: 'agent', agentId: number }
@@ -105,6 +108,8 @@ export interface NewTicketInput {
   mail?: MailOrigin
   /** Overrides the help topic's department (mail sent to a department's address). */
   departmentId?: number
+  /** The new-ticket form's one-time id: sending the same form again finds this ticket. */
+  submissionId?: string
 }
 
 /** Where an entry came from when it arrived by e-mail. */
@@ -118,6 +123,8 @@ export interface OpenedTicket {
   ticket: TicketRow
   /** The private link token; shown once, then only its hash exists. */
   accessToken: string
+  /** True when the same form submission had already opened this ticket. */
+  replayed?: boolean
 }
 
 export type Lifecycle = ReturnType<typeof createLifecycle>
@@ -175,7 +182,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number, attempt = 0): Promise<OpenedTicket> {
     const topic = await findActiveHelpTopic(trx, input.helpTopicId)
     if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.', 422)
-    const requester = await upsertRequester(trx, input.name, input.email, at)
+    const requester = await findOrCreateRequester(trx, input.name, input.email, at)
+    if (input.submissionId !== undefined) {
+      // The same form again (a double click, a retry after a timeout): the ticket it opened,
+      // with a fresh link for this browser, and nothing sent twice.
+      const existing = await findTicketBySubmission(trx, requester.id, input.submissionId)
+      if (existing) return { ticket: existing, accessToken: await issueToken(trx, existing.id, at), replayed: true }
+    }
     const actor: Actor = { kind: 'requester', requesterId: requester.id }
     const fields = {
       subject: input.subject,
@@ -187,13 +200,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       assignee_id: null,
       team_id: null,
       follows_ticket_id: input.followsTicketId ?? null,
+      requester_name_given: input.name,
+      submission_id: input.submissionId ?? null,
       created_at: at,
       last_activity_at: at
     }
     const number = randomTicketNumber(attempt)
     const id = await insertTicket(trx, { ...fields, number })
     const ticket: TicketRow = {
-      ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null
+      ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null, deleted_at: null, deleted_by: null
     }
     await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
     await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
@@ -276,24 +291,44 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
      */
     async addClientReply (ticketId: number, requesterId: number, body: string, mail?: MailOrigin): Promise<{ number: string, followUp: OpenedTicket | null }> {
       const at = now()
-      const followUpOf = await db.transaction(async (trx) => {
+      const outcome = await db.transaction(async (trx): Promise<{ landedOn: TicketRow } | { followUpOf: TicketRow }> => {
         const actor: Actor = { kind: 'requester', requesterId }
         const ticket = await load(trx, ticketId, 'clientReply', actor)
-        if (!replyReopens(ticket, at)) return ticket
-        await addEntry(trx, ticket, 'message', actor, body, at, mail)
-        await updateTicket(trx, ticket.id, { last_activity_at: at })
-        await record(trx, ticket, actor, 'client_replied', null, null, at)
-        const assignee = ticket.assignee_id === null ? undefined : await findAgent(trx, ticket.assignee_id)
-        if (assignee?.active) await notify(trx, 'client_message', [assignee.email], ticket, { body }, at)
-        if (ticket.status !== 'open') {
-          await changeStatus(trx, ticket, actor, 'open', at)
-          await updateTicket(trx, ticket.id, { answered: false })
-        } else if (ticket.answered) {
-          await updateTicket(trx, ticket.id, { answered: false })
+        if (ticket.deleted_at !== null) throw notFound('That ticket')
+        // A merged ticket stays merged: the reply goes where its thread went.
+        const target = await mergeDestination(trx, ticket)
+        const own = !mergeCrossesRequesters(ticket, target)
+        if (target.deleted_at !== null || (own ? !replyReopens(target, at) : target.status === 'closed')) {
+          return { followUpOf: own && target.deleted_at === null ? target : ticket }
         }
-        return null
+        await insertEntry(trx, {
+          ticket_id: target.id,
+          kind: 'message',
+          agent_id: null,
+          requester_id: requesterId,
+          body,
+          created_at: at,
+          message_id: mail?.messageId ?? null,
+          original_body: mail?.originalBody ?? null,
+          merged_from_id: target.id === ticket.id ? null : ticket.id,
+          staff_only: !own
+        })
+        await updateTicket(trx, target.id, { last_activity_at: at })
+        await record(trx, target, actor, 'client_replied', null, target.id === ticket.id ? null : { via: ticket.number }, at)
+        const assignee = target.assignee_id === null ? undefined : await findAgent(trx, target.assignee_id)
+        if (assignee?.active) await notify(trx, 'client_message', [assignee.email], target, { body }, at)
+        // Someone else's message needs an agent, but must not change what the target's
+        // requester sees: their ticket keeps its status.
+        if (own && target.status !== 'open') {
+          await changeStatus(trx, target, actor, 'open', at)
+          await updateTicket(trx, target.id, { answered: false })
+        } else if (target.answered) {
+          await updateTicket(trx, target.id, { answered: false })
+        }
+        return { landedOn: target }
       })
-      if (!followUpOf) return { number: (await findTicketById(db, ticketId))!.number, followUp: null }
+      if ('landedOn' in outcome) return { number: outcome.landedOn.number, followUp: null }
+      const followUpOf = outcome.followUpOf
       const requester = (await findRequester(db, requesterId))!
       const followUp = await insertNewTicket({
         name: requester.name,
@@ -476,28 +511,66 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       }
     },
 
-    /** Moves the whole thread into `targetId` and closes this ticket with a pointer to it. */
+    /**
+     * Moves the whole thread into `targetId` and closes this ticket with a pointer to it.
+     * Across two requesters the moved entries stay with staff; the merged ticket's requester
+     * is told where their request went either way.
+     */
     async mergeTicket (ticketId: number, targetId: number, actor: Actor): Promise<void> {
       if (ticketId === targetId) throw new TesseraError('TESSERA_INVALID_INPUT', 'A ticket cannot be merged into itself.', 422)
       await db.transaction(async (trx) => {
         const ticket = await load(trx, ticketId, 'merge', actor)
         const target = await load(trx, targetId, 'read', actor).catch(() => null)
-        if (!target) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.', 422)
-        if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.', 409)
+        if (!target || target.deleted_at !== null) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.', 422)
+        assertMergeable(ticket, target, await mergeDestination(trx, target))
         const at = now()
-        await moveThread(trx, ticket.id, target.id)
+        const crosses = mergeCrossesRequesters(ticket, target)
+        await moveThread(trx, ticket.id, target.id, crosses)
+        await repointMerges(trx, ticket.id, target.id)
         await updateTicket(trx, ticket.id, { status: 'closed', closed_at: at, merged_into_id: target.id, last_activity_at: at })
         await updateTicket(trx, target.id, { last_activity_at: at })
-        await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number }, at)
-        await record(trx, target, actor, 'merged_in', null, { from: ticket.number }, at)
+        await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number, across_requesters: crosses }, at)
+        await record(trx, target, actor, 'merged_in', null, { from: ticket.number, across_requesters: crosses }, at)
+        const requester = (await findRequester(trx, ticket.requester_id))!
+        // Into their own other ticket: a link to it. Into someone else's: only that it was
+        // merged, with their own ticket's link, where their conversation stays readable.
+        if (crosses) await notify(trx, 'ticket_merged', [requester.email], ticket, { name: requester.name, token: await issueToken(trx, ticket.id, at) }, at)
+        else await notify(trx, 'ticket_merged', [requester.email], target, { name: requester.name, from: ticket.number, token: await issueToken(trx, target.id, at) }, at)
       })
     },
 
+    /** Moves the ticket to the trash, where a manager can restore it for 30 days. */
     async deleteTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
         const ticket = await load(trx, ticketId, 'delete', actor)
-        await deleteTicketRows(trx, ticket.id)
+        const at = now()
+        if (!await markTicketDeleted(trx, ticket.id, actor.kind === 'agent' ? actor.agentId : null, at)) return
+        await record(trx, ticket, actor, 'deleted', null, { purge_after: purgeDueAt(at) }, at)
       })
+    },
+
+    /** Takes the ticket out of the trash, as it was; calm when it is not in the trash. */
+    async restoreTicket (ticketId: number, actor: Actor): Promise<void> {
+      await db.transaction(async (trx) => {
+        const ticket = await load(trx, ticketId, 'delete', actor)
+        if (ticket.deleted_at === null) return
+        const at = now()
+        if (!restorable(ticket, at)) {
+          throw new TesseraError('TESSERA_TRANSITION_REFUSED', `Ticket ${ticket.number} was deleted more than ${trashRetentionDays} days ago and can no longer be restored.`, 409)
+        }
+        await markTicketRestored(trx, ticket.id)
+        await record(trx, ticket, actor, 'restored', { deleted_at: ticket.deleted_at, deleted_by: ticket.deleted_by }, null, at)
+      })
+    },
+
+    /** Deletes for good what has been in the trash longer than the retention; returns how many. */
+    async purgeTrash (limit = 100): Promise<number> {
+      const cutoff = now() - trashRetentionMs
+      let purged = 0
+      for (const id of await listExpiredTrash(db, cutoff, limit)) {
+        if (await db.transaction(async (trx) => await purgeTicketRows(trx, id, cutoff))) purged++
+      }
+      return purged
     }
   }
 }

@@ -8,6 +8,7 @@ export const notices = {
   ticket_resolved: { audience: 'requester', description: 'Ticket resolved, with links to confirm or reply' },
   ticket_closed: { audience: 'requester', description: 'Ticket closed' },
   access_link: { audience: 'requester', description: 'A fresh private link was requested' },
+  ticket_merged: { audience: 'requester', description: 'Their ticket was merged into another' },
   new_ticket: { audience: 'agent', description: 'New ticket in my department' },
   ticket_assigned: { audience: 'agent', description: 'Ticket assigned to me or my team' },
   client_message: { audience: 'agent', description: 'New client message on my ticket' },

@@ -56,7 +56,9 @@ export function describeEvent (event: { type: string, after_state: string | null
     case 'priority_changed': return `changed the priority from ${priorityNames[Number(before.priority)] ?? '?'} to ${priorityNames[Number(after.priority)] ?? '?'}`
     case 'status_changed': return `changed the status from ${String(before.status)} to ${String(after.status)}`
     case 'merged': return `merged this ticket into ${String(after.merged_into)}`
-    case 'merged_in': return `merged ticket ${String(after.from)} into this one`
+    case 'merged_in': return `merged ticket ${String(after.from)} into this one${after.across_requesters === true ? ' (another requester\'s: their messages are shown to staff only)' : ''}`
+    case 'deleted': return 'moved the ticket to the trash'
+    case 'restored': return 'restored the ticket from the trash'
     default: return event.type.replace(/_/g, ' ')
   }
 }

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { listActiveHelpTopics, type HelpTopicRow } from '../../data/catalog.js'
-import { listEntries, type TicketView } from '../../data/tickets.js'
+import { listRequesterEntries, type TicketView } from '../../data/tickets.js'
 import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
-import { notFound } from '../../domain/errors.js'
+import { notFound, TesseraError } from '../../domain/errors.js'
 import { clientPhase } from '../../domain/lifecycle.js'
+import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { ttlCache } from '../ttl-cache.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
@@ -14,8 +16,13 @@ const ticketSpec = {
   email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
   subject: { label: 'Subject', missing: 'Enter a subject.', maxLength: 200 },
   message: { label: 'Message', missing: 'Enter your message.', maxLength: 20000 },
-  website: { label: 'This field', missing: '', maxLength: 200, optional: true }
+  website: { label: 'This field', missing: '', maxLength: 200, optional: true },
+  submission: { label: 'This form', missing: '', maxLength: 64, optional: true }
 } satisfies FormSpec
+
+/** The one-time id each new-ticket form carries; anything else is treated as no id. */
+const submissionPattern = /^[A-Za-z0-9_-]{22,64}$/
+const newSubmissionId = (): string => randomBytes(16).toString('base64url')
 
 const replySpec = {
   message: { label: 'Your message', missing: 'Enter your message.', maxLength: 20000 }
@@ -42,9 +49,12 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     reply.setCookie(accessCookie, token, cookieOptions(request, ticketPath(number), accessCookieDays * 86400))
   }
 
+  const deleted = (): TesseraError => new TesseraError('TESSERA_NOT_FOUND', 'This ticket was deleted. If you still need help, please open a new ticket.', 410)
+
   async function requesterTicket (request: FastifyRequest<{ Params: { number: string } }>): Promise<TicketView> {
     const ticket = await findTicketForToken(db, request.params.number, request.cookies[accessCookie])
     if (!ticket) throw notFound('That ticket')
+    if (ticket.deleted_at !== null) throw deleted()
     return ticket
   }
 
@@ -54,10 +64,16 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }
 
   async function showTicket (request: FastifyRequest, reply: FastifyReply, ticket: TicketView, form: { values?: FormValues, errors?: FieldErrors, status?: number } = {}): Promise<FastifyReply> {
-    const entries = await listEntries(db, ticket.id, { includeNotes: false })
+    const [entries, destination] = await Promise.all([
+      listRequesterEntries(db, ticket),
+      ticket.merged_into_id === null ? undefined : mergeDestination(db, ticket)
+    ])
+    // Into their own other ticket, they may be told which; someone else's is not named.
+    const merged = destination === undefined ? null : mergeCrossesRequesters(ticket, destination) ? { into: null } : { into: destination.number }
     return await reply.render('portal/ticket', {
       ticket,
       entries,
+      merged,
       phase: clientPhase(ticket),
       canReopen: lifecycle.replyReopens(ticket),
       flash: takeFlash(request, reply),
@@ -77,7 +93,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
     const topic = typeof request.query.topic === 'string' ? request.query.topic : ''
-    return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic }, {})
+    return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic, submission: newSubmissionId() }, {})
   })
 
   app.post('/tickets', formRoute(app, ticketSpec, {
@@ -95,7 +111,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       email: values.email.trim().toLowerCase(),
       subject: values.subject.trim(),
       message: values.message,
-      helpTopicId: parseId(values.topic)!
+      helpTopicId: parseId(values.topic)!,
+      submissionId: submissionPattern.test(values.submission) ? values.submission : undefined
     }).catch((err: unknown) => {
       if ((err as { code?: string }).code === 'TESSERA_INVALID_INPUT') return null
       throw err
@@ -126,6 +143,10 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   app.get<{ Params: { number: string, token: string } }>('/tickets/:number/access/:token', async (request, reply) => {
     const { number, token } = request.params
     const ticket = await findTicketForToken(db, number, token)
+    if (ticket?.deleted_at != null) {
+      const gone = deleted()
+      return await reply.render('error', { status: gone.statusCode, message: gone.message }, { status: gone.statusCode })
+    }
     if (!ticket) {
       return await reply.render('error', {
         status: 404,

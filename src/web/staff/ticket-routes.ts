@@ -4,6 +4,7 @@ import { findTicketById, findTicketView, listEntries, listEvents, listViewers, t
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { allowedFrom, priorities, type Actor } from '../../domain/lifecycle.js'
 import { may, type StaffAction } from '../../domain/permissions.js'
+import { trashRetentionDays } from '../../domain/trash.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { describeEvent } from '../format.js'
 import { referenceData } from './reference-data.js'
@@ -182,6 +183,14 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     }, `Merged into ticket ${target}.`)
   })
 
+  // A confirmation page rather than a script dialog, so the question is asked in every browser.
+  app.get<{ Params: { number: string } }>('/staff/tickets/:number/deletion', async (request, reply) => {
+    const ticket = await staffTicket(request as TicketRequest)
+    if (!may(request.agent, ticket, 'delete')) throw new TesseraError('TESSERA_FORBIDDEN', 'Your role in this department does not allow that.', 403)
+    reply.header('Cache-Control', 'private, no-cache')
+    return await reply.render('staff/delete-confirm', { agent: request.agent, ticket, ticketUrl: ticketUrl(ticket.number), retentionDays: trashRetentionDays })
+  })
+
   app.post<{ Params: { number: string } }>('/staff/tickets/:number/deletion', { preValidation: app.csrfProtection }, async (request, reply) => {
     const ticket = await staffTicket(request as TicketRequest)
     try {
@@ -191,7 +200,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       setFlash(request, reply, err.message)
       return await reply.redirect(ticketUrl(ticket.number), 303)
     }
-    setFlash(request, reply, `Ticket ${ticket.number} deleted.`)
+    setFlash(request, reply, `Ticket ${ticket.number} was moved to the trash. A manager can restore it for ${trashRetentionDays} days.`)
     return await reply.redirect(app.url('/staff/queues/open'), 303)
   })
 }
