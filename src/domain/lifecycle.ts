@@ -354,7 +354,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async sendAccessLink (email: string, number: string): Promise<void> {
       await db.transaction(async (trx) => {
         const ticket = await findTicketByNumber(trx, number)
-        if (!ticket) return
+        if (!ticket || ticket.deleted_at !== null) return
         const requester = await findRequester(trx, ticket.requester_id)
         if (!requester || requester.email !== email) return
         const at = now()
