@@ -4,6 +4,7 @@ import { listOutbox } from '../../../src/data/outbox.js'
 import { findTicketByNumber } from '../../../src/data/tickets.js'
 import { testApp } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn, type Desk } from '../../helpers/fixtures.js'
+import { assertValidDocuments } from '../../helpers/html-validator.js'
 import { deskAddress, mailEnv, plainMessage } from '../../helpers/mail.js'
 import { smtpServer } from '../../helpers/smtp.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
@@ -97,7 +98,13 @@ t.test('merging one person\'s ticket into another\'s shows neither of them the o
   t.same(byMail, { outcome: 'reply', ticketNumber: carol.ticket.number })
   t.notMatch((await requesterPage(app, carol.ticket.number, carol.accessToken)).page.text, 'Dan by mail')
   t.match((await ada.get(`/staff/tickets/${carol.ticket.number}`)).text, 'Dan by mail: still broken today.')
-  t.match((await requesterPage(app, dan.number, JSON.parse(danToken).token)).page.text, 'Dan by mail: still broken today.', 'and on Dan\'s own page')
+  const dansLatest = (await requesterPage(app, dan.number, JSON.parse(danToken).token)).page
+  t.match(dansLatest.text, 'Dan by mail: still broken today.', 'and on Dan\'s own page')
+
+  await assertValidDocuments(t, {
+    'portal, ticket merged into another person\'s': dansLatest.html,
+    'staff, ticket holding another requester\'s messages': (await ada.get(`/staff/tickets/${carol.ticket.number}`)).html
+  })
 })
 
 t.test('a merged ticket stays merged: its requester\'s replies, on the portal and by e-mail, go to the ticket it was merged into', async (t) => {
@@ -109,6 +116,7 @@ t.test('a merged ticket stays merged: its requester\'s replies, on the portal an
   await mergeByHand(app, desk, second.number, first.number)
   const { browser, page } = await requesterPage(app, second.number, second.token)
   t.match(page.$('.notice.merged').text(), `merged into your ticket ${first.number}`)
+  await assertValidDocuments(t, { 'portal, ticket merged into another of the same requester': page.html })
   const [notice] = await listOutbox(app.db, { toAddress: 'grace@example.com' }).then((rows) => rows.filter((row) => row.template === 'ticket_merged'))
   t.equal(JSON.parse(notice!.payload).number, first.number, 'Grace is sent a link to the ticket it went to')
 

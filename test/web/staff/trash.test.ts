@@ -3,6 +3,7 @@ import { listOutbox } from '../../../src/data/outbox.js'
 import { findTicketByNumber } from '../../../src/data/tickets.js'
 import { sharedApps, testApp, testClock } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
+import { assertValidDocuments } from '../../helpers/html-validator.js'
 import { Visitor } from '../../helpers/visitor.js'
 
 const day = 86400_000
@@ -74,6 +75,13 @@ t.test('a manager deletes a ticket after a confirmation page; it leaves queues a
   t.same((await app.db('events').where({ ticket_id: invoice.id }).orderBy('id').select('type')).map((e: { type: string }) => e.type), ['created', 'deleted', 'restored'])
   t.equal((await grace.get(`/tickets/${invoice.number}/access/${invoice.token}`)).status, 200, 'the requester\'s link works again')
   t.match((await mel.get('/staff/queues/open')).$('tbody').text(), invoice.number, 'and it is back in the queue')
+
+  await assertValidDocuments(t, {
+    'deletion confirmation': confirm.html,
+    'trash with a ticket': trash.html,
+    'trash, empty': nedsTrash.html,
+    'portal link to a deleted ticket': link.html
+  })
 })
 
 t.test('after 30 days in the trash a ticket can no longer be restored and the purge job deletes it for good', async (t) => {
