@@ -13,7 +13,7 @@ import { findAgent, listDepartmentAgents, listTeamAgents, loadAgentAccess } from
 import { notFound, TesseraError } from './errors.js'
 import { may, roleOn, type StaffAction } from './permissions.js'
 import { newAccessToken, randomTicketNumber } from './secrets.js'
-import { assertMergeable, mergeCrossesRequesters, mergeDestination } from './merge.js'
+import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 
 export type Actor =
@@ -496,6 +496,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async reopenTicket (ticketId: number, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
         const ticket = await load(trx, ticketId, 'reopen', actor)
+        assertNotMerged(ticket)
         await changeStatus(trx, ticket, actor, 'open', now())
       })
     },

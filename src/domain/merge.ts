@@ -38,6 +38,13 @@ export function assertMergeable (source: TicketRow, target: TicketRow, targetDes
   if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.', 409)
 }
 
+/** A merged ticket stays merged: nothing may bring it back to work of its own. */
+export function assertNotMerged (ticket: Pick<TicketRow, 'number' | 'merged_into_id'>): void {
+  if (ticket.merged_into_id !== null) {
+    throw new TesseraError('TESSERA_TRANSITION_REFUSED', `Ticket ${ticket.number} was merged into another ticket; work on that one instead.`, 409)
+  }
+}
+
 /**
  * Merging one person's ticket into another person's never shows either of them the
  * other's conversation: the moved entries stay visible to staff only.

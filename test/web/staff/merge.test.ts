@@ -152,8 +152,13 @@ t.test('merging into itself, into a merged ticket, a merged ticket, or in a loop
   const intoMerged = await mergeByHand(app, desk, c.number, b.number)
   t.match(intoMerged.text, `Ticket ${b.number} was itself merged into ticket ${a.number}; merge into ${a.number} instead.`)
 
-  // Even reopened by hand, a merged ticket cannot be merged a second time.
-  await app.lifecycle.reopenTicket(b.id, { kind: 'agent', agentId: desk.agents.ada.id })
+  // A merged ticket is not reopened by hand either, and even if older data holds one that
+  // was, it cannot be merged a second time.
+  const { visitor: ada } = await signIn(app, desk.agents.ada.email)
+  const reopen = await ada.submit(await ada.get(`/staff/tickets/${b.number}`), `form[action="/staff/tickets/${b.number}/status"]:has(input[value=open])`)
+  t.match(reopen.text, `Ticket ${b.number} was merged into another ticket; work on that one instead.`)
+  t.equal((await findTicketByNumber(app.db, b.number))!.status, 'closed')
+  await app.db('tickets').where({ id: b.id }).update({ status: 'open' })
   t.match((await mergeByHand(app, desk, b.number, c.number)).text, `Ticket ${b.number} is already merged into another ticket.`)
 
   for (const [number, into] of [[a.number, null], [b.number, a.id], [c.number, null]] as const) {
