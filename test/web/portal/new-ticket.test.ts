@@ -4,6 +4,7 @@ import { listOutbox } from '../../../src/data/outbox.js'
 import { findTicketByNumber } from '../../../src/data/tickets.js'
 import { testApp } from '../../helpers/app.js'
 import { seedDesk, signIn } from '../../helpers/fixtures.js'
+import { plainMessage } from '../../helpers/mail.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
 
 const form = 'form[action="/tickets"]'
@@ -45,6 +46,12 @@ t.test('a name typed on the portal applies to that ticket only, never to a known
 
   const mails = (await listOutbox(app.db, { toAddress: 'grace@example.com' })).map((m) => JSON.parse(m.payload) as { name: string })
   t.same(mails.map((m) => m.name), ['Grace Hopper', 'Grace Hopper'], 'mail to the address greets its owner by her own name')
+
+  // The same holds for a name in a mail's From line.
+  const byMail = await app.inbound.receive(plainMessage({ From: 'Payroll Department <grace@example.com>', Subject: 'New bank details' }))
+  t.equal(byMail.outcome, 'ticket')
+  t.same((await app.db('requesters').select('name')), [{ name: 'Grace Hopper' }])
+  t.equal((await findTicketByNumber(app.db, (byMail as { ticketNumber: string }).ticketNumber))!.requester_name_given, 'Payroll Department')
 })
 
 t.test('sending the same new-ticket form twice, one after the other, opens one ticket', async (t) => {
