@@ -10,13 +10,26 @@ const queueIndexes: Array<[string, string[]]> = [
   ['tickets_status_created', ['status', 'created_at', 'id']]
 ]
 
+const isMysql = (knex: Knex): boolean => (knex.client as { config: { client: string } }).config.client === 'mysql2'
+
 export async function up (knex: Knex): Promise<void> {
+  if (isMysql(knex)) {
+    // One ALTER: MySQL rebuilds the table per statement, which on a large desk is the
+    // difference between one copy of the tickets table and thirteen.
+    await knex.raw([
+      'ALTER TABLE tickets ADD COLUMN deleted_at BIGINT NULL, ADD COLUMN deleted_by INT UNSIGNED NULL',
+      'ADD CONSTRAINT tickets_deleted_by_foreign FOREIGN KEY (deleted_by) REFERENCES agents (id)',
+      'ADD INDEX tickets_deleted (deleted_at)',
+      ...queueIndexes.map(([name, columns]) => `ADD INDEX ${name}_live (${[...columns, 'deleted_at'].join(', ')})`),
+      ...queueIndexes.map(([name]) => `DROP INDEX ${name}`)
+    ].join(', '))
+    return
+  }
   await knex.schema.alterTable('tickets', (t) => {
     t.bigInteger('deleted_at')
     t.integer('deleted_by').unsigned().references('agents.id')
     t.index(['deleted_at'], 'tickets_deleted')
   })
-  // New indexes first: MySQL keeps a foreign key's index until another one covers it.
   await knex.schema.alterTable('tickets', (t) => {
     for (const [name, columns] of queueIndexes) t.index([...columns, 'deleted_at'], `${name}_live`)
   })
@@ -26,6 +39,8 @@ export async function up (knex: Knex): Promise<void> {
 }
 
 export async function down (knex: Knex): Promise<void> {
+  // The old indexes come back before the new ones go: MySQL keeps a foreign key's index
+  // until another one covers it.
   await knex.schema.alterTable('tickets', (t) => {
     for (const [name, columns] of queueIndexes) t.index(columns, name)
   })
