@@ -183,9 +183,11 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     const topic = await findActiveHelpTopic(trx, input.helpTopicId)
     if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.', 422)
     const requester = await findOrCreateRequester(trx, input.name, input.email, at)
-    if (input.submissionId !== undefined) {
-      // The same form again (a double click, a retry after a timeout): the ticket it opened,
-      // with a fresh link for this browser, and nothing sent twice.
+    // The same form again (a double click, a retry after a timeout) trips the unique index
+    // on (requester, submission) and lands in a retry, which finds the ticket it opened:
+    // answered with a fresh link for this browser, and nothing sent twice. The first try
+    // skips the look-up, so an ordinary ticket costs no extra query.
+    if (input.submissionId !== undefined && attempt > 0) {
       const existing = await findTicketBySubmission(trx, requester.id, input.submissionId)
       if (existing) return { ticket: existing, accessToken: await issueToken(trx, existing.id, at), replayed: true }
     }
