@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { join } from 'node:path'
 import type { Config } from './config.js'
 import { createOutboxWorker, type OutboxWorker } from './jobs/outbox-worker.js'
+import { createTrashPurge, type TrashPurge } from './jobs/trash-purge.js'
 import { createInboundMail, type InboundMail } from './mail/inbound.js'
 import { createImapPoller, type ImapPoller } from './mail/imap-poller.js'
 import apiRoutes from './web/api/routes.js'
@@ -30,6 +31,7 @@ declare module 'fastify' {
     url: (path: string) => string
     absoluteUrl: (path: string) => string
     outbox: OutboxWorker
+    trashPurge: TrashPurge
     inbound: InboundMail
     /** Null when IMAP_URL is empty. */
     imap: ImapPoller | null
@@ -133,6 +135,12 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   // Registered after the database's hook; onClose hooks run in reverse, so leases are
   // handed back while the database is still open.
   app.addHook('onClose', async () => { await outbox.stop() })
+
+  // Hourly is plenty for a 30-day retention; every instance runs it, safely.
+  const trashPurge = createTrashPurge({ lifecycle: app.lifecycle, log: app.log, intervalMs: 60 * 60_000 })
+  app.decorate('trashPurge', trashPurge)
+  app.addHook('onReady', async () => { if (options.startWorkers !== false) trashPurge.start() })
+  app.addHook('onClose', async () => { await trashPurge.stop() })
 
   const imap = config.imapUrl
     ? createImapPoller({

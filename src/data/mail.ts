@@ -5,8 +5,10 @@ export async function findTicketIdByMessageIds (db: Db, messageIds: readonly str
   if (messageIds.length === 0) return undefined
   const sent = await db('outbox').whereIn('message_id', messageIds).whereNotNull('ticket_id').orderBy('id', 'desc').first('ticket_id')
   if (sent) return sent.ticket_id as number
-  const received = await db('thread_entries').whereIn('message_id', messageIds).orderBy('id', 'desc').first('ticket_id')
-  return received?.ticket_id as number | undefined
+  // A merge moves entries but not who wrote them: an answer to a moved message belongs to
+  // the ticket it was written on, which then follows its merge.
+  const received = await db('thread_entries').whereIn('message_id', messageIds).orderBy('id', 'desc').first('ticket_id', 'merged_from_id')
+  return (received?.merged_from_id ?? received?.ticket_id) as number | undefined
 }
 
 /**
@@ -17,7 +19,8 @@ export async function findTicketIdByMessageIds (db: Db, messageIds: readonly str
 export async function listThreadMessageIds (db: Db, ticketId: number, beforeOutboxId: number, toAddress: string): Promise<string[]> {
   const [sent, received] = await Promise.all([
     db('outbox').where({ ticket_id: ticketId, to_address: toAddress }).andWhere('id', '<', beforeOutboxId).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at'),
-    db('thread_entries').where({ ticket_id: ticketId, kind: 'message' }).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at')
+    // Messages a merge brought from another person's ticket are not this requester's thread.
+    db('thread_entries').where({ ticket_id: ticketId, kind: 'message', staff_only: false }).whereNotNull('message_id').orderBy('id').select('message_id', 'created_at')
   ])
   return [...sent, ...received]
     .sort((a: { created_at: number }, b: { created_at: number }) => Number(a.created_at) - Number(b.created_at))

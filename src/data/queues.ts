@@ -130,7 +130,7 @@ function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryB
 export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
   const column = `t.${sortColumns[q.sort]}`
   const order = [{ column, order: 'desc' as const }, { column: 't.id', order: 'desc' as const }]
-  const page = db('tickets as t').select('t.id')
+  const page = db('tickets as t').select('t.id').whereNull('t.deleted_at')
   visibleTo(page, access)
   inQueue(page, q.queue, access)
   filtered(page, q.filters)
@@ -168,7 +168,7 @@ export async function countQueues (db: Db, access: AgentAccess): Promise<Record<
   const counts = await Promise.all(queueNames.map(async (queue) => {
     let total = 0
     for (const scope of scopes) {
-      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' })), queue, access)
+      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' }).whereNull('t.deleted_at')), queue, access)
       total += Number(row?.n ?? 0)
     }
     return [queue, total] as const
@@ -178,7 +178,7 @@ export async function countQueues (db: Db, access: AgentAccess): Promise<Record<
 
 /** A ticket by number with the names a page shows, only if this agent may see it. */
 export async function findVisibleTicket (db: Db, access: AgentAccess, number: string): Promise<TicketView | undefined> {
-  const row: TicketView | undefined = await visibleTo(ticketViews(db), access).where('t.number', number).first()
+  const row: TicketView | undefined = await visibleTo(ticketViews(db), access).where('t.number', number).whereNull('t.deleted_at').first()
   return row === undefined ? undefined : toTicketViews([row])[0]
 }
 
@@ -189,6 +189,7 @@ export async function findVisibleTicket (db: Db, access: AgentAccess, number: st
 export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[] } | undefined> {
   const query = ticketViews(db)
     .where('t.requester_id', db('tickets').where('number', number).select('requester_id'))
+    .whereNull('t.deleted_at')
     .orderByRaw('case when t.number = ? then 0 else 1 end', [number])
     .orderBy('t.created_at', 'desc')
     .limit(siblings + 1)

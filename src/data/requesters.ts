@@ -7,13 +7,13 @@ export interface RequesterRow {
   created_at: number
 }
 
-/** Finds the requester by e-mail address or creates one; the latest name given wins. */
-export async function upsertRequester (db: Db, name: string, email: string, now: number): Promise<RequesterRow> {
+/**
+ * Finds the requester by e-mail address or creates one with this name. A known requester
+ * keeps the name they have: anyone can type anyone's address into the portal.
+ */
+export async function findOrCreateRequester (db: Db, name: string, email: string, now: number): Promise<RequesterRow> {
   const existing = await db<RequesterRow>('requesters').where({ email }).first()
-  if (existing) {
-    if (existing.name !== name) await db('requesters').where({ id: existing.id }).update({ name })
-    return { ...existing, name }
-  }
+  if (existing) return existing
   const [row] = await db('requesters').insert({ name, email, created_at: now }).returning('id')
   const id = typeof row === 'object' ? row.id : row
   return { id, name, email, created_at: now }

@@ -24,6 +24,13 @@ export interface TicketRow {
   closed_at: number | null
   last_activity_at: number
   due_at: number | null
+  /** Set while the ticket is in the trash. */
+  deleted_at: number | null
+  deleted_by: number | null
+  /** The name typed when the ticket was opened, which may differ from the requester's profile. */
+  requester_name_given: string | null
+  /** The new-ticket form's one-time id, unique per requester. */
+  submission_id: string | null
 }
 
 /** A ticket with the names a page shows beside it. */
@@ -41,7 +48,7 @@ export interface TicketView extends TicketRow {
 /** Everything that can happen to a ticket, as its history records it. */
 export type EventType =
   | 'created' | 'replied' | 'client_replied' | 'note_added' | 'assigned' | 'claimed' | 'released'
-  | 'transferred' | 'priority_changed' | 'status_changed' | 'merged' | 'merged_in'
+  | 'transferred' | 'priority_changed' | 'status_changed' | 'merged' | 'merged_in' | 'deleted' | 'restored'
 
 export interface EntryRow {
   id: number
@@ -55,6 +62,10 @@ export interface EntryRow {
   message_id?: string | null
   /** The e-mail as received, when quoted history was trimmed from `body`. */
   original_body?: string | null
+  /** The ticket the entry was written on, when a merge moved it here. */
+  merged_from_id?: number | null
+  /** Moved here from another person's ticket: never shown to this ticket's requester. */
+  staff_only?: boolean
 }
 
 export interface EntryView extends EntryRow {
@@ -73,8 +84,9 @@ export interface EventRow {
   created_at: number
 }
 
-export type NewTicket = Omit<TicketRow, 'id' | 'answered' | 'merged_into_id' | 'first_response_at' | 'resolved_at' | 'closed_at' | 'due_at'> &
-Partial<Pick<TicketRow, 'due_at'>>
+export type NewTicket = Omit<TicketRow, 'id' | 'answered' | 'merged_into_id' | 'first_response_at' | 'resolved_at' | 'closed_at' | 'due_at' |
+'deleted_at' | 'deleted_by' | 'requester_name_given' | 'submission_id'> &
+Partial<Pick<TicketRow, 'due_at' | 'requester_name_given' | 'submission_id'>>
 
 // SQLite hands back 0/1 for booleans; normalise once here so no caller has to care.
 function toTicket<T extends TicketRow> (row: T | undefined): T | undefined {
@@ -135,7 +147,7 @@ export async function insertEntry (db: Db, entry: Omit<EntryRow, 'id'>): Promise
   return insertedId(row)
 }
 
-/** The thread in order; notes only when asked for, so a client page cannot leak one by accident. */
+/** The thread in order, for staff; notes only when asked for. */
 export async function listEntries (db: Db, ticketId: number, { includeNotes }: { includeNotes: boolean }): Promise<EntryView[]> {
   const query = db('thread_entries as e')
     .leftJoin('agents as a', 'a.id', 'e.agent_id')
@@ -144,6 +156,23 @@ export async function listEntries (db: Db, ticketId: number, { includeNotes }: {
     .orderBy('e.id')
     .select('e.*', db.raw('coalesce(a.name, r.name) as author_name'))
   if (!includeNotes) query.whereNot('e.kind', 'note')
+  return await query
+}
+
+/**
+ * What a ticket's requester may read: messages and responses, never notes. A ticket merged
+ * away shows the entries that were written on it (they now live on the target); any other
+ * ticket shows its own, except those a merge brought from another person's ticket.
+ */
+export async function listRequesterEntries (db: Db, ticket: Pick<TicketRow, 'id' | 'merged_into_id'>): Promise<EntryView[]> {
+  const query = db('thread_entries as e')
+    .leftJoin('agents as a', 'a.id', 'e.agent_id')
+    .leftJoin('requesters as r', 'r.id', 'e.requester_id')
+    .whereNot('e.kind', 'note')
+    .orderBy('e.id')
+    .select('e.*', db.raw('coalesce(a.name, r.name) as author_name'))
+  if (ticket.merged_into_id !== null) query.where('e.merged_from_id', ticket.id)
+  else query.where('e.ticket_id', ticket.id).where('e.staff_only', false)
   return await query
 }
 
@@ -209,15 +238,84 @@ export async function listAccessTokenHashes (db: Db, ticketId: number): Promise<
   return rows.map((row: { token_hash: string }) => row.token_hash)
 }
 
-/** Thread entries keep their ids, so the merged thread stays in the order things happened. */
-export async function moveThread (db: Db, fromTicketId: number, toTicketId: number): Promise<void> {
-  await db('thread_entries').where({ ticket_id: fromTicketId }).update({ ticket_id: toTicketId })
+/**
+ * Thread entries keep their ids, so the merged thread stays in the order things happened.
+ * Each remembers the ticket it was first written on; `staffOnly` hides the moved entries
+ * from the target's requester (a merge across two people).
+ */
+export async function moveThread (db: Db, fromTicketId: number, toTicketId: number, staffOnly: boolean): Promise<void> {
+  await db('thread_entries').where({ ticket_id: fromTicketId }).whereNull('merged_from_id').update({ merged_from_id: fromTicketId })
+  await db('thread_entries').where({ ticket_id: fromTicketId }).update(staffOnly ? { ticket_id: toTicketId, staff_only: true } : { ticket_id: toTicketId })
+}
+
+/** Tickets merged into `fromTicketId` now point straight at `toTicketId`: no chains. */
+export async function repointMerges (db: Db, fromTicketId: number, toTicketId: number): Promise<void> {
+  await db('tickets').where({ merged_into_id: fromTicketId }).update({ merged_into_id: toTicketId })
+}
+
+export async function findTicketBySubmission (db: Db, requesterId: number, submissionId: string): Promise<TicketRow | undefined> {
+  return toTicket(await db<TicketRow>('tickets').where({ requester_id: requesterId, submission_id: submissionId }).first())
+}
+
+/** Moves a ticket to the trash; false when it was there already. */
+export async function markTicketDeleted (db: Db, id: number, agentId: number | null, at: number): Promise<boolean> {
+  return await db('tickets').where({ id }).whereNull('deleted_at').update({ deleted_at: at, deleted_by: agentId }) > 0
+}
+
+/** Takes a ticket out of the trash; false when it was not in it. */
+export async function markTicketRestored (db: Db, id: number): Promise<boolean> {
+  return await db('tickets').where({ id }).whereNotNull('deleted_at').update({ deleted_at: null, deleted_by: null }) > 0
+}
+
+export interface TrashRow {
+  id: number
+  number: string
+  subject: string
+  department_id: number
+  department_name: string
+  requester_name: string
+  deleted_at: number
+  deleted_by_name: string | null
+}
+
+/** Trashed tickets in these departments (all of them for `null`), most recently deleted first. */
+export async function listTrash (db: Db, departmentIds: readonly number[] | null, limit: number): Promise<TrashRow[]> {
+  const query = db('tickets as t')
+    .join('departments as d', 'd.id', 't.department_id')
+    .join('requesters as r', 'r.id', 't.requester_id')
+    .leftJoin('agents as a', 'a.id', 't.deleted_by')
+    .whereNotNull('t.deleted_at')
+    .orderBy([{ column: 't.deleted_at', order: 'desc' }, { column: 't.id', order: 'desc' }])
+    .limit(limit)
+    .select('t.id', 't.number', 't.subject', 't.department_id', 't.deleted_at', 'd.name as department_name',
+      'r.name as requester_name', 'a.name as deleted_by_name')
+  if (departmentIds !== null) query.whereIn('t.department_id', departmentIds.length > 0 ? departmentIds : [-1])
+  return await query
+}
+
+/** Ids of tickets trashed before `cutoff`, oldest first. */
+export async function listExpiredTrash (db: Db, cutoff: number, limit: number): Promise<number[]> {
+  const rows = await db('tickets').whereNotNull('deleted_at').andWhere('deleted_at', '<', cutoff).orderBy('deleted_at').limit(limit).select('id')
+  return rows.map((row: { id: number }) => row.id)
+}
+
+/**
+ * Deletes one trashed ticket for good, if it is still trashed since before `cutoff`. The
+ * first statement locks the row, so an instance purging the same ticket at the same time
+ * waits, then finds nothing left to do.
+ */
+export async function purgeTicketRows (db: Db, id: number, cutoff: number): Promise<boolean> {
+  const claimed = await db('tickets').where({ id }).whereNotNull('deleted_at').andWhere('deleted_at', '<', cutoff).update({ deleted_by: null })
+  if (claimed === 0) return false
+  await deleteTicketRows(db, id)
+  return true
 }
 
 export async function deleteTicketRows (db: Db, ticketId: number): Promise<void> {
   // Other tickets may point here (merges, follow-ups); they keep existing without the link.
   await db('tickets').where({ merged_into_id: ticketId }).update({ merged_into_id: null })
   await db('tickets').where({ follows_ticket_id: ticketId }).update({ follows_ticket_id: null })
+  await db('thread_entries').where({ merged_from_id: ticketId }).update({ merged_from_id: null })
   for (const table of ['ticket_viewers', 'ticket_access_tokens', 'thread_entries', 'events']) {
     await db(table).where({ ticket_id: ticketId }).delete()
   }

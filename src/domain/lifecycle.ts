@@ -1,21 +1,24 @@
 import type { Knex } from 'knex'
 import { isUniqueViolation, type Db } from '../data/database.js'
 import { findActiveHelpTopic, findDepartment, findTeam } from '../data/catalog.js'
-import { findRequester, upsertRequester } from '../data/requesters.js'
+import { findOrCreateRequester, findRequester } from '../data/requesters.js'
 import {
-  findTicketByNumber, insertAccessToken, insertEntry, insertEvent, insertTicket, deleteTicketRows, findEntryAfter,
-  moveThread, touchViewer, updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketStatus
+  findTicketByNumber, findTicketBySubmission, insertAccessToken, insertEntry, insertEvent, insertTicket, findEntryAfter,
+  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, touchViewer,
+  updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
 import { findAgent } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
 import {
   noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTicket, noticeTicketAssigned, noticeTicketClosed,
-  noticeTicketReceived, noticeTicketResolved, noticeTicketTransferred
+  noticeTicketMerged, noticeTicketReceived, noticeTicketResolved, noticeTicketTransferred
 } from './notices.js'
 import {
   assertRole, assertTransition, hasRole, mergeTargetRole, roleOn, type Actor, type AgentActor, type ClientAction, type StaffAction
 } from './permissions.js'
 import { newAccessToken, randomTicketNumber } from './secrets.js'
+import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
+import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 
 export type { Actor, AgentActor } from './permissions.js'
 export { agentActor, statuses } from './permissions.js'
@@ -44,6 +47,8 @@ export interface NewTicketInput {
   mail?: MailOrigin
   /** Overrides the help topic's department (mail sent to a department's address). */
   departmentId?: number
+  /** The new-ticket form's one-time id: sending the same form again finds this ticket. */
+  submissionId?: string
 }
 
 /** Where an entry came from when it arrived by e-mail. */
@@ -57,6 +62,8 @@ export interface OpenedTicket {
   ticket: TicketRow
   /** The private link token; shown once, then only its hash exists. */
   accessToken: string
+  /** True when the same form submission had already opened this ticket. */
+  replayed?: boolean
 }
 
 /** A ticket as a request loaded it; a page's view of it carries the requester along. */
@@ -135,7 +142,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number, attempt = 0): Promise<OpenedTicket> {
     const topic = await findActiveHelpTopic(trx, input.helpTopicId)
     if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
-    const requester = await upsertRequester(trx, input.name, input.email, at)
+    const requester = await findOrCreateRequester(trx, input.name, input.email, at)
+    // The same form again (a double click, a retry after a timeout) trips the unique index
+    // on (requester, submission) and lands in a retry, which finds the ticket it opened:
+    // answered with a fresh link for this browser, and nothing sent twice. The first try
+    // skips the look-up, so an ordinary ticket costs no extra query.
+    if (input.submissionId !== undefined && attempt > 0) {
+      const existing = await findTicketBySubmission(trx, requester.id, input.submissionId)
+      if (existing) return { ticket: existing, accessToken: await issueToken(trx, existing.id, at), replayed: true }
+    }
     const actor: Actor = { kind: 'requester', requesterId: requester.id }
     const fields = {
       subject: input.subject,
@@ -147,13 +162,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       assignee_id: null,
       team_id: null,
       follows_ticket_id: input.followsTicketId ?? null,
+      requester_name_given: input.name,
+      submission_id: input.submissionId ?? null,
       created_at: at,
       last_activity_at: at
     }
     const number = randomTicketNumber(attempt)
     const id = await insertTicket(trx, { ...fields, number })
     const ticket: TicketRow = {
-      ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null
+      ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null, deleted_at: null, deleted_by: null
     }
     await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
     await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
@@ -231,28 +248,48 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
      */
     async addClientReply (ticket: LoadedTicket, actor: Actor, input: { body: string, mail?: MailOrigin }): Promise<{ number: string, followUp: OpenedTicket | null }> {
       authorise(actor, ticket, 'clientReply')
+      if (ticket.deleted_at !== null) throw notFound('That ticket')
       const at = now()
-      if (!replyReopens(ticket, at)) {
-        const requester = await requesterOf(db, ticket)
-        const followUp = await insertNewTicket({
-          name: requester.name,
-          email: requester.email,
-          subject: ticket.subject,
-          message: input.body,
-          helpTopicId: ticket.help_topic_id ?? 0,
-          followsTicketId: ticket.id,
-          mail: input.mail
-        }, at)
-        return { number: followUp.ticket.number, followUp }
-      }
-      await db.transaction(async (trx) => {
-        await addEntry(trx, ticket, 'message', actor, input.body, at, input.mail)
-        await record(trx, ticket, actor, 'client_replied', null, null, at)
-        if (ticket.status !== 'open') await changeStatus(trx, ticket, actor, 'open', at, { answered: false })
-        else await updateTicket(trx, ticket.id, { last_activity_at: at, answered: false })
-        await noticeClientMessage(trx, ticket, input.body, at)
+      const outcome = await db.transaction(async (trx): Promise<{ landedOn: TicketRow } | { followUpOf: TicketRow }> => {
+        // A merged ticket stays merged: the reply goes where its thread went.
+        const target = await mergeDestination(trx, ticket)
+        const own = !mergeCrossesRequesters(ticket, target)
+        if (target.deleted_at !== null || (own ? !replyReopens(target, at) : target.status === 'closed')) {
+          return { followUpOf: own && target.deleted_at === null ? target : ticket }
+        }
+        await insertEntry(trx, {
+          ticket_id: target.id,
+          kind: 'message',
+          agent_id: null,
+          requester_id: actor.kind === 'requester' ? actor.requesterId : null,
+          body: input.body,
+          created_at: at,
+          message_id: input.mail?.messageId ?? null,
+          original_body: input.mail?.originalBody ?? null,
+          merged_from_id: target.id === ticket.id ? null : ticket.id,
+          staff_only: !own
+        })
+        await record(trx, target, actor, 'client_replied', null, target.id === ticket.id ? null : { via: ticket.number }, at)
+        // Someone else's message needs an agent, but must not change what the target's
+        // requester sees: their ticket keeps its status.
+        if (own && target.status !== 'open') await changeStatus(trx, target, actor, 'open', at, { answered: false })
+        else await updateTicket(trx, target.id, { last_activity_at: at, answered: false })
+        await noticeClientMessage(trx, target, input.body, at)
+        return { landedOn: target }
       })
-      return { number: ticket.number, followUp: null }
+      if ('landedOn' in outcome) return { number: outcome.landedOn.number, followUp: null }
+      const followUpOf = outcome.followUpOf
+      const requester = await requesterOf(db, followUpOf.id === ticket.id ? ticket : followUpOf)
+      const followUp = await insertNewTicket({
+        name: requester.name,
+        email: requester.email,
+        subject: followUpOf.subject,
+        message: input.body,
+        helpTopicId: followUpOf.help_topic_id ?? 0,
+        followsTicketId: followUpOf.id,
+        mail: input.mail
+      }, at)
+      return { number: followUp.ticket.number, followUp }
     },
 
     /** "This solved my problem": closes a resolved ticket; said twice, it is simply closed. */
@@ -267,7 +304,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async sendAccessLink (email: string, number: string): Promise<void> {
       await db.transaction(async (trx) => {
         const ticket = await findTicketByNumber(trx, number)
-        if (!ticket) return
+        if (!ticket || ticket.deleted_at !== null) return
         const requester = await findRequester(trx, ticket.requester_id)
         if (!requester || requester.email !== email) return
         const at = now()
@@ -407,6 +444,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     },
 
     async reopenTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      assertNotMerged(ticket)
       return await moveTo(ticket, actor, 'reopen', 'open')
     },
 
@@ -424,7 +462,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     /**
      * Moves the whole thread into `target` and closes this ticket with a pointer to it. It
      * takes a manager on this ticket and someone who can work the target (finding 6: a
-     * view-only role there is not enough).
+     * view-only role there is not enough). Across two requesters the moved entries stay with
+     * staff; the merged ticket's requester is told where their request went either way.
      */
     async mergeTicket (ticket: TicketRow, actor: Actor, input: { target: TicketRow }): Promise<TicketRow> {
       const { target } = input
@@ -432,28 +471,63 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'merge')
       assertTransition('merge', ticket.status)
       if (actor.kind === 'agent') {
-        if (roleOn(actor.access, target) === null) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.')
+        if (roleOn(actor.access, target) === null || target.deleted_at !== null) throw new TesseraError('TESSERA_INVALID_INPUT', 'There is no ticket with that number.')
         if (!hasRole(actor.access, target, mergeTargetRole)) {
           throw new TesseraError('TESSERA_FORBIDDEN', `Your role in the department of ticket ${target.number} does not allow merging into it.`)
         }
       }
-      if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.')
       return await db.transaction(async (trx) => {
+        assertMergeable(ticket, target, await mergeDestination(trx, target))
         const at = now()
-        const changed = await updateUnlessChanged(trx, ticket, ['status'], { status: 'closed', closed_at: at, merged_into_id: target.id, last_activity_at: at })
-        await moveThread(trx, ticket.id, target.id)
+        const crosses = mergeCrossesRequesters(ticket, target)
+        const changed = await updateUnlessChanged(trx, ticket, ['status', 'merged_into_id'], { status: 'closed', closed_at: at, merged_into_id: target.id, last_activity_at: at })
+        await moveThread(trx, ticket.id, target.id, crosses)
+        await repointMerges(trx, ticket.id, target.id)
         await updateTicket(trx, target.id, { last_activity_at: at })
-        await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number }, at)
-        await record(trx, target, actor, 'merged_in', null, { from: ticket.number }, at)
+        await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number, across_requesters: crosses }, at)
+        await record(trx, target, actor, 'merged_in', null, { from: ticket.number, across_requesters: crosses }, at)
+        const requester = await requesterOf(trx, ticket)
+        // Into their own other ticket: a link to it. Into someone else's: only that it was
+        // merged, with their own ticket's link, where their conversation stays readable.
+        if (crosses) await noticeTicketMerged(trx, ticket, requester, null, await issueToken(trx, ticket.id, at), at)
+        else await noticeTicketMerged(trx, target, requester, ticket.number, await issueToken(trx, target.id, at), at)
         return changed
       })
     },
 
+    /** Moves the ticket to the trash, where a manager can restore it for 30 days. */
     async deleteTicket (ticket: TicketRow, actor: Actor): Promise<void> {
       authorise(actor, ticket, 'delete')
+      if (ticket.deleted_at !== null) return
       await db.transaction(async (trx) => {
-        await deleteTicketRows(trx, ticket.id)
+        const at = now()
+        if (!await markTicketDeleted(trx, ticket.id, actor.kind === 'agent' ? actor.access.id : null, at)) return
+        await record(trx, ticket, actor, 'deleted', null, { purge_after: purgeDueAt(at) }, at)
       })
+    },
+
+    /** Takes the ticket out of the trash, as it was; calm when it is not in the trash. */
+    async restoreTicket (ticket: TicketRow, actor: Actor): Promise<void> {
+      authorise(actor, ticket, 'delete')
+      if (ticket.deleted_at === null) return
+      const at = now()
+      if (!restorable(ticket, at)) {
+        throw new TesseraError('TESSERA_TRANSITION_REFUSED', `Ticket ${ticket.number} was deleted more than ${trashRetentionDays} days ago and can no longer be restored.`)
+      }
+      await db.transaction(async (trx) => {
+        await markTicketRestored(trx, ticket.id)
+        await record(trx, ticket, actor, 'restored', { deleted_at: ticket.deleted_at, deleted_by: ticket.deleted_by }, null, at)
+      })
+    },
+
+    /** Deletes for good what has been in the trash longer than the retention; returns how many. */
+    async purgeTrash (limit = 100): Promise<number> {
+      const cutoff = now() - trashRetentionMs
+      let purged = 0
+      for (const id of await listExpiredTrash(db, cutoff, limit)) {
+        if (await db.transaction(async (trx) => await purgeTicketRows(trx, id, cutoff))) purged++
+      }
+      return purged
     }
   }
   return lifecycle

@@ -13,6 +13,7 @@ export const notices = {
   ticket_resolved: { audience: 'requester', description: 'Ticket resolved, with links to confirm or reply' },
   ticket_closed: { audience: 'requester', description: 'Ticket closed' },
   access_link: { audience: 'requester', description: 'A fresh private link was requested' },
+  ticket_merged: { audience: 'requester', description: 'Their ticket was merged into another' },
   new_ticket: { audience: 'agent', description: 'New ticket in my department' },
   ticket_assigned: { audience: 'agent', description: 'Ticket assigned to me or my team' },
   client_message: { audience: 'agent', description: 'New client message on my ticket' },
@@ -79,6 +80,14 @@ export async function noticeTicketClosed (trx: Db, ticket: NoticeTicket, request
 /** access_link → the requester who asked for a fresh link. */
 export async function noticeAccessLink (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
   await queue(trx, 'access_link', [requester.email], ticket, { name: requester.name, token }, at)
+}
+
+/**
+ * ticket_merged → the merged ticket's requester: into their own other ticket, a link to it
+ * (`from` names the old number); into someone else's, their own ticket's link only.
+ */
+export async function noticeTicketMerged (trx: Db, ticket: NoticeTicket, requester: Person, from: string | null, token: string, at: number): Promise<void> {
+  await queue(trx, 'ticket_merged', [requester.email], ticket, { name: requester.name, token, ...(from === null ? {} : { from }) }, at)
 }
 
 /** client_message → the ticket's assignee, while active. */

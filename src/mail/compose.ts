@@ -35,6 +35,7 @@ const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = 
   ticket_resolved: (p) => `[#${p.number}] Resolved: ${p.subject}`,
   ticket_closed: (p) => `[#${p.number}] Closed: ${p.subject}`,
   access_link: (p) => `[#${p.number}] Your link to ticket ${p.number}`,
+  ticket_merged: (p) => `[#${p.number}] Merged: ${p.subject}`,
   new_ticket: (p) => `[#${p.number}] New ticket: ${p.subject}`,
   ticket_assigned: (p) => `[#${p.number}] Assigned to you: ${p.subject}`,
   client_message: (p) => `[#${p.number}] New message: ${p.subject}`,

@@ -11,6 +11,7 @@ import { findTicketById, findTicketByNumber, type TicketRow } from '../data/tick
 import { findRequester } from '../data/requesters.js'
 import { TesseraError } from '../domain/errors.js'
 import { agentActor, type Lifecycle, type MailOrigin } from '../domain/lifecycle.js'
+import { mergeDestination } from '../domain/merge.js'
 import { ticketNumberInMessageId } from './compose.js'
 import { trimReply } from './trim.js'
 
@@ -105,13 +106,17 @@ export function createInboundMail (options: InboundOptions) {
     const origin: MailOrigin = { messageId, originalBody: trimmed !== text ? text.slice(0, maxBodyLength * 2) : null }
     const agent = await findAgentByEmail(db, sender)
     const senderIsAgent = agent?.active === true
-    const ticket = await matchTicket(mail, sender, senderIsAgent)
+    const matched = await matchTicket(mail, sender, senderIsAgent)
+    // A trashed ticket takes no mail: the message opens a new ticket, as after the purge.
+    const ticket = matched?.deleted_at === null ? matched : undefined
 
     const access = ticket && senderIsAgent ? await loadAgentAccess(db, agent.id) : undefined
     if (ticket && access) {
       // Agents write notes by mail: nothing an agent mails in reaches the requester by accident.
-      await lifecycle.addNote(ticket, agentActor(access), { body: trimmed, mail: origin })
-      return { outcome: 'note', ticketNumber: ticket.number }
+      // A merged ticket's note goes where its thread went (a client reply is sent there by the lifecycle).
+      const target = await mergeDestination(db, ticket)
+      await lifecycle.addNote(target, agentActor(access), { body: trimmed, mail: origin })
+      return { outcome: 'note', ticketNumber: target.number }
     }
     const requester = ticket ? await findRequester(db, ticket.requester_id) : undefined
     if (ticket && requester?.email === sender) {

@@ -78,10 +78,12 @@ export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'b
     case 'priority_changed': return `changed the priority from ${priorityLabel(Number(before.priority))} to ${priorityLabel(Number(after.priority))}`
     case 'status_changed': return `changed the status from ${String(before.status)} to ${String(after.status)}`
     case 'merged': return `merged this ticket into ${String(after.merged_into)}`
-    case 'merged_in': return `merged ticket ${String(after.from)} into this one`
+    case 'merged_in': return `merged ticket ${String(after.from)} into this one${after.across_requesters === true ? ' (another requester\'s: their messages are shown to staff only)' : ''}`
     case 'replied': return 'answered the requester'
     case 'client_replied': return 'replied'
     case 'note_added': return 'added an internal note'
+    case 'deleted': return 'moved the ticket to the trash'
+    case 'restored': return 'restored the ticket from the trash'
   }
 }
 

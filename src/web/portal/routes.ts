@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { listActiveHelpTopics, type HelpTopicRow } from '../../data/catalog.js'
-import { listEntries, type TicketView } from '../../data/tickets.js'
+import { listRequesterEntries, type TicketView } from '../../data/tickets.js'
 import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
-import { isTesseraError, notFound } from '../../domain/errors.js'
+import { isTesseraError, notFound, TesseraError } from '../../domain/errors.js'
+import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
 import { clientPhase } from '../format.js'
@@ -15,8 +17,13 @@ const ticketSpec = {
   email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
   subject: { label: 'Subject', missing: 'Enter a subject.', maxLength: 200 },
   message: { label: 'Message', missing: 'Enter your message.', maxLength: 20000 },
-  website: { label: 'This field', missing: '', maxLength: 200, optional: true }
+  website: { label: 'This field', missing: '', maxLength: 200, optional: true },
+  submission: { label: 'This form', missing: '', maxLength: 64, optional: true }
 } satisfies FormSpec
+
+/** The one-time id each new-ticket form carries; anything else is treated as no id. */
+const submissionPattern = /^[A-Za-z0-9_-]{22,64}$/
+const newSubmissionId = (): string => randomBytes(16).toString('base64url')
 
 const replySpec = {
   message: { label: 'Your message', missing: 'Enter your message.', maxLength: 20000 }
@@ -43,9 +50,13 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     reply.setCookie(accessCookie, token, cookieOptions(request, ticketPath(number), accessCookieDays * 86400))
   }
 
+  const deletedMessage = 'This ticket was deleted. If you still need help, please open a new ticket.'
+  const deleted = (): TesseraError => new TesseraError('TESSERA_NOT_FOUND', deletedMessage)
+
   async function requesterTicket (request: FastifyRequest<{ Params: { number: string } }>): Promise<TicketView> {
     const ticket = await findTicketForToken(db, request.params.number, request.cookies[accessCookie])
     if (!ticket) throw notFound('That ticket')
+    if (ticket.deleted_at !== null) throw deleted()
     return ticket
   }
 
@@ -55,10 +66,16 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }
 
   async function showTicket (request: FastifyRequest, reply: FastifyReply, ticket: TicketView, form: { values?: FormValues, errors?: FieldErrors, status?: number } = {}): Promise<FastifyReply> {
-    const entries = await listEntries(db, ticket.id, { includeNotes: false })
+    const [entries, destination] = await Promise.all([
+      listRequesterEntries(db, ticket),
+      ticket.merged_into_id === null ? undefined : mergeDestination(db, ticket)
+    ])
+    // Into their own other ticket, they may be told which; someone else's is not named.
+    const merged = destination === undefined ? null : mergeCrossesRequesters(ticket, destination) ? { into: null } : { into: destination.number }
     return await reply.render('portal/ticket', {
       ticket,
       entries,
+      merged,
       phase: clientPhase(ticket),
       canReopen: lifecycle.replyReopens(ticket),
       flash: takeFlash(request, reply),
@@ -78,7 +95,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
     const topic = typeof request.query.topic === 'string' ? request.query.topic : ''
-    return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic }, {})
+    return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic, submission: newSubmissionId() }, {})
   })
 
   app.post('/tickets', formRoute(app, ticketSpec, {
@@ -96,7 +113,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       email: values.email.trim().toLowerCase(),
       subject: values.subject.trim(),
       message: values.message,
-      helpTopicId: parseId(values.topic)!
+      helpTopicId: parseId(values.topic)!,
+      submissionId: submissionPattern.test(values.submission) ? values.submission : undefined
     }).catch((err: unknown) => {
       if (isTesseraError(err, 'TESSERA_INVALID_INPUT')) return null
       throw err
@@ -127,6 +145,9 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   app.get<{ Params: { number: string, token: string } }>('/tickets/:number/access/:token', async (request, reply) => {
     const { number, token } = request.params
     const ticket = await findTicketForToken(db, number, token)
+    if (ticket?.deleted_at != null) {
+      return await reply.render('error', { status: 410, message: deletedMessage }, { status: 410 })
+    }
     if (!ticket) {
       return await reply.render('error', {
         status: 404,

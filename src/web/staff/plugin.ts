@@ -8,6 +8,7 @@ import adminRoutes from './admin-routes.js'
 import authRoutes from './auth-routes.js'
 import queueRoutes from './queue-routes.js'
 import ticketRoutes from './ticket-routes.js'
+import trashRoutes from './trash-routes.js'
 
 declare module 'fastify' {
   interface Session {
@@ -53,6 +54,7 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
     area.addHook('preValidation', async (request, reply) => await requireAgent(area, request, reply))
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
+    await area.register(trashRoutes)
     await area.register(adminRoutes)
   })
 }

@@ -4,6 +4,7 @@ import { listTimeline, listViewers, type TicketView } from '../../data/tickets.j
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
 import { allowedActions } from '../../domain/permissions.js'
+import { trashRetentionDays } from '../../domain/trash.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { httpStatusOf } from '../plugins/errors.js'
 import { describeEvent, inTimeline, priorities } from '../format.js'
@@ -224,6 +225,14 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     }, `Merged into ticket ${number}.`)
   })
 
+  // A confirmation page rather than a script dialog, so the question is asked in every browser.
+  app.get<{ Params: NumberParams }>('/staff/tickets/:number/deletion', async (request, reply) => {
+    const ticket = await staffTicket(request)
+    if (!allowedActions(request.agent, ticket).has('delete')) throw new TesseraError('TESSERA_FORBIDDEN', 'Your role in this department does not allow that.')
+    reply.header('Cache-Control', 'private, no-cache')
+    return await reply.render('staff/delete-confirm', { agent: request.agent, ticket, ticketUrl: ticketUrl(ticket.number), retentionDays: trashRetentionDays })
+  })
+
   app.post<{ Params: NumberParams }>('/staff/tickets/:number/deletion', actionRoute(), async (request, reply) => {
     const ticket = await staffTicket(request)
     try {
@@ -233,7 +242,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       setFlash(request, reply, err.message)
       return await reply.redirect(ticketUrl(ticket.number), 303)
     }
-    setFlash(request, reply, `Ticket ${ticket.number} deleted.`)
+    setFlash(request, reply, `Ticket ${ticket.number} was moved to the trash. A manager can restore it for ${trashRetentionDays} days.`)
     return await reply.redirect(app.url('/staff/queues/open'), 303)
   })
 }
