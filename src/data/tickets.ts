@@ -195,12 +195,12 @@ export async function listTimeline (db: Db, ticketId: number): Promise<{ entries
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
     .where('e.ticket_id', ticketId)
     .select(db.raw("'entry' as source"), 'e.id', 'e.ticket_id', 'e.created_at', 'e.agent_id', 'e.requester_id', 'e.kind', 'e.body',
-      'e.message_id', 'e.original_body', db.raw('coalesce(a.name, r.name) as author_name'),
+      'e.message_id', 'e.original_body', 'e.staff_only', db.raw('coalesce(a.name, r.name) as author_name'),
       none('type'), none('actor_kind'), none('before_state'), none('after_state'))
     .unionAll((q) => {
       void q.from('events as v').where('v.ticket_id', ticketId)
         .select(db.raw("'event' as source"), 'v.id', 'v.ticket_id', 'v.created_at', 'v.agent_id', 'v.requester_id', none('kind'), none('body'),
-          none('message_id'), none('original_body'), none('author_name'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
+          none('message_id'), none('original_body'), none('staff_only'), none('author_name'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
     })
   const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id
   const entries: EntryView[] = rows.filter((row) => row.source === 'entry').map((row) => ({
@@ -213,6 +213,7 @@ export async function listTimeline (db: Db, ticketId: number): Promise<{ entries
     created_at: row.created_at,
     message_id: row.message_id,
     original_body: row.original_body,
+    staff_only: Boolean(row.staff_only),
     author_name: row.author_name
   }))
   const events: EventRow[] = rows.filter((row) => row.source === 'event').map((row) => ({

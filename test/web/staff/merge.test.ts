@@ -155,7 +155,7 @@ t.test('merging into itself, into a merged ticket, a merged ticket, or in a loop
   // A merged ticket is not reopened by hand either, and even if older data holds one that
   // was, it cannot be merged a second time.
   const { visitor: ada } = await signIn(app, desk.agents.ada.email)
-  const reopen = await ada.submit(await ada.get(`/staff/tickets/${b.number}`), `form[action="/staff/tickets/${b.number}/status"]:has(input[value=open])`)
+  const reopen = await ada.submit(await ada.get(`/staff/tickets/${b.number}`), `form[action="/staff/tickets/${b.number}/reopening"]`)
   t.match(reopen.text, `Ticket ${b.number} was merged into another ticket; work on that one instead.`)
   t.equal((await findTicketByNumber(app.db, b.number))!.status, 'closed')
   await app.db('tickets').where({ id: b.id }).update({ status: 'open' })
