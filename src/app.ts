@@ -11,6 +11,7 @@ import healthRoutes from './web/health-routes.js'
 import { createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
+import { createOutboxAdmin, type OutboxAdmin } from './domain/outbox.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
 import errors, { renderFrameworkError } from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
@@ -29,6 +30,7 @@ declare module 'fastify' {
     url: (path: string) => string
     absoluteUrl: (path: string) => string
     outbox: OutboxWorker
+    outboxAdmin: OutboxAdmin
     inbound: InboundMail
     /** Null when IMAP_URL is empty. */
     imap: ImapPoller | null
@@ -67,6 +69,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('db', db)
   app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowMs, now: options.now }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
+  app.decorate('outboxAdmin', createOutboxAdmin(db, { now: options.now }))
   app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, now: options.now }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)

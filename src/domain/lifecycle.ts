@@ -198,7 +198,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
     await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
     const accessToken = await issueToken(trx, id, at)
-    await notify(trx, 'ticket_received', [requester.email], ticket, { name: requester.name, token: accessToken }, at)
+    await notify(trx, 'ticket_received', [requester.email], ticket, { name: requester.name }, at)
     await notifyAgents(trx, 'new_ticket', await listDepartmentAgents(trx, ticket.department_id), null, ticket, { requesterName: requester.name, message: input.message }, at)
     return { ticket, accessToken }
   }
@@ -323,8 +323,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         const requester = await findRequester(trx, ticket.requester_id)
         if (!requester || requester.email !== email) return
         const at = now()
-        const token = await issueToken(trx, ticket.id, at)
-        await notify(trx, 'access_link', [requester.email], ticket, { name: requester.name, token }, at)
+        await notify(trx, 'access_link', [requester.email], ticket, { name: requester.name }, at)
       })
     },
 
@@ -349,8 +348,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         })
         await record(trx, ticket, actor, 'replied', null, null, at)
         const requester = (await findRequester(trx, ticket.requester_id))!
-        const token = await issueToken(trx, ticket.id, at)
-        await notify(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName: agent.name, body, token }, at)
+        await notify(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName: agent.name, body }, at)
         return entryId
       })
     },
@@ -443,8 +441,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         const at = now()
         await changeStatus(trx, ticket, actor, 'resolved', at)
         const requester = (await findRequester(trx, ticket.requester_id))!
-        const token = await issueToken(trx, ticket.id, at)
-        await notify(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name, token }, at)
+        await notify(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name }, at)
       })
     },
 

@@ -72,17 +72,23 @@ export interface Threading {
   references: string[]
 }
 
+export interface Secrets {
+  /** The private-link or password token minted for this one mail (never stored raw). */
+  linkToken?: string
+}
+
 /** Turns a queued outbox row into the message to send. */
-export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading): ComposedMail {
+export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading, secrets: Secrets = {}): ComposedMail {
   const payload = JSON.parse(row.payload) as Record<string, string>
-  const template = row.template as NoticeTemplate
+  const template = row.template
   const subject = subjects[template]
   if (!subject) throw new Error(`No mail template for ${row.template}`)
   const forAgent = notices[template].audience === 'agent'
+  const { linkToken } = secrets
   const links = {
-    ticketLink: payload.token && payload.number ? options.absoluteUrl(`/tickets/${payload.number}/access/${payload.token}`) : '',
+    ticketLink: linkToken && payload.number ? options.absoluteUrl(`/tickets/${payload.number}/access/${linkToken}`) : '',
     staffLink: payload.number ? options.absoluteUrl(`/staff/tickets/${payload.number}`) : '',
-    resetLink: (template === 'password_reset' || template === 'invitation') && payload.token ? options.absoluteUrl(`/staff/password-reset/${payload.token}`) : ''
+    resetLink: (template === 'password_reset' || template === 'invitation') && linkToken ? options.absoluteUrl(`/staff/password-reset/${linkToken}`) : ''
   }
   const body = eta.render(`/mail/${template}`, { ...payload, ...links, productName: options.productName, forAgent })
   // Notices about a ticket invite a reply by mail; the marker tells us where it ends.

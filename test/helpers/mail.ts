@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import { simpleParser } from 'mailparser'
 import { createApiKey } from '../../src/domain/api-keys.js'
 import { addDepartmentAddress } from '../../src/data/mail.js'
 import { runCli, type CliResult as PipeResult } from './cli.js'
@@ -103,4 +105,17 @@ export async function postMail (app: FastifyInstance, raw: Buffer, key: string |
 /** `tessera mail-in < message.eml`, as an MTA pipe runs it. */
 export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<PipeResult> {
   return await runCli(app, ['mail-in'], raw)
+}
+
+/**
+ * The private-link or password token in the mail an outbox row became. Delivers the outbox
+ * first (as .eml files: the app has no SMTP_URL), since tokens are minted only when a mail
+ * is composed and exist nowhere else.
+ */
+export async function tokenInSentMail (app: FastifyInstance, outboxId: number): Promise<string> {
+  await app.outbox.runOnce()
+  const parsed = await simpleParser(readFileSync(join(app.config.dataDir, 'mail', `${outboxId}.eml`)))
+  const token = /\/(?:access|password-reset)\/([A-Za-z0-9_-]{43})\b/.exec(parsed.text ?? '')?.[1]
+  if (!token) throw new Error(`outbox message ${outboxId} carries no link`)
+  return token
 }
