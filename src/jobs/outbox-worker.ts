@@ -83,7 +83,7 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       const payload = JSON.parse(row.payload) as { number?: string }
       // Kept from the first attempt, so every retry carries the same Message-ID. Stored
       // before sending: a reply can arrive before we mark the row sent.
-      const messageId = row.message_id ?? newMessageId(payload.number, options.compose)
+      const messageId = row.message_id ?? newMessageId(payload.number, row.to_address, options.compose)
       if (row.message_id === null) await setOutboxMessageId(options.db, row.id, messageId)
       const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id, row.to_address)
       const linkToken = await mintLinkToken(options.db, row, now())
