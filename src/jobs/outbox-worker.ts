@@ -110,9 +110,10 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       }
       const info = await (await mailer()).sendMail(message)
       if (!options.smtpUrl) {
-        await mkdir(options.mailDir, { recursive: true })
+        // The file holds a private link: readable by the desk's user alone.
+        await mkdir(options.mailDir, { recursive: true, mode: 0o700 })
         const file = join(options.mailDir, `${row.id}.eml`)
-        await writeFile(file, (info as unknown as { message: Buffer }).message)
+        await writeFile(file, (info as unknown as { message: Buffer }).message, { mode: 0o600 })
         options.log.info({ outboxId: row.id, file }, 'no SMTP configured: mail written to file')
       }
       if (!await markSent(options.db, row.id, owner, now())) options.log.error({ outboxId: row.id }, 'mail sent after its outbox lease was lost')

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
@@ -113,8 +113,10 @@ export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<Pipe
  * is composed and exist nowhere else.
  */
 export async function tokenInSentMail (app: FastifyInstance, outboxId: number): Promise<string> {
-  await app.outbox.runOnce()
-  const parsed = await simpleParser(readFileSync(join(app.config.dataDir, 'mail', `${outboxId}.eml`)))
+  const file = join(app.config.dataDir, 'mail', `${outboxId}.eml`)
+  // A pass sends the oldest messages first; a busy outbox may take a few.
+  for (let pass = 0; pass < 50 && !existsSync(file); pass++) await app.outbox.runOnce()
+  const parsed = await simpleParser(readFileSync(file))
   const token = /\/(?:access|password-reset)\/([A-Za-z0-9_-]{43})\b/.exec(parsed.text ?? '')?.[1]
   if (!token) throw new Error(`outbox message ${outboxId} carries no link`)
   return token

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
@@ -110,6 +110,8 @@ t.test('without SMTP, mail is written as .eml files in the data folder', async (
   const eml = readFileSync(join(dir, files[0]!), 'utf8')
   t.match(eml, `Subject: [#${opened.ticket.number}] We received your request: Printer jams`)
   t.match(eml, 'To: grace@example.com')
+  t.equal(statSync(join(dir, files[0]!)).mode & 0o777, 0o600, 'the file, which holds a private link, is readable by the desk alone')
+  t.equal(statSync(dir).mode & 0o777, 0o700)
 })
 
 /** Every string any column of any table holds. */
