@@ -11,6 +11,9 @@ import { freshDatabaseUrl, testApp, testClock } from '../helpers/app.js'
 import { apiKey, mailEnv, pipeMail, plainMessage, postMail } from '../helpers/mail.js'
 import { freePort } from '../helpers/net.js'
 
+// A server in a child process and 100 MB of mail: more than the default two minutes on a busy machine.
+t.setTimeout(300_000)
+
 const megabyte = 1024 * 1024
 
 /** A message of about `size` bytes: mostly text, or mostly one attachment. */
