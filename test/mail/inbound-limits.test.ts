@@ -12,7 +12,7 @@ import { apiKey, mailEnv, pipeMail, plainMessage, postMail } from '../helpers/ma
 import { freePort } from '../helpers/net.js'
 
 // A server in a child process and 100 MB of mail: more than the default two minutes on a busy machine.
-t.setTimeout(300_000)
+t.setTimeout(600_000)
 
 const megabyte = 1024 * 1024
 
