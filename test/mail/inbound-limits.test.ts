@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createApiKey } from '../../src/domain/api-keys.js'
 import { claimInboundMessage } from '../../src/data/mail.js'
-import { staleClaimMs } from '../../src/mail/inbound.js'
+import { createInboundMail, RetryLater, staleClaimMs } from '../../src/mail/inbound.js'
 import { projectRoot } from '../../src/paths.js'
 import { freshDatabaseUrl, testApp, testClock } from '../helpers/app.js'
 import { apiKey, mailEnv, pipeMail, plainMessage, postMail } from '../helpers/mail.js'
@@ -153,4 +153,16 @@ t.test('over 25 MB is refused with 413 whether or not the size is announced', as
   })
   t.equal(chunked.statusCode, 413, 'a chunked upload is counted as it arrives')
   t.equal(Number((await app.db('tickets').count({ n: '*' }).first())?.n), 0)
+})
+
+t.test('past the waiting line a message is turned away to be delivered again, and the line moves on', async (t) => {
+  const app = await testApp(t, mailEnv, { startWorkers: false })
+  const inbound = createInboundMail({ db: app.db, lifecycle: app.lifecycle, secret: app.config.sessionSecret, ownAddress: 'help@desk.test', maxParallel: 1, maxWaiting: 1 })
+  const mails = [1, 2, 3].map((i) => plainMessage({ 'Message-ID': `<line.${i}@example.com>`, Subject: `In line ${i}` }))
+  const results = await Promise.allSettled(mails.map(async (raw) => await inbound.receive(raw)))
+  t.same(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected'], 'one parsing, one waiting, the third asked to come back')
+  t.type((results[2] as PromiseRejectedResult).reason, RetryLater)
+  t.notOk(inbound.busy(), 'and once the line has moved, there is room again')
+  t.equal((await inbound.receive(mails[2]!)).outcome, 'ticket', 'the third lands when delivered again')
+  t.equal(Number((await app.db('tickets').count({ n: '*' }).first())?.n), 3, 'each message made one ticket')
 })
