@@ -12,6 +12,7 @@ import healthRoutes from './web/health-routes.js'
 import { checkConnection, createDatabase, migrateToLatest } from './data/database.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
+import { createOutboxAdmin, type OutboxAdmin } from './domain/outbox.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
 import errors, { renderFrameworkError } from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
@@ -32,6 +33,7 @@ declare module 'fastify' {
     absoluteUrl: (path: string) => string
     outbox: OutboxWorker
     trashPurge: TrashPurge
+    outboxAdmin: OutboxAdmin
     inbound: InboundMail
     /** Null when IMAP_URL is empty. */
     imap: ImapPoller | null
@@ -91,6 +93,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('db', db)
   app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowMs, now: options.now }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
+  app.decorate('outboxAdmin', createOutboxAdmin(db, { now: options.now }))
   app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, now: options.now }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)

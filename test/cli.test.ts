@@ -3,6 +3,7 @@ import { listOutbox } from '../src/data/outbox.js'
 import { testApp } from './helpers/app.js'
 import { runCli } from './helpers/cli.js'
 import { Visitor } from './helpers/visitor.js'
+import { tokenInSentMail } from './helpers/mail.js'
 
 t.test('an administrator is created from the shell and can sign in', async (t) => {
   const app = await testApp(t)
@@ -31,7 +32,7 @@ t.test('an invited agent chooses a password through the e-mailed link', async (t
   const login = await visitor.get('/staff/login')
   t.equal((await visitor.submit(login, 'form', { email: 'bob@desk.test', password: '' })).status, 422, 'there is no password to sign in with yet')
 
-  const token = JSON.parse(invitation!.payload).token as string
+  const token = await tokenInSentMail(app, invitation!.id)
   const form = await visitor.get(`/staff/password-reset/${token}`)
   const done = await visitor.submit(form, 'form', { password: 'bob chooses this', confirm: 'bob chooses this' })
   t.match(done.text, 'Your password has been changed.')

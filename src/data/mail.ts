@@ -1,14 +1,27 @@
 import type { Db } from './database.js'
 
-/** The ticket an e-mail refers to through any of the Message-IDs it quotes. */
-export async function findTicketIdByMessageIds (db: Db, messageIds: readonly string[]): Promise<number | undefined> {
+/** The ticket of the newest of these Message-IDs that we sent to `address`. */
+export async function findTicketIdSentTo (db: Db, messageIds: readonly string[], address: string): Promise<number | undefined> {
   if (messageIds.length === 0) return undefined
-  const sent = await db('outbox').whereIn('message_id', messageIds).whereNotNull('ticket_id').orderBy('id', 'desc').first('ticket_id')
-  if (sent) return sent.ticket_id as number
+  const sent = await db('outbox').whereIn('message_id', messageIds).andWhere({ to_address: address }).whereNotNull('ticket_id')
+    .orderBy('id', 'desc').first('ticket_id')
+  return sent?.ticket_id as number | undefined
+}
+
+/** The ticket of the newest of these Message-IDs that the requester with `address` sent us. */
+export async function findTicketIdReceivedFrom (db: Db, messageIds: readonly string[], address: string): Promise<number | undefined> {
+  if (messageIds.length === 0) return undefined
+  const received = await db('thread_entries as e').join('requesters as r', 'r.id', 'e.requester_id')
+    .whereIn('e.message_id', messageIds).andWhere('r.email', address).orderBy('e.id', 'desc').first('e.ticket_id', 'e.merged_from_id')
   // A merge moves entries but not who wrote them: an answer to a moved message belongs to
   // the ticket it was written on, which then follows its merge.
-  const received = await db('thread_entries').whereIn('message_id', messageIds).orderBy('id', 'desc').first('ticket_id', 'merged_from_id')
   return (received?.merged_from_id ?? received?.ticket_id) as number | undefined
+}
+
+/** The ticket a received message already landed on (its change committed, its record not). */
+export async function findTicketIdOfEntry (db: Db, messageId: string): Promise<number | undefined> {
+  const entry = await db('thread_entries').where({ message_id: messageId }).orderBy('id').first('ticket_id')
+  return entry?.ticket_id as number | undefined
 }
 
 /**
@@ -33,13 +46,30 @@ export async function setOutboxMessageId (db: Db, outboxId: number, messageId: s
 
 export type InboundOutcome = 'processed' | 'ignored' | 'failed'
 
-export async function findInboundMessage (db: Db, messageId: string): Promise<{ outcome: InboundOutcome, ticket_id: number | null } | undefined> {
-  return await db('inbound_messages').where({ message_id: messageId }).first('outcome', 'ticket_id')
+export interface InboundRecord {
+  outcome: InboundOutcome
+  reason: string | null
+  ticket_id: number | null
+  created_at: number
 }
+
+export async function findInboundMessage (db: Db, messageId: string): Promise<InboundRecord | undefined> {
+  return await db('inbound_messages').where({ message_id: messageId }).first('outcome', 'reason', 'ticket_id', 'created_at')
+}
+
+/** The reason a claim carries while its message is being processed. */
+export const processingReason = 'processing'
 
 /** Claims a Message-ID; throws a unique violation when the message was seen before. */
 export async function claimInboundMessage (db: Db, messageId: string, now: number): Promise<void> {
-  await db('inbound_messages').insert({ message_id: messageId, outcome: 'failed', reason: 'processing', ticket_id: null, created_at: now })
+  await db('inbound_messages').insert({ message_id: messageId, outcome: 'failed', reason: processingReason, ticket_id: null, created_at: now })
+}
+
+/** Takes over a claim a crashed process left; false when someone else took it first. */
+export async function takeOverInboundClaim (db: Db, messageId: string, claimedAt: number, now: number): Promise<boolean> {
+  const updated = await db('inbound_messages').where({ message_id: messageId, reason: processingReason, created_at: claimedAt })
+    .update({ created_at: now })
+  return updated === 1
 }
 
 export async function recordInboundMessage (db: Db, messageId: string, outcome: InboundOutcome, reason: string | null, ticketId: number | null): Promise<void> {
@@ -63,14 +93,4 @@ export async function findDefaultHelpTopic (db: Db, departmentId?: number): Prom
   const query = db('help_topics').where({ active: true }).orderBy(['sort_order', 'id']).first('id')
   if (departmentId !== undefined) query.where({ department_id: departmentId })
   return await query
-}
-
-export async function insertApiKey (db: Db, name: string, keyHash: string, now: number): Promise<void> {
-  await db('api_keys').insert({ name, key_hash: keyHash, created_at: now })
-}
-
-export async function useApiKey (db: Db, keyHash: string, now: number): Promise<{ id: number, name: string } | undefined> {
-  const key = await db('api_keys').where({ key_hash: keyHash }).first('id', 'name')
-  if (key) await db('api_keys').where({ id: key.id }).update({ last_used_at: now })
-  return key
 }

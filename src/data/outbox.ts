@@ -1,7 +1,8 @@
-import { dialectOfDb, type Db } from './database.js'
+import type { NoticeTemplate } from '../domain/notices.js'
+import type { Db } from './database.js'
 
 export interface OutboxMessage {
-  template: string
+  template: NoticeTemplate
   toAddress: string
   ticketId: number | null
   payload: Record<string, unknown>
@@ -9,7 +10,7 @@ export interface OutboxMessage {
 
 export interface OutboxRow {
   id: number
-  template: string
+  template: NoticeTemplate
   to_address: string
   ticket_id: number | null
   payload: string
@@ -44,37 +45,42 @@ export async function listOutbox (db: Db, filter: { ticketId?: number, toAddress
   return await query
 }
 
-/**
- * Takes up to `limit` due messages for `owner` until `leaseUntil`. PostgreSQL and MariaDB
- * lock candidate rows with SKIP LOCKED so concurrent workers pick different rows; on every
- * database the lease itself is a conditional update, so a row is only ever claimed once.
- */
-export async function claimDueMessages (db: Db, owner: string, now: number, leaseUntil: number, limit: number): Promise<OutboxRow[]> {
-  const due = (query: ReturnType<Db>): ReturnType<Db> => query
+/** Ids of messages due now that no live lease holds, oldest first; nothing is claimed yet. */
+export async function listDueMessageIds (db: Db, now: number, limit: number): Promise<number[]> {
+  const rows = await due(db('outbox'), now).orderBy('id').limit(limit).select('id')
+  return rows.map((row: { id: number }) => row.id)
+}
+
+function due (query: ReturnType<Db>, now: number): ReturnType<Db> {
+  return query
     .where('status', 'queued')
     .andWhere('next_attempt_at', '<=', now)
     .andWhere((q) => { q.whereNull('lease_until').orWhere('lease_until', '<', now) })
-  const claim = async (trx: Db, ids: number[]): Promise<number[]> => {
-    const claimed: number[] = []
-    for (const id of ids) {
-      const updated = await due(trx('outbox').where({ id })).update({ lease_owner: owner, lease_until: leaseUntil })
-      if (updated === 1) claimed.push(id)
-    }
-    return claimed
-  }
-  const ids = dialectOfDb(db) === 'sqlite'
-    ? await claim(db, (await due(db('outbox')).orderBy('id').limit(limit).select('id')).map((r: { id: number }) => r.id))
-    : await db.transaction(async (trx) => {
-      const rows = await due(trx('outbox')).orderBy('id').limit(limit).forUpdate().skipLocked().select('id')
-      return await claim(trx, rows.map((r: { id: number }) => r.id))
-    })
-  if (ids.length === 0) return []
-  return await db<OutboxRow>('outbox').whereIn('id', ids).andWhere('lease_owner', owner).orderBy('id')
 }
 
-export async function markSent (db: Db, id: number, owner: string, now: number): Promise<void> {
-  await db('outbox').where({ id, lease_owner: owner })
+/**
+ * Takes one due message for `owner` until `leaseUntil`, or returns undefined when another
+ * worker holds it or it is no longer due. The lease is a conditional update, so of two
+ * workers racing for a row exactly one gets it, on every database.
+ */
+export async function claimMessage (db: Db, id: number, owner: string, now: number, leaseUntil: number): Promise<OutboxRow | undefined> {
+  const updated = await due(db('outbox').where({ id }), now).update({ lease_owner: owner, lease_until: leaseUntil })
+  if (updated !== 1) return undefined
+  return await db<OutboxRow>('outbox').where({ id, lease_owner: owner }).first()
+}
+
+/** Extends a lease this owner still holds; false when it was lost (expired and taken). */
+export async function renewLease (db: Db, id: number, owner: string, now: number, leaseUntil: number): Promise<boolean> {
+  const updated = await db('outbox').where({ id, lease_owner: owner, status: 'queued' }).andWhere('lease_until', '>', now)
+    .update({ lease_until: leaseUntil })
+  return updated === 1
+}
+
+/** False when the lease had been lost meanwhile (the row is then left as it is). */
+export async function markSent (db: Db, id: number, owner: string, now: number): Promise<boolean> {
+  const updated = await db('outbox').where({ id, lease_owner: owner })
     .update({ status: 'sent', sent_at: now, attempts: db.raw('attempts + 1'), lease_owner: null, lease_until: null, last_error: null })
+  return updated === 1
 }
 
 export async function markAttemptFailed (db: Db, id: number, owner: string, error: string, nextAttemptAt: number | null): Promise<void> {
@@ -88,7 +94,12 @@ export async function markAttemptFailed (db: Db, id: number, owner: string, erro
   })
 }
 
-/** Gives back rows a stopping worker claimed but did not get to. */
+/** Gives back one row without counting an attempt (its send was cut short by a shutdown). */
+export async function releaseLease (db: Db, id: number, owner: string): Promise<void> {
+  await db('outbox').where({ id, lease_owner: owner, status: 'queued' }).update({ lease_owner: null, lease_until: null })
+}
+
+/** Gives back every row a stopping worker still holds. */
 export async function releaseLeases (db: Db, owner: string): Promise<void> {
   await db('outbox').where({ lease_owner: owner, status: 'queued' }).update({ lease_owner: null, lease_until: null })
 }

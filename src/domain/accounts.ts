@@ -2,11 +2,12 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOpti
 import type { Knex } from 'knex'
 import {
   clearSignInThrottle, countAgents, deleteSignInEventsBefore, deleteStaleSignInThrottles, findAgent, findAgentByEmail,
-  findPasswordReset, insertAgent, insertPasswordReset, recordSignInEvent, retirePasswordResets, returnSignInSlot,
+  findPasswordReset, insertAgent, recordSignInEvent, retirePasswordResets, returnSignInSlot,
   setAgentPassword, setDepartmentRole, takeSignInSlot, usePasswordReset, type AgentRow, type SignInOutcome
 } from '../data/agents.js'
 import { listDepartments } from '../data/catalog.js'
 import { enqueueMessage } from '../data/outbox.js'
+import { insertPendingPasswordReset } from '../data/password-resets.js'
 import { deleteAgentSessions } from '../data/sessions.js'
 import { getSetting, putSetting, takeSetting } from '../data/settings.js'
 import { normalizeEmail } from './email-address.js'
@@ -111,12 +112,11 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
      * week) lets them choose one; until then nobody can sign in as them.
      */
     async inviteAgent (input: { name: string, email: string, isAdmin: boolean }): Promise<number> {
-      const { token, hash } = newAccessToken()
       const at = now()
       return await db.transaction(async (trx) => {
         const id = await addAgent(trx, input, null)
-        await insertPasswordReset(trx, id, hash, at + invitationValidMs)
-        await enqueueMessage(trx, { template: 'invitation', toAddress: normalizeEmail(input.email), ticketId: null, payload: { name: input.name, token } }, at)
+        const resetId = await insertPendingPasswordReset(trx, id, at + invitationValidMs)
+        await enqueueMessage(trx, { template: 'invitation', toAddress: normalizeEmail(input.email), ticketId: null, payload: { name: input.name, resetId } }, at)
         return id
       })
     },
@@ -189,11 +189,10 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
     async requestPasswordReset (email: string): Promise<void> {
       const agent = await findAgentByEmail(db, normalizeEmail(email))
       if (!agent?.active) return
-      const { token, hash } = newAccessToken()
       const at = now()
       await db.transaction(async (trx) => {
-        await insertPasswordReset(trx, agent.id, hash, at + 60 * 60_000)
-        await enqueueMessage(trx, { template: 'password_reset', toAddress: agent.email, ticketId: null, payload: { name: agent.name, token } }, at)
+        const resetId = await insertPendingPasswordReset(trx, agent.id, at + 60 * 60_000)
+        await enqueueMessage(trx, { template: 'password_reset', toAddress: agent.email, ticketId: null, payload: { name: agent.name, resetId } }, at)
       })
     },
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Db } from '../data/database.js'
-import { insertApiKey, useApiKey } from '../data/mail.js'
+import { insertApiKey, useApiKey } from '../data/api-keys.js'
 import { hashToken } from './secrets.js'
 
 /** Creates a key for an integration; the returned key is shown once and stored only hashed. */

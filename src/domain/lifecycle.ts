@@ -175,7 +175,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
     await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
     const accessToken = await issueToken(trx, id, at)
-    await noticeTicketReceived(trx, ticket, requester, accessToken, at)
+    await noticeTicketReceived(trx, ticket, requester, at)
     await noticeNewTicket(trx, ticket, requester, input.message, at)
     return { ticket, accessToken }
   }
@@ -308,8 +308,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         const requester = await findRequester(trx, ticket.requester_id)
         if (!requester || requester.email !== email) return
         const at = now()
-        const token = await issueToken(trx, ticket.id, at)
-        await noticeAccessLink(trx, ticket, requester, token, at)
+        await noticeAccessLink(trx, ticket, requester, at)
       })
     },
 
@@ -334,8 +333,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         const entryId = await addEntry(trx, ticket, 'response', actor, input.body, at)
         await updateTicket(trx, ticket.id, { answered: true, last_activity_at: at, first_response_at: ticket.first_response_at ?? at })
         await record(trx, ticket, actor, 'replied', null, null, at)
-        const token = await issueToken(trx, ticket.id, at)
-        await noticeAgentResponse(trx, ticket, await requesterOf(trx, ticket), actor.access.name, input.body, token, at)
+        await noticeAgentResponse(trx, ticket, await requesterOf(trx, ticket), actor.access.name, input.body, at)
         return entryId
       })
     },
@@ -432,8 +430,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async resolveTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
       return await moveTo(ticket, actor, 'resolve', 'resolved', async (trx, changed, at) => {
-        const token = await issueToken(trx, changed.id, at)
-        await noticeTicketResolved(trx, changed, await requesterOf(trx, ticket), token, at)
+        await noticeTicketResolved(trx, changed, await requesterOf(trx, ticket), at)
       })
     },
 
@@ -489,8 +486,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         const requester = await requesterOf(trx, ticket)
         // Into their own other ticket: a link to it. Into someone else's: only that it was
         // merged, with their own ticket's link, where their conversation stays readable.
-        if (crosses) await noticeTicketMerged(trx, ticket, requester, null, await issueToken(trx, ticket.id, at), at)
-        else await noticeTicketMerged(trx, target, requester, ticket.number, await issueToken(trx, target.id, at), at)
+        if (crosses) await noticeTicketMerged(trx, ticket, requester, null, at)
+        else await noticeTicketMerged(trx, target, requester, ticket.number, at)
         return changed
       })
     },

@@ -53,8 +53,8 @@ function except (agents: readonly AgentRecipient[], actor: Actor | null): string
 }
 
 /** ticket_received → the requester, with the private link. */
-export async function noticeTicketReceived (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
-  await queue(trx, 'ticket_received', [requester.email], ticket, { name: requester.name, token }, at)
+export async function noticeTicketReceived (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
+  await queue(trx, 'ticket_received', [requester.email], ticket, { name: requester.name }, at)
 }
 
 /** new_ticket → the agents and managers of the ticket's department. */
@@ -63,13 +63,13 @@ export async function noticeNewTicket (trx: Db, ticket: NoticeTicket, requester:
 }
 
 /** agent_response → the requester, with the answer and a private link. */
-export async function noticeAgentResponse (trx: Db, ticket: NoticeTicket, requester: Person, agentName: string, body: string, token: string, at: number): Promise<void> {
-  await queue(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName, body, token }, at)
+export async function noticeAgentResponse (trx: Db, ticket: NoticeTicket, requester: Person, agentName: string, body: string, at: number): Promise<void> {
+  await queue(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName, body }, at)
 }
 
 /** ticket_resolved → the requester, with links to confirm or reply. */
-export async function noticeTicketResolved (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
-  await queue(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name, token }, at)
+export async function noticeTicketResolved (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
+  await queue(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name }, at)
 }
 
 /** ticket_closed → the requester. */
@@ -78,16 +78,16 @@ export async function noticeTicketClosed (trx: Db, ticket: NoticeTicket, request
 }
 
 /** access_link → the requester who asked for a fresh link. */
-export async function noticeAccessLink (trx: Db, ticket: NoticeTicket, requester: Person, token: string, at: number): Promise<void> {
-  await queue(trx, 'access_link', [requester.email], ticket, { name: requester.name, token }, at)
+export async function noticeAccessLink (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
+  await queue(trx, 'access_link', [requester.email], ticket, { name: requester.name }, at)
 }
 
 /**
  * ticket_merged → the merged ticket's requester: into their own other ticket, a link to it
  * (`from` names the old number); into someone else's, their own ticket's link only.
  */
-export async function noticeTicketMerged (trx: Db, ticket: NoticeTicket, requester: Person, from: string | null, token: string, at: number): Promise<void> {
-  await queue(trx, 'ticket_merged', [requester.email], ticket, { name: requester.name, token, ...(from === null ? {} : { from }) }, at)
+export async function noticeTicketMerged (trx: Db, ticket: NoticeTicket, requester: Person, from: string | null, at: number): Promise<void> {
+  await queue(trx, 'ticket_merged', [requester.email], ticket, { name: requester.name, ...(from === null ? {} : { from }) }, at)
 }
 
 /** client_message → the ticket's assignee, while active. */

@@ -45,24 +45,28 @@ const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = 
   test_message: () => 'Tessera test message'
 }
 
-function signature (secret: string, reference: string): string {
-  return createHmac('sha256', secret).update(`message:${reference}`).digest('hex').slice(0, 16)
+function signature (secret: string, reference: string, recipient: string): string {
+  return createHmac('sha256', secret).update(`message:${reference}:${recipient.toLowerCase()}`).digest('hex').slice(0, 16)
 }
 
 /**
  * `<tessera.482913.RANDOM.SIGNATURE@host>`: unique per message, names the ticket, and the
- * signature proves it is ours, so a reply finds its ticket even without our records.
- * Random rather than sequential, so ids reveal nothing about how much mail the desk sends.
+ * signature, which covers the recipient's address, proves that we sent it and to whom: a
+ * reply quoting it comes from someone who received that mail (or was shown it). Random
+ * rather than sequential, so ids reveal nothing about how much mail the desk sends.
  */
-export function newMessageId (ticketNumber: string | undefined, options: Pick<ComposeOptions, 'secret' | 'absoluteUrl'>): string {
+export function newMessageId (ticketNumber: string | undefined, recipient: string, options: Pick<ComposeOptions, 'secret' | 'absoluteUrl'>): string {
   const reference = `${ticketNumber ?? 'x'}.${randomBytes(8).toString('hex')}`
-  return `<tessera.${reference}.${signature(options.secret, reference)}@${new URL(options.absoluteUrl('/')).hostname}>`
+  return `<tessera.${reference}.${signature(options.secret, reference, recipient)}@${new URL(options.absoluteUrl('/')).hostname}>`
 }
 
-/** The ticket number one of our own Message-IDs names, or undefined for anyone else's. */
-export function ticketNumberInMessageId (messageId: string, secret: string): string | undefined {
+/**
+ * The ticket number one of our own Message-IDs names, when we sent that message to
+ * `recipient`; undefined for anyone else's ids and for our mail to someone else.
+ */
+export function ticketNumberInMessageId (messageId: string, secret: string, recipient: string): string | undefined {
   const match = /^<?tessera\.(\d{6,12}\.[0-9a-f]{16})\.([0-9a-f]{16})@/.exec(messageId.trim())
-  if (!match || signature(secret, match[1]!) !== match[2]) return undefined
+  if (!match || signature(secret, match[1]!, recipient) !== match[2]) return undefined
   return match[1]!.split('.')[0]
 }
 
@@ -73,17 +77,23 @@ export interface Threading {
   references: string[]
 }
 
+export interface Secrets {
+  /** The private-link or password token minted for this one mail (never stored raw). */
+  linkToken?: string
+}
+
 /** Turns a queued outbox row into the message to send. */
-export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading): ComposedMail {
+export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading, secrets: Secrets = {}): ComposedMail {
   const payload = JSON.parse(row.payload) as Record<string, string>
-  const template = row.template as NoticeTemplate
+  const template = row.template
   const subject = subjects[template]
   if (!subject) throw new Error(`No mail template for ${row.template}`)
   const forAgent = notices[template].audience === 'agent'
+  const { linkToken } = secrets
   const links = {
-    ticketLink: payload.token && payload.number ? options.absoluteUrl(`/tickets/${payload.number}/access/${payload.token}`) : '',
+    ticketLink: linkToken && payload.number ? options.absoluteUrl(`/tickets/${payload.number}/access/${linkToken}`) : '',
     staffLink: payload.number ? options.absoluteUrl(`/staff/tickets/${payload.number}`) : '',
-    resetLink: (template === 'password_reset' || template === 'invitation') && payload.token ? options.absoluteUrl(`/staff/password-reset/${payload.token}`) : ''
+    resetLink: (template === 'password_reset' || template === 'invitation') && linkToken ? options.absoluteUrl(`/staff/password-reset/${linkToken}`) : ''
   }
   const body = eta.render(`/mail/${template}`, { ...payload, ...links, productName: options.productName, forAgent })
   // Notices about a ticket invite a reply by mail; the marker tells us where it ends.

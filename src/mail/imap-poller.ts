@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ImapFlow, ImapFlowOptions } from 'imapflow'
-import type { InboundResult } from './inbound.js'
+import { RetryLater, type InboundResult } from './inbound.js'
 
 export interface ImapPollerOptions {
   /** imaps://user:pass@host[:993] or imap://user:pass@host[:143]; user and password percent-encoded. */
@@ -130,7 +130,13 @@ export function createImapPoller (options: ImapPollerOptions) {
           try {
             result = await options.receive(message.source)
           } catch (err) {
-            rejected.push({ uid, messageId, err })
+            // Another instance is processing it right now, or this one is busy: next pass.
+            if (err instanceof RetryLater) {
+              log.info({ uid, messageId, reason: err.message }, 'mail from IMAP left for the next pass')
+              counts.deferred++
+            } else {
+              rejected.push({ uid, messageId, err })
+            }
             continue
           }
           accepted++

@@ -18,7 +18,8 @@ t.test('a merge loop left in older data neither hangs nor loses a client reply',
   await app.db('tickets').where({ id: c.id }).update({ merged_into_id: a.id })
 
   t.equal((await mergeDestination(app.db, (await findTicketById(app.db, a.id))!)).id, c.id, 'following the pointers stops where they come round')
-  await app.lifecycle.addClientReply(a.id, a.requesterId, 'Still there?')
+  const stale = (await findTicketById(app.db, a.id))!
+  await app.lifecycle.addClientReply(stale, { kind: 'requester', requesterId: a.requesterId }, { body: 'Still there?' })
   const landed = await app.db('thread_entries').where({ body: 'Still there?' }).first('ticket_id', 'merged_from_id')
   t.same(landed, { ticket_id: c.id, merged_from_id: a.id }, 'the reply is kept, on a ticket of the chain, remembering where it was written')
 })

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import { simpleParser } from 'mailparser'
 import { createApiKey } from '../../src/domain/api-keys.js'
 import { addDepartmentAddress } from '../../src/data/mail.js'
 import { runCli, type CliResult as PipeResult } from './cli.js'
@@ -103,4 +105,19 @@ export async function postMail (app: FastifyInstance, raw: Buffer, key: string |
 /** `tessera mail-in < message.eml`, as an MTA pipe runs it. */
 export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<PipeResult> {
   return await runCli(app, ['mail-in'], raw)
+}
+
+/**
+ * The private-link or password token in the mail an outbox row became. Delivers the outbox
+ * first (as .eml files: the app has no SMTP_URL), since tokens are minted only when a mail
+ * is composed and exist nowhere else.
+ */
+export async function tokenInSentMail (app: FastifyInstance, outboxId: number): Promise<string> {
+  const file = join(app.config.dataDir, 'mail', `${outboxId}.eml`)
+  // A pass sends the oldest messages first; a busy outbox may take a few.
+  for (let pass = 0; pass < 50 && !existsSync(file); pass++) await app.outbox.runOnce()
+  const parsed = await simpleParser(readFileSync(file))
+  const token = /\/(?:access|password-reset)\/([A-Za-z0-9_-]{43})\b/.exec(parsed.text ?? '')?.[1]
+  if (!token) throw new Error(`outbox message ${outboxId} carries no link`)
+  return token
 }

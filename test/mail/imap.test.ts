@@ -81,14 +81,15 @@ t.test('a new message becomes a ticket and moves to the processed folder', { ski
   t.same(await app.imap!.runOnce(), { found: 0, processed: 0, failed: 0, deferred: 0 }, 'nothing new is a quiet pass')
 })
 
-t.test('a reply with [#number] from the requester lands on that ticket; an auto-reply opens nothing', { skip }, async (t) => {
+t.test('a reply from the requester to their own message lands on that ticket; an auto-reply opens nothing', { skip }, async (t) => {
   const { app, mail } = await imapApp(t)
   const first = message()
   await mail.append(first)
   await app.imap!.runOnce()
   const ticket = await app.db('tickets').first('id', 'number')
 
-  const reply = message({ subject: `Re: [#${ticket.number}] Printer jams on page two`, body: 'It jams on page three now, too.' })
+  // The requester answers their own first message; a [#number] alone would not do (forgeable).
+  const reply = message({ subject: `Re: [#${ticket.number}] Printer jams on page two`, body: 'It jams on page three now, too.', headers: { 'In-Reply-To': idOf(first), References: idOf(first) } })
   const autoReply = message({ from: 'Grace Hopper <grace@example.com>', subject: 'Out of office', body: 'I am away until Monday.', headers: { 'Auto-Submitted': 'auto-replied' } })
   const stranger = message({ from: 'Mallory <mallory@example.net>', subject: `Re: [#${ticket.number}] Printer jams on page two`, body: 'Let me in.' })
   await mail.append(reply)
@@ -169,7 +170,11 @@ t.test('two instances polling one mailbox at once file every message exactly onc
   const pollers = [poller(t, first!, mail), poller(t, second!, mail)]
 
   const counts = await Promise.all([pollers[0]!.runOnce(), pollers[1]!.runOnce(), pollers[0]!.runOnce(), pollers[1]!.runOnce()])
-  t.equal(counts.reduce((n, c) => n + c.failed + c.deferred, 0), 0, 'nothing failed, nothing was left behind')
+  t.equal(counts.reduce((n, c) => n + c.failed, 0), 0, 'nothing failed')
+  // A message one instance is processing is left by the other for its next pass (had the
+  // first crashed, the message would still be there to process), which files it.
+  const next = await Promise.all([pollers[0]!.runOnce(), pollers[1]!.runOnce()])
+  t.equal(next.reduce((n, c) => n + c.failed + c.deferred, 0), 0, 'the next passes leave nothing behind')
   t.equal(await ticketCount(first!), 12, 'one ticket per message')
   const subjects = (await first!.db('tickets').select('subject')).map((r) => r.subject).sort()
   t.same(subjects, raws.map((_, i) => `Request ${i}`).sort())

@@ -6,11 +6,14 @@ import { replyMarker } from '../../src/mail/compose.js'
 import { testApp, testClock } from '../helpers/app.js'
 import { seedDesk } from '../helpers/fixtures.js'
 import {
-  apiKey, deskAddress, fixture, mailEnv, mailFixturesDir, pipeMail, plainMessage, postMail, rawFixture, setDepartmentAddress, withHeader, type FixtureVars
+  apiKey, deskAddress, fixture, mailEnv, mailFixturesDir, pipeMail, plainMessage, postMail, rawFixture, setDepartmentAddress, tokenInSentMail, withHeader, type FixtureVars
 } from '../helpers/mail.js'
 import { smtpServer } from '../helpers/smtp.js'
 import { Visitor } from '../helpers/visitor.js'
 import { asAgent, system, ticketRow } from '../helpers/actors.js'
+
+// Many real messages through two ways in, several with a child process each: more than the default two minutes on a busy machine.
+t.setTimeout(600_000)
 
 type Channel = 'pipe' | 'api'
 const channels: Channel[] = ['pipe', 'api']
@@ -233,15 +236,16 @@ t.test('a reply matched only by [#number] in the subject', async (t) => {
   const ticket = await openByMail(t, app, key)
   const before = await entriesOf(app, ticket.id)
 
-  t.test('from the requester (whatever the case of the address) lands on the ticket', async (t) => {
+  t.test('from the requester\'s address opens a new ticket: a From line and a number are easily forged', async (t) => {
     const raw = fixture('outlook-desktop-reply', { IN_REPLY_TO: '', REFERENCES: '', NUMBER: ticket.number, REQUESTER: 'Grace.Hopper@EXAMPLE.com' })
     t.notMatch(raw.toString('latin1'), /^(In-Reply-To|References):/im, 'the reply quotes no Message-ID')
     const result = await deliver(t, app, key, 'api', raw)
-    t.same(result, { outcome: 'reply', ticketNumber: ticket.number })
-    const entries = await entriesOf(app, ticket.id)
-    t.equal(entries.length, before.length + 1)
-    t.equal(entries.at(-1)!.body, newText.outlookDesktop)
-    t.equal(entries.at(-1)!.requester_id, ticket.requester_id)
+    t.equal(result.outcome, 'ticket')
+    t.not(result.ticketNumber, ticket.number)
+    const opened = await ticketByNumber(app, result.ticketNumber)
+    t.equal((await requesterOf(app, opened)).email, requester, 'filed under the address it claims, where the desk can merge it')
+    t.match((await entriesOf(app, opened.id))[0]!.body, newText.outlookDesktop)
+    t.same(await entriesOf(app, ticket.id), before, 'nothing was added to the ticket it names')
   })
 
   t.test('(while a reply quoting the requester\'s own first message needs no number)', async (t) => {
@@ -280,6 +284,62 @@ t.test('a reply matched only by [#number] in the subject', async (t) => {
   })
 })
 
+t.test('forged mail: a From line alone never speaks for an agent or a requester', async (t) => {
+  const { app, key } = await mailApp(t)
+  const desk = await seedDesk(app)
+  const ticket = await openByMail(t, app, key)
+  await app.outbox.runOnce()
+  const toBob = await app.db('outbox').where({ ticket_id: ticket.id, template: 'new_ticket', to_address: desk.agents.bob.email }).first()
+  const toRequester = await app.db('outbox').where({ ticket_id: ticket.id, template: 'ticket_received' }).first()
+  const before = await entriesOf(app, ticket.id)
+  const ticketsBefore = Number((await counts(app)).tickets)
+  const forged = (vars: { from: string, quotes: string }, id: string): Buffer =>
+    withHeader(fixture('forged-reply', { REQUESTER: vars.from, NUMBER: ticket.number, IN_REPLY_TO: vars.quotes, REFERENCES: vars.quotes }), 'Message-ID', `<${id}@attacker.example>`)
+
+  const cases: Array<[string, { from: string, quotes: string }]> = [
+    ['an agent\'s address with only the [#number]', { from: desk.agents.bob.email, quotes: '' }],
+    ['an agent\'s address quoting the requester\'s own Message-ID', { from: desk.agents.bob.email, quotes: ids.newRequest }],
+    ['an agent\'s address quoting our receipt to the requester', { from: desk.agents.bob.email, quotes: toRequester.message_id }],
+    ['an agent\'s address quoting our notice to another agent', { from: desk.agents.ada.email, quotes: toBob.message_id }],
+    ['an agent\'s address quoting one of our ids with its signature forged', { from: desk.agents.bob.email, quotes: toBob.message_id.replace(/\.([0-9a-f]{16})@/, '.0000000000000000@') }],
+    ['the requester\'s address quoting our notice to an agent', { from: requester, quotes: toBob.message_id }]
+  ]
+  for (const [i, [name, vars]] of cases.entries()) {
+    const result = await deliver(t, app, key, 'api', forged(vars, `forged.${i}`))
+    t.equal(result.outcome, 'ticket', `${name}: a new ticket`)
+    t.not(result.ticketNumber, ticket.number, `${name}: not the ticket it names`)
+  }
+  t.same(await entriesOf(app, ticket.id), before, 'no note and no reply was written on the ticket')
+  t.equal((await counts(app)).tickets, ticketsBefore + cases.length, 'each forged message opened a ticket of its own, for an agent to judge')
+
+  const genuine = withHeader(fixture('forged-reply', { REQUESTER: desk.agents.bob.email, NUMBER: ticket.number, IN_REPLY_TO: toBob.message_id, REFERENCES: toBob.message_id }), 'Message-ID', '<bob.real@desk.test>')
+  t.same(await deliver(t, app, key, 'api', genuine), { outcome: 'note', ticketNumber: ticket.number }, 'while Bob answering the notice we sent him writes a note')
+})
+
+t.test('text from mail is cleaned like text from forms: no control characters, no broken emoji', async (t) => {
+  const { app, key } = await mailApp(t)
+  const result = await deliver(t, app, key, 'api', fixture('control-characters'))
+  t.equal(result.outcome, 'ticket')
+  const ticket = await ticketByNumber(app, result.ticketNumber)
+  t.equal(ticket.subject, 'Printerjams 😀', 'the NUL is gone from the subject')
+  t.equal((await requesterOf(app, ticket)).name, 'Grace Hopper 😀😀')
+  const [entry] = await entriesOf(app, ticket.id)
+  t.equal(entry!.body, 'Line one with a NUL\nLine two with a bell\nLine three\tend[31m red\nC1 next line',
+    'NUL, bell, escape and DEL removed; CRLF, CR and NEL made newlines; tabs kept')
+
+  const long = plainMessage({
+    From: `${'n'.repeat(119)}😀😀 <long.name@example.com>`,
+    Subject: `${'s'.repeat(199)}😀😀`,
+    'Message-ID': '<long.1@example.com>'
+  }, `${'b'.repeat(99_999)}😀😀\r\n`)
+  const cut = await ticketByNumber(app, (await deliver(t, app, key, 'pipe', long)).ticketNumber)
+  t.equal(cut.subject, `${'s'.repeat(199)}😀`, 'a subject is cut at 200 code points, the emoji whole')
+  t.equal((await requesterOf(app, cut)).name, `${'n'.repeat(119)}😀`, 'and a name at 120')
+  const [body] = await entriesOf(app, cut.id)
+  t.equal(body!.body, `${'b'.repeat(99_999)}😀`, 'and a body at 100,000')
+  for (const text of [cut.subject, body!.body]) t.notMatch(text, '\uFFFD', 'with no replacement character')
+})
+
 t.test('mail from an agent about a ticket becomes an internal note, never a response', async (t) => {
   const { app, key } = await mailApp(t)
   const desk = await seedDesk(app)
@@ -304,7 +364,8 @@ t.test('mail from an agent about a ticket becomes an internal note, never a resp
   t.match(note.original_body, `> ${replyMarker}`)
 
   const bySubject = withHeader(fixture('apple-mail-reply', { IN_REPLY_TO: '', REFERENCES: '', NUMBER: ticket.number, REQUESTER: desk.agents.bob.email }), 'Message-ID', '<bob.2@desk.test>')
-  t.same(await deliver(t, app, key, 'api', bySubject), { outcome: 'note', ticketNumber: ticket.number }, 'the subject token works for agents too')
+  const bySubjectResult = await deliver(t, app, key, 'api', bySubject)
+  t.not(bySubjectResult.ticketNumber, ticket.number, 'the subject token alone does not make mail from an agent\'s address a note')
 
   // Ned works in Billing and may not see this Support ticket.
   const fromNed = withHeader(fixture('outlook-desktop-reply', { IN_REPLY_TO: '', REFERENCES: '', NUMBER: ticket.number, REQUESTER: desk.agents.ned.email }), 'Message-ID', '<ned.1@desk.test>')
@@ -312,7 +373,7 @@ t.test('mail from an agent about a ticket becomes an internal note, never a resp
   t.not(nedResult.ticketNumber, ticket.number, `an agent who may not see the ticket cannot write on it (${JSON.stringify(nedResult)})`)
 
   const after = await ticketByNumber(app, ticket.number)
-  t.same((await entriesOf(app, ticket.id)).map((e) => e.kind), ['message', 'note', 'note'], 'no response was written')
+  t.same((await entriesOf(app, ticket.id)).map((e) => e.kind), ['message', 'note'], 'no response was written')
   t.notOk(Boolean(after.answered), 'the ticket is not marked answered')
   t.equal(after.first_response_at, null, 'a note is no first response')
   t.equal((await app.db('outbox').where({ to_address: requester })).length, toRequesterBefore, 'nothing was sent to the requester')
@@ -493,7 +554,7 @@ t.test('an HTML-only message is stored as readable text and never shown as live 
   t.notMatch(body, /&(amp|eacute|lt|gt);/, 'nor raw entities')
 
   const receipt = await app.db('outbox').where({ ticket_id: ticket.id, template: 'ticket_received' }).first()
-  const token = JSON.parse(receipt.payload).token as string
+  const token = await tokenInSentMail(app, receipt.id)
   const page = await new Visitor(app).get(`/tickets/${ticket.number}/access/${token}`)
   t.equal(page.status, 200)
   t.match(page.text, 'Order 88213 arrived today', 'the requester sees the message')

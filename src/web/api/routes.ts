@@ -1,16 +1,47 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { authenticateApiKey } from '../../domain/api-keys.js'
 import { TesseraError } from '../../domain/errors.js'
 import { httpStatusOf } from '../plugins/errors.js'
+import { RetryLater } from '../../mail/inbound.js'
 
-/** Mail is accepted up to this size; larger messages are refused with 413. */
-const maxMessageBytes = 25 * 1024 * 1024
+/**
+ * Mail is accepted up to this size, which one parse at a time fits in npm start's 160 MB
+ * heap; larger messages are refused with 413, which an MTA turns into a bounce.
+ */
+export const maxMessageBytes = 25 * 1024 * 1024
+/** How long an MTA is asked to wait before delivering again when the desk is busy. */
+const retryAfterSeconds = 60
+
+const mailTypes = ['message/rfc822', 'text/plain', 'application/octet-stream']
+
+/**
+ * Copies a stream to a file; past `limit` bytes it keeps reading but drops the rest, so the
+ * sender still gets an answer (413) instead of a broken connection, and returns undefined.
+ */
+async function saveUpTo (source: Readable, file: string, limit: number): Promise<number | undefined> {
+  let size = 0
+  const counter = new Transform({
+    transform (chunk: Buffer, _encoding, callback) {
+      size += chunk.length
+      callback(null, size > limit ? undefined : chunk)
+    }
+  })
+  await pipeline(source, counter, createWriteStream(file, { mode: 0o600 }))
+  return size > limit ? undefined : size
+}
 
 /** The integration API under /api/v1: API-key authentication, JSON answers. */
 export default async function apiRoutes (app: FastifyInstance): Promise<void> {
-  app.addContentTypeParser(['message/rfc822', 'text/plain', 'application/octet-stream'],
-    { parseAs: 'buffer', bodyLimit: maxMessageBytes },
-    (request, body, done) => { done(null, body) })
+  const spool = join(app.config.dataDir, 'inbound')
+
+  // The body stays a stream: a message goes to disk as it arrives, never whole into memory.
+  app.addContentTypeParser(mailTypes, (request, payload, done) => { done(null, payload) })
 
   app.setErrorHandler(async (error: FastifyError | TesseraError, request, reply) => {
     const code = error instanceof TesseraError ? httpStatusOf(error) : error.statusCode
@@ -32,12 +63,35 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     return undefined
   })
 
+  const tooLarge = async (reply: FastifyReply): Promise<FastifyReply> => await reply.code(413).header('Connection', 'close').send({
+    error: { code: 'TESSERA_TOO_LARGE', message: `Messages are accepted up to ${maxMessageBytes / 1024 / 1024} MB; this one is larger.` }
+  })
+  const busy = async (reply: FastifyReply, message: string): Promise<FastifyReply> => await reply.code(503).header('Retry-After', String(retryAfterSeconds))
+    .send({ error: { code: 'TESSERA_BUSY', message } })
+
   /** One raw RFC 822 message, e.g. from an MTA that posts instead of piping. */
   app.post('/mail/inbound', async (request, reply) => {
-    if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+    const body = request.body as Readable | undefined
+    if (!body || typeof body.pipe !== 'function') {
       return await reply.code(415).send({ error: { code: 'TESSERA_INVALID_INPUT', message: 'Send the raw message with Content-Type: message/rfc822.' } })
     }
-    const result = await app.inbound.receive(request.body)
-    return await reply.code(result.outcome === 'ignored' ? 202 : 201).send(result)
+    if (Number(request.headers['content-length'] ?? 0) > maxMessageBytes) return await tooLarge(reply)
+    if (app.inbound.busy()) return await busy(reply.header('Connection', 'close'), 'Too many messages are being processed; deliver this one again later.')
+    await mkdir(spool, { recursive: true, mode: 0o700 })
+    const file = join(spool, `${Date.now()}-${randomBytes(8).toString('hex')}.eml`)
+    try {
+      const size = await saveUpTo(body, file, maxMessageBytes)
+      if (size === undefined) return await tooLarge(reply)
+      if (size === 0) {
+        return await reply.code(415).send({ error: { code: 'TESSERA_INVALID_INPUT', message: 'Send the raw message with Content-Type: message/rfc822.' } })
+      }
+      const result = await app.inbound.receiveFile(file)
+      return await reply.code(result.outcome === 'ignored' ? 202 : 201).send(result)
+    } catch (err) {
+      if (err instanceof RetryLater) return await busy(reply, err.message)
+      throw err
+    } finally {
+      await rm(file, { force: true })
+    }
   })
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { listSignInEvents } from '../../data/agents.js'
-import { countOutboxByStatus, enqueueMessage, listRecentOutbox, requeueMessage, type OutboxRow } from '../../data/outbox.js'
+import { countOutboxByStatus, listRecentOutbox, type OutboxRow } from '../../data/outbox.js'
 import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
@@ -39,13 +39,13 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
 
   app.post<{ Params: { id: string } }>('/staff/admin/outbox/:id/retry', { preValidation: app.csrfProtection }, async (request, reply) => {
     const id = parseId(request.params.id) ?? 0
-    const requeued = await requeueMessage(db, id, Date.now())
+    const requeued = await app.outboxAdmin.requeue(id)
     setFlash(request, reply, requeued ? `Message ${id} will be sent again shortly.` : `Message ${id} was already sent or does not exist.`)
     return await reply.redirect(outboxUrl, 303)
   })
 
   app.post('/staff/admin/outbox/test', { preValidation: app.csrfProtection }, async (request, reply) => {
-    await enqueueMessage(db, { template: 'test_message', toAddress: request.agent.email, ticketId: null, payload: { name: request.agent.name } }, Date.now())
+    await app.outboxAdmin.queueTestMessage(request.agent)
     setFlash(request, reply, `A test message to ${request.agent.email} is queued; it appears below once sent.`)
     return await reply.redirect(outboxUrl, 303)
   })

@@ -1,0 +1,54 @@
+import type { Knex } from 'knex'
+import type { Db } from '../data/database.js'
+import { enqueueMessage, requeueMessage, type OutboxRow } from '../data/outbox.js'
+import { setPasswordResetHash } from '../data/password-resets.js'
+import { insertAccessToken } from '../data/tickets.js'
+import { TesseraError } from './errors.js'
+import type { NoticeTemplate } from './notices.js'
+import { newAccessToken } from './secrets.js'
+
+/** Notices whose mail carries a private link to their ticket. */
+const ticketLinkNotices: ReadonlySet<NoticeTemplate> = new Set(['ticket_received', 'agent_response', 'ticket_resolved', 'access_link', 'ticket_merged'])
+/** Notices whose mail carries a link to choose a password (payload.resetId names the reset). */
+const passwordLinkNotices: ReadonlySet<NoticeTemplate> = new Set(['password_reset', 'invitation'])
+
+/**
+ * The secret a notice's link needs, minted now, while its mail is composed: only the hash
+ * is stored, and the raw token exists only in the mail that carries it. Every attempt mints
+ * again, so a retry after a failure never needs a token kept from before. Undefined for
+ * notices without a private link; a TesseraError when the reset was used or expired meanwhile.
+ */
+export async function mintLinkToken (db: Db, row: Pick<OutboxRow, 'template' | 'ticket_id' | 'payload'>, at: number): Promise<string | undefined> {
+  if (ticketLinkNotices.has(row.template) && row.ticket_id !== null) {
+    const { token, hash } = newAccessToken()
+    await insertAccessToken(db, row.ticket_id, hash, at)
+    return token
+  }
+  if (passwordLinkNotices.has(row.template)) {
+    const { resetId } = JSON.parse(row.payload) as { resetId?: number }
+    const { token, hash } = newAccessToken()
+    if (typeof resetId !== 'number' || !await setPasswordResetHash(db, resetId, hash, at)) {
+      throw new TesseraError('TESSERA_NOT_FOUND', 'The password link expired or was used before this mail went out.')
+    }
+    return token
+  }
+  return undefined
+}
+
+/** What an administrator does with the outbox, on the app's clock. */
+export function createOutboxAdmin (db: Knex, options: { now?: () => number } = {}) {
+  const now = options.now ?? Date.now
+  return {
+    /** Puts a failed (or waiting) message back in line with fresh attempts; false when it was sent or is unknown. */
+    async requeue (id: number): Promise<boolean> {
+      return await requeueMessage(db, id, now())
+    },
+
+    /** Queues a message to the agent's own address, to see that mail goes out. */
+    async queueTestMessage (agent: { name: string, email: string }): Promise<void> {
+      await enqueueMessage(db, { template: 'test_message', toAddress: agent.email, ticketId: null, payload: { name: agent.name } }, now())
+    }
+  }
+}
+
+export type OutboxAdmin = ReturnType<typeof createOutboxAdmin>
