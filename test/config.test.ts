@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process'
 import t from 'tap'
 import { ConfigError, loadConfig, nodeEndOfLifeWarning, nodeVersionProblem } from '../src/config.js'
+import { projectRoot } from '../src/paths.js'
 import { startServer } from './helpers/server.js'
 
 function mistake (env: Record<string, string>): string {
@@ -63,4 +65,17 @@ t.test('Node versions: the floor and end-of-life warnings', async (t) => {
   t.equal(nodeEndOfLifeWarning('20.20.2', new Date('2026-04-01')), null, 'not before the date')
   t.equal(nodeEndOfLifeWarning('22.12.0', new Date('2026-11-30')), null)
   t.equal(nodeEndOfLifeWarning('24.1.0', new Date('2026-11-30')), null)
+})
+
+t.test('the CLI says the same line and exits 78 too', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'create-api-key', '--name', 'Mail server'], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: t.testdirName, BASE_PATH: '/support/' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  t.equal(code, 78)
+  t.match(stderr.trim(), /^Configuration error: BASE_PATH "\/support\/" has the wrong form; for example BASE_PATH=\/support$/)
 })
