@@ -187,12 +187,14 @@ export async function findVisibleTicket (db: Db, access: AgentAccess, number: st
  * the agent may see: one statement for the ticket page.
  */
 export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[] } | undefined> {
-  const query = ticketViews(db)
+  // The page of ids is found on the tickets table alone; only those rows get their names.
+  const order = (query: Knex.QueryBuilder): Knex.QueryBuilder =>
+    query.orderByRaw('case when t.number = ? then 0 else 1 end', [number]).orderBy('t.created_at', 'desc')
+  const ids = db('tickets as t')
     .where('t.requester_id', db('tickets').where('number', number).select('requester_id'))
     .whereNull('t.deleted_at')
-    .orderByRaw('case when t.number = ? then 0 else 1 end', [number])
-    .orderBy('t.created_at', 'desc')
+    .select('t.id', 't.number', 't.created_at')
     .limit(siblings + 1)
-  const [ticket, ...others] = toTicketViews(await visibleTo(query, access))
+  const [ticket, ...others] = toTicketViews(await order(ticketViews(db, order(visibleTo(ids, access)))))
   return ticket?.number === number ? { ticket, others } : undefined
 }

@@ -120,9 +120,13 @@ export async function findTicketByNumber (db: Db, number: string): Promise<Ticke
   return toTicket(await db<TicketRow>('tickets').where({ number }).first())
 }
 
-/** Tickets (`t`) with the names a page shows beside them; callers add the conditions. */
-export function ticketViews (db: Db): Knex.QueryBuilder {
-  return db('tickets as t')
+/**
+ * Tickets (`t`) with the names a page shows beside them; callers add the conditions. Given
+ * `ids` (a query selecting `id`, ordered and limited), only those tickets are joined.
+ */
+export function ticketViews (db: Db, ids?: Knex.QueryBuilder): Knex.QueryBuilder {
+  const tickets = ids ? db.from(ids.as('page')).join('tickets as t', 't.id', 'page.id') : db('tickets as t')
+  return tickets
     .join('departments as d', 'd.id', 't.department_id')
     .join('requesters as r', 'r.id', 't.requester_id')
     .leftJoin('help_topics as h', 'h.id', 't.help_topic_id')
