@@ -14,3 +14,31 @@ export function ttlCache<K, V> (ttlMs: number, now: () => number = Date.now): (k
     return await value
   }
 }
+
+/**
+ * Like ttlCache, but once a key has a value no caller waits for a reload: after `ttlMs` the
+ * old value is served while one reload runs in the background, and replaces it when done.
+ * For values that are slow to load on a large desk and fine a few seconds stale (queue
+ * counts, which read every row of a big queue).
+ */
+export function staleWhileRevalidate<K, V> (ttlMs: number, now: () => number = Date.now): (key: K, load: () => Promise<V>) => Promise<V> {
+  const entries = new Map<K, { at: number, value: Promise<V>, reloading: boolean }>()
+  return async (key, load) => {
+    const entry = entries.get(key)
+    if (!entry) {
+      const value = load()
+      entries.set(key, { at: now(), value, reloading: false })
+      value.catch(() => entries.delete(key))
+      return await value
+    }
+    if (now() - entry.at >= ttlMs && !entry.reloading) {
+      entry.reloading = true
+      load().then(
+        (fresh) => { entries.set(key, { at: now(), value: Promise.resolve(fresh), reloading: false }) },
+        // A failed reload keeps the old value; the next request tries again.
+        () => { entry.reloading = false }
+      )
+    }
+    return await entry.value
+  }
+}
