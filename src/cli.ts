@@ -36,13 +36,13 @@ const commands: Record<string, Command> = {
     if (typeof values.name !== 'string' || typeof values.email !== 'string') return exitCodes.usage
     const accounts = createAccounts(db)
     if (values.invite === true) {
-      const id = await accounts.inviteAgent({ name: values.name, email: values.email.trim().toLowerCase(), isAdmin: values.admin === true })
+      const id = await accounts.inviteAgent({ name: values.name, email: values.email, isAdmin: values.admin === true })
       console.log(`Invited ${values.email} (id ${id}); the invitation is in the outbox.`)
       return exitCodes.ok
     }
     const password = process.env.TESSERA_PASSWORD ?? (await readStdin()).toString('utf8').split(/\r?\n/)[0] ?? ''
     const isAdmin = values.admin === true
-    const id = await accounts.createAgent({ name: values.name, email: values.email.trim().toLowerCase(), password, isAdmin })
+    const id = await accounts.createAgent({ name: values.name, email: values.email, password, isAdmin })
     console.log(`Created ${isAdmin ? 'administrator' : 'agent'} ${values.email} (id ${id}).`)
     return exitCodes.ok
   },

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { listActiveHelpTopics, type HelpTopicRow } from '../../data/catalog.js'
 import { listRequesterEntries, type TicketView } from '../../data/tickets.js'
 import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
+import { normalizeEmail } from '../../domain/email-address.js'
 import { isTesseraError, notFound, TesseraError } from '../../domain/errors.js'
 import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
@@ -110,7 +111,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
     const opened = await lifecycle.openTicket({
       name: values.name.trim(),
-      email: values.email.trim().toLowerCase(),
+      email: normalizeEmail(values.email),
       subject: values.subject.trim(),
       message: values.message,
       helpTopicId: parseId(values.topic)!,
@@ -208,7 +209,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     const number = values.number.trim().replace(/^#/, '')
     if (!errors.number && !ticketNumberPattern.test(number)) errors.number = checkSpec.number.invalid
     if (hasErrors(errors)) return await showCheckForm(request, reply, values, errors, 422)
-    await lifecycle.sendAccessLink(values.email.trim().toLowerCase(), number)
+    await lifecycle.sendAccessLink(normalizeEmail(values.email), number)
     return reply.redirect(app.url('/check?sent=1'), 303)
   })
 }
