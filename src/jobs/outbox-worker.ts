@@ -9,6 +9,7 @@ import { listThreadMessageIds, setOutboxMessageId } from '../data/mail.js'
 import { TesseraError } from '../domain/errors.js'
 import { mintLinkToken } from '../domain/outbox.js'
 import { composeMail, newMessageId, type ComposeOptions } from '../mail/compose.js'
+import { repeatEvery } from './repeat.js'
 
 export interface OutboxWorkerOptions {
   db: Knex
@@ -65,9 +66,8 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
     }
     return transport
   }
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<number> | undefined
-  let stopped = false
+  // A pass started by runOnce(), which stop() waits for as it does for the loop's own.
+  let manual: Promise<unknown> = Promise.resolve()
   /** The send in flight, which stop() cuts short. */
   let inFlight: AbortController | undefined
 
@@ -142,36 +142,28 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
     const ids = await listDueMessageIds(options.db, now(), batchSize)
     let sent = 0
     for (const id of ids) {
-      if (stopped) break
+      if (loop.stopped) break
       if (await deliverOne(id)) sent++
     }
     return sent
   }
 
-  function schedule (): void {
-    if (stopped) return
-    timer = setTimeout(() => {
-      running = deliver().catch((err: unknown) => { options.log.error({ err }, 'outbox run failed'); return 0 })
-      void running.finally(schedule)
-    }, options.intervalMs)
-    timer.unref()
-  }
+  const loop = repeatEvery(options.intervalMs, deliver, (err) => { options.log.error({ err }, 'outbox run failed') })
 
   return {
     owner,
-    start: schedule,
+    start: loop.start,
     /** One delivery pass now; returns how many messages went out. */
     runOnce: async (): Promise<number> => {
       const pass = deliver()
-      running = pass.catch(() => 0)
+      manual = pass.catch(() => 0)
       return await pass
     },
     /** Cuts short a send in flight and hands its message back, so shutdown never waits on a mail server. */
     async stop (): Promise<void> {
-      stopped = true
-      if (timer) clearTimeout(timer)
+      const loopEnded = loop.stop()
       inFlight?.abort(new SendCutOff('shutdown'))
-      await running
+      await Promise.all([loopEnded, manual])
       // Best effort: if the database is already gone, the leases simply expire.
       await releaseLeases(options.db, owner).catch((err: unknown) => { options.log.warn({ err }, 'could not release outbox leases') })
       transport?.close()

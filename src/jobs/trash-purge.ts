@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Lifecycle } from '../domain/lifecycle.js'
+import { repeatEvery } from './repeat.js'
 
 export interface TrashPurgeOptions {
   lifecycle: Lifecycle
@@ -13,40 +14,25 @@ export interface TrashPurgeOptions {
  * at once never trip over each other: one deletes, the others find nothing left.
  */
 export function createTrashPurge (options: TrashPurgeOptions) {
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<number> | undefined
-  let stopped = false
-
   async function purge (): Promise<number> {
     let total = 0
     // Batches, so a large backlog never holds many rows in memory or one long transaction.
     for (;;) {
       const batch = await options.lifecycle.purgeTrash()
       total += batch
-      if (batch === 0 || stopped) break
+      if (batch === 0 || loop.stopped) break
     }
     if (total > 0) options.log.info({ purged: total }, 'deleted tickets purged from the trash')
     return total
   }
 
-  function schedule (): void {
-    if (stopped) return
-    timer = setTimeout(() => {
-      running = purge().catch((err: unknown) => { options.log.error({ err }, 'trash purge failed'); return 0 })
-      void running.finally(schedule)
-    }, options.intervalMs)
-    timer.unref()
-  }
+  const loop = repeatEvery(options.intervalMs, purge, (err) => { options.log.error({ err }, 'trash purge failed') })
 
   return {
-    start: schedule,
+    start: loop.start,
     /** One purge now; returns how many tickets were deleted for good. */
     runOnce: async (): Promise<number> => await purge(),
-    async stop (): Promise<void> {
-      stopped = true
-      if (timer) clearTimeout(timer)
-      await running
-    }
+    stop: loop.stop
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { ImapFlow, ImapFlowOptions } from 'imapflow'
+import { repeatEvery } from '../jobs/repeat.js'
 import { RetryLater, type InboundResult } from './inbound.js'
 
 export interface ImapPollerOptions {
@@ -71,12 +72,10 @@ export function createImapPoller (options: ImapPollerOptions) {
     warn: (entry: unknown) => { log.debug(entry) },
     error: (entry: unknown) => { log.warn(entry) }
   }
-  let timer: NodeJS.Timeout | undefined
   // Passes run one after the other, never side by side.
   let chain: Promise<unknown> = Promise.resolve()
   let client: ImapFlow | undefined
   let connecting = false
-  let stopped = false
 
   /** Moves one message by UID; true when it has left the folder (or had left already). */
   async function move (imap: ImapFlow, uid: number, folder: string): Promise<boolean> {
@@ -93,7 +92,7 @@ export function createImapPoller (options: ImapPollerOptions) {
 
   async function pass (): Promise<ImapPassCounts> {
     const counts = noCounts()
-    if (stopped) return counts
+    if (loop.stopped) return counts
     // Loaded on the first pass: an instance without IMAP_URL never loads imapflow.
     const { ImapFlow } = await import('imapflow')
     const imap = new ImapFlow({
@@ -121,7 +120,7 @@ export function createImapPoller (options: ImapPollerOptions) {
         const rejected: Array<{ uid: number, messageId?: string, err: unknown }> = []
         let accepted = 0
         for (const uid of todo) {
-          if (stopped) break
+          if (loop.stopped) break
           // Fetched with BODY.PEEK: a message left behind stays unseen and comes round again.
           const message = await imap.fetchOne(String(uid), { uid: true, source: true, envelope: true }, { uid: true })
           if (message === false || !message.source) continue // moved meanwhile by another instance
@@ -185,31 +184,24 @@ export function createImapPoller (options: ImapPollerOptions) {
     return result
   }
 
-  function schedule (): void {
-    if (stopped) return
-    timer = setTimeout(() => {
-      runOnce().catch((err: unknown) => {
-        if (stopped) log.debug({ err }, 'IMAP pass ended by shutdown')
-        else log.error({ err }, `IMAP pass failed; trying again in ${options.intervalMs / 1000} s`)
-      }).finally(schedule)
-    }, options.intervalMs)
-    timer.unref()
-  }
+  const loop = repeatEvery(options.intervalMs, runOnce, (err) => {
+    if (loop.stopped) log.debug({ err }, 'IMAP pass ended by shutdown')
+    else log.error({ err }, `IMAP pass failed; trying again in ${options.intervalMs / 1000} s`)
+  })
 
   return {
-    start: schedule,
+    start: loop.start,
     runOnce,
     /** Lets the message in hand finish, logs out and polls no more. */
     async stop (): Promise<void> {
-      stopped = true
-      if (timer) clearTimeout(timer)
+      const loopEnded = loop.stop()
       // Still connecting (perhaps to a server that is not there): nothing to finish.
       if (connecting) client?.close()
       // A server that stops answering mid-pass does not hold up shutdown for long. Cutting the
       // connection is safe: a message handled but not moved is a duplicate next time.
       const cut = setTimeout(() => { client?.close() }, stopGraceMs)
       try {
-        await chain
+        await Promise.all([chain, loopEnded])
       } finally {
         clearTimeout(cut)
       }
