@@ -6,11 +6,13 @@ import type { Knex } from 'knex'
  * in two runs, one per status, so the database read all of them (13,000 for one agent at a
  * million tickets) and sorted them for a page of 50.
  *
- * PostgreSQL and SQLite: an index over just the active tickets, in activity order, gives
- * the page straight from the index. MySQL and MariaDB have no partial indexes: there the
- * index is in activity order per agent (or team) and carries status and the columns of
- * the visibility rule, so the newest rows are read backwards and filtered in the index
- * alone until the page is full (a few hundred entries).
+ * PostgreSQL: an index over just the active tickets, in activity order, gives the page
+ * straight from the index. SQLite (whose planner cannot match a partial index to the bound
+ * statuses) and MySQL/MariaDB (no partial indexes): an index in activity order per agent
+ * (or team) that carries status and the columns of the visibility rule, so the newest rows
+ * are read backwards and filtered in the index alone until the page is full (a few
+ * hundred entries). At a million tickets: PostgreSQL 123 ms -> 0.14 ms, SQLite 30 ms ->
+ * 0.8 ms, MariaDB 1,051 ms -> 0.2 ms for one agent's "Mine".
  *
  * Safe to run twice.
  */
@@ -24,8 +26,9 @@ const covering = [
   { name: 'tickets_team_recent', columns: 'team_id, last_activity_at, id, status, department_id, assignee_id' }
 ]
 
-function isMysql (knex: Knex): boolean {
-  return ['mysql', 'mysql2'].includes(String(knex.client.config.client))
+function clientOf (knex: Knex): 'postgres' | 'mysql' | 'sqlite' {
+  const client = String(knex.client.config.client)
+  return client === 'pg' ? 'postgres' : ['mysql', 'mysql2'].includes(client) ? 'mysql' : 'sqlite'
 }
 
 async function hasMysqlIndex (knex: Knex, name: string): Promise<boolean> {
@@ -34,23 +37,33 @@ async function hasMysqlIndex (knex: Knex, name: string): Promise<boolean> {
 }
 
 export async function up (knex: Knex): Promise<void> {
-  if (isMysql(knex)) {
-    for (const { name, columns } of covering) {
-      if (!await hasMysqlIndex(knex, name)) await knex.raw(`create index ${name} on tickets (${columns})`)
-    }
-    return
-  }
-  for (const { name, columns } of partial) {
-    await knex.raw(`create index if not exists ${name} on tickets (${columns}) where status in ('open', 'pending')`)
+  switch (clientOf(knex)) {
+    case 'postgres':
+      for (const { name, columns } of partial) {
+        await knex.raw(`create index if not exists ${name} on tickets (${columns}) where status in ('open', 'pending')`)
+      }
+      return
+    case 'sqlite':
+      for (const { name, columns } of covering) await knex.raw(`create index if not exists ${name} on tickets (${columns})`)
+      return
+    case 'mysql':
+      for (const { name, columns } of covering) {
+        if (!await hasMysqlIndex(knex, name)) await knex.raw(`create index ${name} on tickets (${columns})`)
+      }
   }
 }
 
 export async function down (knex: Knex): Promise<void> {
-  if (isMysql(knex)) {
-    for (const { name } of covering) {
-      if (await hasMysqlIndex(knex, name)) await knex.raw(`drop index ${name} on tickets`)
-    }
-    return
+  switch (clientOf(knex)) {
+    case 'postgres':
+      for (const { name } of partial) await knex.raw(`drop index if exists ${name}`)
+      return
+    case 'sqlite':
+      for (const { name } of covering) await knex.raw(`drop index if exists ${name}`)
+      return
+    case 'mysql':
+      for (const { name } of covering) {
+        if (await hasMysqlIndex(knex, name)) await knex.raw(`drop index ${name} on tickets`)
+      }
   }
-  for (const { name } of partial) await knex.raw(`drop index if exists ${name}`)
 }
