@@ -181,7 +181,7 @@ t.test('what a flash echoes of the input is capped, so no cookie grows past 4 KB
     const shown = await ada.get(`/staff/tickets/${numbers[0]!}`)
     const message = shown.$('[role=status]').text()
     t.ok(message.length > 0 && Array.from(message).length <= 300, `a merge target of ${what}: the notice is at most 300 characters (${Array.from(message).length})`)
-    t.match(message, /…/, `a merge target of ${what}: cut with an ellipsis`)
+    t.notMatch(message, /^Merged/, `a merge target of ${what}: nothing was merged`)
   }
   // JSON can carry half an emoji, which no cookie can hold.
   const halfEmoji = await ada.post(mergeUrl, `{"_csrf":${JSON.stringify(csrf)},"target":"\\ud83d${'x'.repeat(10)}"}`, { headers: { 'content-type': 'application/json' }, follow: false })
