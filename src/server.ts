@@ -36,11 +36,19 @@ try {
 const eol = nodeEndOfLifeWarning(process.versions.node)
 if (eol !== null) app.log.warn(eol)
 
+const shutdownLimitMs = 20_000
 let closing = false
 async function shutdown (signal: string): Promise<void> {
   if (closing) return
   closing = true
   app.log.info({ signal }, 'shutting down')
+  // The jobs cut their own work short (a send in flight is aborted and its lease handed
+  // back); this bound only guards against what nobody foresaw, and stays under the 30 s
+  // the shipped systemd unit waits before it kills.
+  setTimeout(() => {
+    app.log.error(`shutdown took longer than ${shutdownLimitMs / 1000} s; exiting now`)
+    process.exit(1)
+  }, shutdownLimitMs).unref()
   // close() stops accepting, lets requests in flight finish, then runs onClose hooks
   // (which close the database).
   await app.close()
