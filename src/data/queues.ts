@@ -3,6 +3,7 @@ import type { AgentAccess, DepartmentRole } from './agents.js'
 import type { Db } from './database.js'
 import { ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
+import { ticketNumberPattern } from '../domain/access.js'
 
 export const queueNames = ['unassigned', 'mine', 'teams', 'open', 'pending', 'resolved', 'closed'] as const
 export type QueueName = typeof queueNames[number]
@@ -178,6 +179,8 @@ export async function countQueues (db: Db, access: AgentAccess): Promise<Record<
 
 /** A ticket by number with the names a page shows, only if this agent may see it. */
 export async function findVisibleTicket (db: Db, access: AgentAccess, number: string): Promise<TicketView | undefined> {
+  // Anything that cannot be a ticket number (NUL bytes, which PostgreSQL refuses, included) is no ticket.
+  if (!ticketNumberPattern.test(number)) return undefined
   const row: TicketView | undefined = await visibleTo(ticketViews(db), access).where('t.number', number).whereNull('t.deleted_at').first()
   return row === undefined ? undefined : toTicketViews([row])[0]
 }
@@ -187,6 +190,7 @@ export async function findVisibleTicket (db: Db, access: AgentAccess, number: st
  * the agent may see: one statement for the ticket page.
  */
 export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[] } | undefined> {
+  if (!ticketNumberPattern.test(number)) return undefined
   // The page of ids is found on the tickets table alone; only those rows get their names.
   const order = (query: Knex.QueryBuilder): Knex.QueryBuilder =>
     query.orderByRaw('case when t.number = ? then 0 else 1 end', [number]).orderBy('t.created_at', 'desc')
