@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { Knex } from 'knex'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { loadConfigOrExit, type Config } from './config.js'
 import { checkConnection, createDatabase, isDatabaseUnavailable, migrateToLatest } from './data/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createApiKey } from './domain/api-keys.js'
@@ -21,7 +21,7 @@ const usage = `Usage: npm run tessera -- <command>
       be delivered again later, 65 when the input is not a message.`
 
 /** sysexits(3) codes an MTA understands. */
-const exitCodes = { ok: 0, usage: 64, dataError: 65, tempFail: 75, config: 78 }
+const exitCodes = { ok: 0, usage: 64, dataError: 65, tempFail: 75 }
 
 async function readStdin (): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -82,14 +82,7 @@ async function main (): Promise<number> {
     console.error(usage)
     return exitCodes.usage
   }
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    console.error(err.message)
-    return exitCodes.config
-  }
+  const config = loadConfigOrExit()
   let db: Knex | undefined
   try {
     db = createDatabase(config)

@@ -155,6 +155,20 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/** Exit status for a configuration mistake (sysexits' EX_CONFIG), for the server and the CLI. */
+export const configExitCode = 78
+
+/** The configuration, or one readable line naming the mistake and exit 78: no stack trace. */
+export function loadConfigOrExit (env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(err.message)
+    process.exit(configExitCode)
+  }
+}
+
 function readEnv (env: NodeJS.ProcessEnv): RawEnv {
   try {
     return envSchema<RawEnv>({ schema, data: env, dotenv: false })

@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig, nodeEndOfLifeWarning, nodeVersionProblem, type Config } from './config.js'
+import { configExitCode, loadConfigOrExit, nodeEndOfLifeWarning, nodeVersionProblem } from './config.js'
 
 /** sysexits(3): what a service manager or an operator's script can branch on. */
-const exitCodes = { unavailable: 69, config: 78 }
+const exitCodes = { unavailable: 69, config: configExitCode }
 
 const tooOld = nodeVersionProblem(process.versions.node)
 if (tooOld !== null) {
@@ -12,14 +12,7 @@ if (tooOld !== null) {
 // user, whatever umask the service manager or shell handed us.
 process.umask(0o077)
 
-let config: Config
-try {
-  config = loadConfig()
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err
-  console.error(err.message)
-  process.exit(exitCodes.config)
-}
+const config = loadConfigOrExit()
 
 // Loaded after the checks above, so an unsupported Node fails with one line, not a stack.
 const { buildApp } = await import('./app.js')
