@@ -9,7 +9,8 @@ import type { Knex } from 'knex'
  * PostgreSQL: an index over just the active tickets, in activity order, gives the page
  * straight from the index. SQLite (whose planner cannot match a partial index to the bound
  * statuses) and MySQL/MariaDB (no partial indexes): an index in activity order per agent
- * (or team) that carries status and the columns of the visibility rule, so the newest rows
+ * (or team) that carries status, the columns of the visibility rule and deleted_at (trashed
+ * tickets never show in a queue), so the newest rows
  * are read backwards and filtered in the index alone until the page is full (a few
  * hundred entries). At a million tickets: PostgreSQL 123 ms -> 0.14 ms, SQLite 30 ms ->
  * 0.8 ms, MariaDB 1,051 ms -> 0.2 ms for one agent's "Mine".
@@ -22,8 +23,8 @@ const partial = [
   { name: 'tickets_active_team_activity', columns: 'team_id, last_activity_at, id' }
 ]
 const covering = [
-  { name: 'tickets_assignee_recent', columns: 'assignee_id, last_activity_at, id, status, department_id' },
-  { name: 'tickets_team_recent', columns: 'team_id, last_activity_at, id, status, department_id, assignee_id' }
+  { name: 'tickets_assignee_recent', columns: 'assignee_id, last_activity_at, id, status, department_id, deleted_at' },
+  { name: 'tickets_team_recent', columns: 'team_id, last_activity_at, id, status, department_id, assignee_id, deleted_at' }
 ]
 
 function clientOf (knex: Knex): 'postgres' | 'mysql' | 'sqlite' {
@@ -40,7 +41,7 @@ export async function up (knex: Knex): Promise<void> {
   switch (clientOf(knex)) {
     case 'postgres':
       for (const { name, columns } of partial) {
-        await knex.raw(`create index if not exists ${name} on tickets (${columns}) where status in ('open', 'pending')`)
+        await knex.raw(`create index if not exists ${name} on tickets (${columns}) where status in ('open', 'pending') and deleted_at is null`)
       }
       return
     case 'sqlite':
