@@ -94,9 +94,33 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     return await sendCachedPage(request, reply, page)
   })
 
+  // The empty form is the same for every visitor but for two values, the CSRF token and the
+  // one-time submission id: it is rendered once per topic list and preselected topic, and
+  // only those two are filled in per request.
+  const blankForms = new WeakMap<HelpTopicRow[], Map<string, string>>()
+  const tokenSlot = `csrf-${randomBytes(12).toString('hex')}`
+  const submissionSlot = `submission-${randomBytes(12).toString('hex')}`
+
+  async function blankForm (topic: string): Promise<string | undefined> {
+    const topics = await helpTopics()
+    if (topic !== '' && !topics.some((t) => String(t.id) === topic)) return undefined
+    let forms = blankForms.get(topics)
+    if (!forms) blankForms.set(topics, forms = new Map())
+    let html = forms.get(topic)
+    if (html === undefined) {
+      const values = { ...Object.fromEntries(Object.keys(ticketSpec).map((name) => [name, ''])), topic, submission: submissionSlot }
+      html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, csrfToken: () => tokenSlot })
+      forms.set(topic, html)
+    }
+    return html
+  }
+
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
     const topic = typeof request.query.topic === 'string' ? request.query.topic : ''
-    return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic, submission: newSubmissionId() }, {})
+    const blank = await blankForm(topic)
+    if (blank === undefined) return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic, submission: newSubmissionId() }, {})
+    reply.header('Vary', 'HX-Request').type('text/html; charset=utf-8')
+    return await reply.send(blank.replaceAll(tokenSlot, reply.generateCsrf()).replace(submissionSlot, newSubmissionId()))
   })
 
   app.post('/tickets', formRoute(app, ticketSpec, {

@@ -92,3 +92,22 @@ t.test('the same new-ticket form sent twice at once opens one ticket', async (t)
   t.equal((await app.db('tickets')).length, 1)
   t.equal((await app.db('events').where({ type: 'created' })).length, 1)
 })
+
+t.test('the empty form is made once, but every visitor gets a token and a submission id of their own', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const desk = await seedDesk(app)
+  const ann = await ticketForm(app)
+  const bob = await ticketForm(app)
+  const field = (page: Page, name: string): string => page.$(`${form} input[name=${name}]`).attr('value') ?? ''
+  t.not(field(ann.page, '_csrf'), field(bob.page, '_csrf'), 'two visitors, two CSRF tokens')
+  t.not(field(ann.page, 'submission'), field(bob.page, 'submission'), 'two visitors, two submission ids')
+  t.match(field(ann.page, 'submission'), /^[A-Za-z0-9_-]{22}$/)
+  const preselected = await ann.visitor.get(`/tickets/new?topic=${desk.topics.billing}`)
+  t.equal(preselected.$('select[name=topic] option[selected]').attr('value'), String(desk.topics.billing), 'a topic from the link is preselected')
+  const unknown = await ann.visitor.get('/tickets/new?topic=constructor')
+  t.equal(unknown.status, 200, 'an unknown topic shows the form as usual')
+  for (const [who, visitor, page] of [['Ann', ann.visitor, ann.page], ['Bob', bob.visitor, bob.page]] as const) {
+    const sent = await visitor.submit(page, form, { topic: ann.topic, name: who, email: `${who.toLowerCase()}@example.com`, subject: 'Printer', message: 'Jams.' })
+    t.ok(numberOn(sent), `${who}'s form opens a ticket with the token it was given`)
+  }
+})
