@@ -71,6 +71,9 @@ export type LoadedTicket = TicketRow & { requester_name?: string, requester_emai
 
 export type Lifecycle = ReturnType<typeof createLifecycle>
 
+/** How often a ticket page view refreshes the agent's "also viewing" mark (shown for 60 s). */
+const viewerMarkRefreshMs = 15_000
+
 /**
  * The verbs of a ticket's life. Each takes the ticket the request loaded and authorised
  * (`verb(ticket, actor, input)`), checks the rule in `permissions.ts`, answers a change
@@ -80,6 +83,8 @@ export type Lifecycle = ReturnType<typeof createLifecycle>
  */
 export function createLifecycle (db: Knex, options: LifecycleOptions) {
   const now = options.now ?? Date.now
+  // When this instance last marked each agent as viewing each ticket.
+  const viewerMarks = new Map<string, number>()
 
   async function record (trx: Db, ticket: TicketRow, actor: Actor, type: EventType, before: unknown, after: unknown, at: number): Promise<void> {
     await insertEvent(trx, {
@@ -315,7 +320,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     /** An agent has the ticket on screen now (for "also viewing"). */
     async recordViewer (ticket: TicketRow, actor: AgentActor): Promise<void> {
       assertRole(actor.access, ticket, 'read')
-      await touchViewer(db, ticket.id, actor.access.id, now())
+      const at = now()
+      // A page view would otherwise be a write (a commit) every time; presence is shown for
+      // a minute, so refreshing the mark now and then is enough, on any instance.
+      const key = `${ticket.id}:${actor.access.id}`
+      const last = viewerMarks.get(key)
+      if (last !== undefined && at >= last && at - last < viewerMarkRefreshMs) return
+      if (viewerMarks.size >= 10_000) viewerMarks.clear()
+      viewerMarks.set(key, at)
+      await touchViewer(db, ticket.id, actor.access.id, at)
     },
 
     /**

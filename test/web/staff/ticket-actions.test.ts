@@ -1,7 +1,7 @@
 import t from 'tap'
 import { listOutbox } from '../../../src/data/outbox.js'
 import { findTicketByNumber, listEntries, listEvents } from '../../../src/data/tickets.js'
-import { testApp } from '../../helpers/app.js'
+import { testApp, testClock } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
 import { system, ticketRow } from '../../helpers/actors.js'
@@ -109,10 +109,32 @@ t.test('a staff ticket page costs at most 6 SQL statements and an agent reply at
   t.equal(view.result.status, 200)
   t.match(view.result.text, 'Another one from Grace', 'the page shows the requester\'s other tickets')
   t.ok(view.sql.length <= 6, `a page view costs ${view.sql.length} statements:\n${view.sql.join('\n')}`)
+  t.notOk(view.sql.some((sql) => /ticket_viewers/.test(sql) && /^insert/i.test(sql)), 'seen again within seconds: no write for "also viewing"')
 
   const reply = await count(async () => await bob.submit(view.result, 'form.composer', { message: 'Please try the rear tray.' }, { follow: false }))
   t.equal(reply.result.status, 303)
   t.ok(reply.sql.length <= 12, `a reply costs ${reply.sql.length} statements:\n${reply.sql.join('\n')}`)
+})
+
+t.test('"also viewing" is written when an agent opens a ticket, then refreshed at most every 15 seconds', async (t) => {
+  const clock = testClock()
+  const app = await testApp(t, {}, { now: clock.now })
+  const desk = await seedDesk(app)
+  const printerJam = await openTicket(app, desk.topics.broken)
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  const { visitor: ada } = await signIn(app, desk.agents.ada.email)
+  const seenAt = async (): Promise<number | undefined> => (await app.db('ticket_viewers').where({ ticket_id: printerJam.id, agent_id: desk.agents.bob.id }).first('seen_at'))?.seen_at as number | undefined
+  await bob.get(`/staff/tickets/${printerJam.number}`)
+  const first = await seenAt()
+  t.equal(first, clock.now(), 'the first view marks Bob as viewing')
+  clock.advance(10_000)
+  await bob.get(`/staff/tickets/${printerJam.number}`)
+  t.equal(await seenAt(), first, 'ten seconds later the mark stands as it was')
+  const adasPage = await ada.get(`/staff/tickets/${printerJam.number}`)
+  t.match(adasPage.$('#viewers').text(), /^Also viewing: Bob/, 'and Ada sees Bob viewing')
+  clock.advance(10_000)
+  await bob.get(`/staff/tickets/${printerJam.number}`)
+  t.equal(await seenAt(), clock.now(), 'after 15 seconds a view refreshes it')
 })
 
 t.test('"this solved my problem" twice (a double click) closes the ticket once and answers calmly', async (t) => {
