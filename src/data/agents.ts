@@ -168,10 +168,6 @@ export async function deleteSignInEventsBefore (db: Db, before: number): Promise
   await db('sign_in_events').where('created_at', '<', before).delete()
 }
 
-export async function insertPasswordReset (db: Db, agentId: number, tokenHash: string, expiresAt: number): Promise<void> {
-  await db('password_resets').insert({ agent_id: agentId, token_hash: tokenHash, expires_at: expiresAt })
-}
-
 export async function findPasswordReset (db: Db, tokenHash: string): Promise<{ id: number, agent_id: number, expires_at: number, used_at: number | null } | undefined> {
   return await db('password_resets').where({ token_hash: tokenHash }).first()
 }
@@ -192,15 +188,6 @@ export async function listDepartmentAgents (db: Db, departmentId: number): Promi
     .join('agent_departments as ad', 'ad.agent_id', 'a.id')
     .where('ad.department_id', departmentId)
     .whereIn('ad.role', ['agent', 'manager'])
-    .andWhere('a.active', true)
-    .orderBy('a.id')
-    .select('a.id', 'a.name', 'a.email')
-}
-
-export async function listTeamAgents (db: Db, teamId: number): Promise<Array<{ id: number, name: string, email: string }>> {
-  return await db('agents as a')
-    .join('team_members as tm', 'tm.agent_id', 'a.id')
-    .where('tm.team_id', teamId)
     .andWhere('a.active', true)
     .orderBy('a.id')
     .select('a.id', 'a.name', 'a.email')

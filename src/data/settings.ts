@@ -9,10 +9,6 @@ export async function putSetting (db: Db, key: string, value: string): Promise<v
   await db('settings').insert({ key, value }).onConflict('key').merge({ value })
 }
 
-export async function deleteSetting (db: Db, key: string): Promise<void> {
-  await db('settings').where({ key }).delete()
-}
-
 /** Deletes the setting only if it still holds `value`; true for the one caller that did. */
 export async function takeSetting (db: Db, key: string, value: string): Promise<boolean> {
   return await db('settings').where({ key, value }).delete() === 1
