@@ -6,21 +6,25 @@ import { getSetting } from '../data/settings.js'
 import type { TicketRow } from '../data/tickets.js'
 import type { Actor } from './permissions.js'
 
-/** Every notice Tessera sends, to whom, and what it is for. */
+/**
+ * Every notice Tessera sends, to whom, and what it is for. `link` names the private link its
+ * mail carries (minted when the mail is composed, see `src/domain/outbox.ts`): the ticket's
+ * private link, a link to choose a password (payload.resetId names the reset), or none.
+ */
 export const notices = {
-  ticket_received: { audience: 'requester', description: 'Ticket received, with its number and private link' },
-  agent_response: { audience: 'requester', description: 'An agent answered' },
-  ticket_resolved: { audience: 'requester', description: 'Ticket resolved, with links to confirm or reply' },
-  ticket_closed: { audience: 'requester', description: 'Ticket closed' },
-  access_link: { audience: 'requester', description: 'A fresh private link was requested' },
-  ticket_merged: { audience: 'requester', description: 'Their ticket was merged into another' },
-  new_ticket: { audience: 'agent', description: 'New ticket in my department' },
-  ticket_assigned: { audience: 'agent', description: 'Ticket assigned to me or my team' },
-  client_message: { audience: 'agent', description: 'New client message on my ticket' },
-  ticket_transferred: { audience: 'agent', description: 'Ticket transferred to my department' },
-  password_reset: { audience: 'agent', description: 'Password reset link' },
-  invitation: { audience: 'agent', description: 'Invitation to the staff panel' },
-  test_message: { audience: 'agent', description: 'Test message sent from the outbox page' }
+  ticket_received: { audience: 'requester', description: 'Ticket received, with its number and private link', link: 'ticket' },
+  agent_response: { audience: 'requester', description: 'An agent answered', link: 'ticket' },
+  ticket_resolved: { audience: 'requester', description: 'Ticket resolved, with links to confirm or reply', link: 'ticket' },
+  ticket_closed: { audience: 'requester', description: 'Ticket closed', link: null },
+  access_link: { audience: 'requester', description: 'A fresh private link was requested', link: 'ticket' },
+  ticket_merged: { audience: 'requester', description: 'Their ticket was merged into another', link: 'ticket' },
+  new_ticket: { audience: 'agent', description: 'New ticket in my department', link: null },
+  ticket_assigned: { audience: 'agent', description: 'Ticket assigned to me or my team', link: null },
+  client_message: { audience: 'agent', description: 'New client message on my ticket', link: null },
+  ticket_transferred: { audience: 'agent', description: 'Ticket transferred to my department', link: null },
+  password_reset: { audience: 'agent', description: 'Password reset link', link: 'password' },
+  invitation: { audience: 'agent', description: 'Invitation to the staff panel', link: 'password' },
+  test_message: { audience: 'agent', description: 'Test message sent from the outbox page', link: null }
 } as const
 
 export type NoticeTemplate = keyof typeof notices

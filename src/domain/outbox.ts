@@ -4,13 +4,8 @@ import { enqueueMessage, requeueMessage, type OutboxRow } from '../data/outbox.j
 import { setPasswordResetHash } from '../data/password-resets.js'
 import { insertAccessToken } from '../data/tickets.js'
 import { TesseraError } from './errors.js'
-import type { NoticeTemplate } from './notices.js'
+import { notices } from './notices.js'
 import { newAccessToken } from './secrets.js'
-
-/** Notices whose mail carries a private link to their ticket. */
-const ticketLinkNotices: ReadonlySet<NoticeTemplate> = new Set(['ticket_received', 'agent_response', 'ticket_resolved', 'access_link', 'ticket_merged'])
-/** Notices whose mail carries a link to choose a password (payload.resetId names the reset). */
-const passwordLinkNotices: ReadonlySet<NoticeTemplate> = new Set(['password_reset', 'invitation'])
 
 /**
  * The secret a notice's link needs, minted now, while its mail is composed: only the hash
@@ -19,12 +14,13 @@ const passwordLinkNotices: ReadonlySet<NoticeTemplate> = new Set(['password_rese
  * notices without a private link; a TesseraError when the reset was used or expired meanwhile.
  */
 export async function mintLinkToken (db: Db, row: Pick<OutboxRow, 'template' | 'ticket_id' | 'payload'>, at: number): Promise<string | undefined> {
-  if (ticketLinkNotices.has(row.template) && row.ticket_id !== null) {
+  const link = notices[row.template].link
+  if (link === 'ticket' && row.ticket_id !== null) {
     const { token, hash } = newAccessToken()
     await insertAccessToken(db, row.ticket_id, hash, at)
     return token
   }
-  if (passwordLinkNotices.has(row.template)) {
+  if (link === 'password') {
     const { resetId } = JSON.parse(row.payload) as { resetId?: number }
     const { token, hash } = newAccessToken()
     if (typeof resetId !== 'number' || !await setPasswordResetHash(db, resetId, hash, at)) {
