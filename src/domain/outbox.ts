@@ -1,6 +1,8 @@
 import type { Knex } from 'knex'
 import type { Db } from '../data/database.js'
 import { enqueueMessage, requeueMessage, type OutboxRow } from '../data/outbox.js'
+import type { AgentAccess } from '../data/agents.js'
+import { recordAdminChange } from './admin-log.js'
 import { setPasswordResetHash } from '../data/password-resets.js'
 import { insertAccessToken } from '../data/tickets.js'
 import { TesseraError } from './errors.js'
@@ -36,13 +38,22 @@ export function createOutboxAdmin (db: Knex, options: { now?: () => number } = {
   const now = options.now ?? Date.now
   return {
     /** Puts a failed (or waiting) message back in line with fresh attempts; false when it was sent or is unknown. */
-    async requeue (id: number): Promise<boolean> {
-      return await requeueMessage(db, id, now())
+    async requeue (admin: AgentAccess, id: number): Promise<boolean> {
+      return await db.transaction(async (trx) => {
+        const at = now()
+        const requeued = await requeueMessage(trx, id, at)
+        if (requeued) await recordAdminChange(trx, admin, { subject: 'outbox', subjectId: id, action: 'requeued' }, at)
+        return requeued
+      })
     },
 
     /** Queues a message to the agent's own address, to see that mail goes out. */
-    async queueTestMessage (agent: { name: string, email: string }): Promise<void> {
-      await enqueueMessage(db, { template: 'test_message', toAddress: agent.email, ticketId: null, payload: { name: agent.name } }, now())
+    async queueTestMessage (admin: AgentAccess): Promise<void> {
+      await db.transaction(async (trx) => {
+        const at = now()
+        await enqueueMessage(trx, { template: 'test_message', toAddress: admin.email, ticketId: null, payload: { name: admin.name } }, at)
+        await recordAdminChange(trx, admin, { subject: 'outbox', subjectId: null, action: 'test_queued', after: { to: admin.email } }, at)
+      })
     }
   }
 }

@@ -1,11 +1,37 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { listAdminEvents, type AdminEventRow } from '../../data/admin-log.js'
 import { listSignInEvents } from '../../data/agents.js'
 import { countOutboxByStatus, listRecentOutbox, type OutboxRow } from '../../data/outbox.js'
+import { adminSubjects, isAdminSubject } from '../../domain/admin-log.js'
 import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
+import { referenceData } from './reference-data.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
+const logPageSize = 50
+
+/** One field of a logged change, as the log page shows it. */
+export interface LoggedField { field: string, before: string, after: string }
+
+function shown (value: unknown): string {
+  if (value === undefined || value === null || value === '') return '—'
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+function parsed (state: string | null): Record<string, unknown> {
+  if (state === null) return {}
+  const value: unknown = JSON.parse(state)
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : { value }
+}
+
+/** The before and after of a logged change, field by field. */
+export function loggedFields (event: Pick<AdminEventRow, 'before_state' | 'after_state'>): LoggedField[] {
+  const before = parsed(event.before_state)
+  const after = parsed(event.after_state)
+  const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+  return fields.map((field) => ({ field, before: shown(before[field]), after: shown(after[field]) }))
+}
 
 /** Administration pages; for anyone else they do not exist. */
 export default async function adminRoutes (app: FastifyInstance): Promise<void> {
@@ -13,15 +39,44 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
   const outboxUrl = app.url('/staff/admin/outbox')
 
   // Before each route's CSRF check: for anyone else an admin form does not exist, expired or not.
+  // Registered first, so it also guards every admin area registered below.
   app.addHook('preValidation', async (request: FastifyRequest) => {
     if (!request.agent.isAdmin) throw notFound()
+  })
+
+  app.get('/staff/admin', async (request, reply) => {
+    reply.header('Cache-Control', 'private, no-cache')
+    return await reply.render('staff/admin/index', { agent: request.agent, flash: takeFlash(request, reply) })
+  })
+
+  app.get<{ Querystring: Record<string, string | undefined> }>('/staff/admin/log', async (request, reply) => {
+    const subject = isAdminSubject(request.query.subject) ? request.query.subject : undefined
+    const agentId = parseId(request.query.agent)
+    const beforeId = parseId(request.query.before)
+    const rows = await listAdminEvents(db, { subjectType: subject, agentId, beforeId }, logPageSize + 1)
+    const events = rows.slice(0, logPageSize).map((row) => ({ ...row, fields: loggedFields(row) }))
+    const next = new URLSearchParams()
+    if (subject) next.set('subject', subject)
+    if (agentId !== undefined) next.set('agent', String(agentId))
+    const last = events.at(-1)
+    if (rows.length > logPageSize && last) next.set('before', String(last.id))
+    reply.header('Cache-Control', 'private, no-cache')
+    return await reply.render('staff/admin/log', {
+      agent: request.agent,
+      events,
+      subjects: adminSubjects,
+      subject,
+      agentId,
+      agents: (await referenceData(db)()).agents,
+      nextUrl: rows.length > logPageSize ? app.url(`/staff/admin/log?${next.toString()}`) : null
+    })
   })
 
   app.get<{ Querystring: { status?: string } }>('/staff/admin/outbox', async (request, reply) => {
     const status = outboxStatuses.find((s) => s === request.query.status)
     const [messages, counts] = await Promise.all([listRecentOutbox(db, status, 100), countOutboxByStatus(db)])
     reply.header('Cache-Control', 'private, no-cache')
-    return await reply.render('staff/admin-outbox', {
+    return await reply.render('staff/admin/outbox', {
       agent: request.agent,
       messages,
       counts,
@@ -34,12 +89,12 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
 
   app.get('/staff/admin/sign-ins', async (request, reply) => {
     reply.header('Cache-Control', 'private, no-cache')
-    return await reply.render('staff/admin-sign-ins', { agent: request.agent, events: await listSignInEvents(db, 200) })
+    return await reply.render('staff/admin/sign-ins', { agent: request.agent, events: await listSignInEvents(db, 200) })
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/outbox/:id/retry', { preValidation: app.csrfProtection }, async (request, reply) => {
     const id = parseId(request.params.id) ?? 0
-    const requeued = await app.outboxAdmin.requeue(id)
+    const requeued = await app.outboxAdmin.requeue(request.agent, id)
     setFlash(request, reply, requeued ? `Message ${id} will be sent again shortly.` : `Message ${id} was already sent or does not exist.`)
     return await reply.redirect(outboxUrl, 303)
   })

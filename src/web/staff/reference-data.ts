@@ -13,6 +13,11 @@ export interface ReferenceData {
 
 const caches = new WeakMap<Knex, () => Promise<ReferenceData>>()
 
+/** After an admin change to one of these lists, this instance shows it on the next page. */
+export function forgetReferenceData (db: Knex): void {
+  caches.delete(db)
+}
+
 /**
  * The short lists every staff page offers in its menus. They change only through admin
  * work, so a few seconds of staleness saves five queries on every page. One cache per
