@@ -454,7 +454,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     },
 
     async reopenTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
-      assertNotMerged(ticket)
+      assertNotMerged('reopen', ticket)
       return await moveTo(ticket, actor, 'reopen', 'open')
     },
 

@@ -1,6 +1,7 @@
 import type { Db } from '../data/database.js'
 import { findTicketById, type TicketRow } from '../data/tickets.js'
 import { TesseraError } from './errors.js'
+import { refusedBecauseMerged, type StaffAction } from './permissions.js'
 
 // Merges keep chains flat (see repointMerges), so one hop is the norm; the bound only
 // protects against a loop left in older data.
@@ -38,9 +39,9 @@ export function assertMergeable (source: TicketRow, target: TicketRow, targetDes
   if (target.status === 'closed') throw new TesseraError('TESSERA_TRANSITION_REFUSED', 'A closed ticket cannot receive a merge; reopen it first.')
 }
 
-/** A merged ticket stays merged: nothing may bring it back to work of its own. */
-export function assertNotMerged (ticket: Pick<TicketRow, 'number' | 'merged_into_id'>): void {
-  if (ticket.merged_into_id !== null) {
+/** A merged ticket stays merged: see `refusedBecauseMerged` for what that rules out. */
+export function assertNotMerged (action: StaffAction, ticket: Pick<TicketRow, 'number' | 'merged_into_id'>): void {
+  if (refusedBecauseMerged(action, ticket)) {
     throw new TesseraError('TESSERA_TRANSITION_REFUSED', `Ticket ${ticket.number} was merged into another ticket; work on that one instead.`)
   }
 }

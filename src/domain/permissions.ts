@@ -100,7 +100,17 @@ const actionLabels: Record<TicketAction, string> = {
 }
 
 /** What the rule reads of a ticket. */
-export type TicketScope = Pick<TicketRow, 'status' | 'department_id' | 'assignee_id'>
+export type TicketScope = Pick<TicketRow, 'status' | 'department_id' | 'assignee_id' | 'merged_into_id'>
+
+/**
+ * A merged ticket lives on in the ticket it was merged into: nothing may bring it back to
+ * work of its own. It can still be read, noted and deleted.
+ */
+const refusedOnceMerged: ReadonlySet<StaffAction> = new Set(['reopen'])
+
+export function refusedBecauseMerged (action: StaffAction, ticket: Pick<TicketRow, 'merged_into_id'>): boolean {
+  return ticket.merged_into_id !== null && refusedOnceMerged.has(action)
+}
 
 /**
  * An agent's role on a ticket: administrators manage everything, others have the role of
@@ -124,7 +134,8 @@ export function canTransition (action: TicketAction, status: TicketStatus): bool
 
 /** The actions this agent may take on this ticket now (role × status). */
 export function allowedActions (access: AgentAccess, ticket: TicketScope): ReadonlySet<StaffAction> {
-  return new Set(staffActions.filter((action) => hasRole(access, ticket, leastRole[action]) && canTransition(action, ticket.status)))
+  return new Set(staffActions.filter((action) =>
+    hasRole(access, ticket, leastRole[action]) && canTransition(action, ticket.status) && !refusedBecauseMerged(action, ticket)))
 }
 
 /**

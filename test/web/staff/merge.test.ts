@@ -162,8 +162,12 @@ t.test('merging into itself, into a merged ticket, a merged ticket, or in a loop
   // A merged ticket is not reopened by hand either, and even if older data holds one that
   // was, it cannot be merged a second time.
   const { visitor: ada } = await signIn(app, desk.agents.ada.email)
-  const reopen = await ada.submit(await ada.get(`/staff/tickets/${b.number}`), `form[action="/staff/tickets/${b.number}/reopening"]`)
-  t.match(reopen.text, `Ticket ${b.number} was merged into another ticket; work on that one instead.`)
+  const mergedPage = await ada.get(`/staff/tickets/${b.number}`)
+  t.equal(mergedPage.$(`form[action="/staff/tickets/${b.number}/reopening"]`).length, 0, 'the merged ticket offers no Reopen')
+  t.ok(mergedPage.$(`form[action="/staff/tickets/${b.number}/notes"]`).length > 0, 'but can still be noted')
+  const csrf = mergedPage.$('input[name="_csrf"]').first().val() as string
+  const reopen = await ada.post(`/staff/tickets/${b.number}/reopening`, new URLSearchParams({ _csrf: csrf }).toString(), { headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.match(reopen.text, `Ticket ${b.number} was merged into another ticket; work on that one instead.`, 'a reopening posted anyway is refused')
   t.equal((await findTicketByNumber(app.db, b.number))!.status, 'closed')
   await app.db('tickets').where({ id: b.id }).update({ status: 'open' })
   t.match((await mergeByHand(app, desk, b.number, c.number)).text, `Ticket ${b.number} is already merged into another ticket.`)
