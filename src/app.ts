@@ -22,6 +22,7 @@ import staffPlugin from './web/staff/plugin.js'
 import { actorName, age, priorityLabel, statusLabel, timeElement } from './web/format.js'
 import { createUrls } from './web/urls.js'
 import { redactUrl } from './web/log-redaction.js'
+import { proxyRewrite } from './web/proxy.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,6 +70,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     // Fastify accepts a hop count at run time; its types only list the other forms.
     trustProxy: config.trustProxy as boolean | string[],
     routerOptions: { maxParamLength: 200 },
+    rewriteUrl: proxyRewrite(config.basePath),
     // Malformed URLs are refused before routing; they still get the HTML error page.
     frameworkErrors: async (error, request, reply) => { await renderFrameworkError(app, reply, error.statusCode ?? 400) }
   })
