@@ -93,9 +93,14 @@ for (const javaScriptEnabled of [false, true]) {
         document.querySelector<HTMLElement>('#queue-results table')!.__kept = true
       })
       pageLoads = 0
+      let queueRequests = 0
+      page.on('request', (request) => { if (new URL(request.url()).pathname === '/staff/queues/open') queueRequests++ })
       const filtered = htmxResponse('/staff/queues/open', 'queue-results')
-      await department.selectOption({ label: 'Billing' }) // a change is enough: no button press
+      // Choosing (as arrow keys do, one option at a time) asks nothing; Apply asks once.
+      await department.selectOption({ label: 'Billing' })
+      await page.locator('form.filters').getByRole('button', { name: 'Apply' }).click()
       t.equal((await filtered).status(), 200, 'htmx asked for the table alone')
+      t.equal(queueRequests, 1, 'one request for the filter, none for the choosing')
       await page.locator('#queue-results tbody tr').filter({ hasText: subject }).waitFor({ state: 'detached' })
       t.same(await queueSubjects(page), ['Invoice is wrong'], 'only the Billing ticket is left')
       t.equal(await page.evaluate(() => window.__marker), 1, 'only the table changed: no page load')
@@ -108,9 +113,11 @@ for (const javaScriptEnabled of [false, true]) {
       const pushed = new URL(page.url())
       t.equal(pushed.pathname, '/staff/queues/open', 'the address still names the queue')
       t.equal(pushed.searchParams.get('department'), String(desk.departments.billing), 'the address bar shows the filter (data-hx-push-url)')
+      t.equal(pushed.search, `?department=${desk.departments.billing}`, 'and nothing but the filter: no empty parameters')
 
       const unfiltered = htmxResponse('/staff/queues/open', 'queue-results')
       await department.selectOption({ label: 'Any' })
+      await page.locator('form.filters').getByRole('button', { name: 'Apply' }).click()
       await unfiltered
       await page.locator('#queue-results tbody tr').filter({ hasText: subject }).waitFor()
       t.same((await queueSubjects(page)).sort(), ['Invoice is wrong', subject], 'without the filter both are back')
@@ -120,6 +127,7 @@ for (const javaScriptEnabled of [false, true]) {
       await department.selectOption({ label: 'Billing' })
       await page.locator('form.filters').getByRole('button', { name: 'Apply' }).click()
       await page.waitForURL((url) => url.searchParams.get('department') === String(desk.departments.billing))
+      t.equal(new URL(page.url()).search, `?department=${desk.departments.billing}`, 'the filter address carries no empty parameters')
       t.same(await queueSubjects(page), ['Invoice is wrong'], 'only the Billing ticket is left')
       await page.getByRole('navigation', { name: 'Queues' }).getByRole('link', { name: /^All open/ }).click()
       await page.waitForURL((url) => url.search === '')

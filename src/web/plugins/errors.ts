@@ -107,6 +107,8 @@ export async function renderError (request: FastifyRequest, reply: FastifyReply,
   try {
     return await reply.render('error', {
       status,
+      // Staff addresses keep the staff header and lead back into the panel.
+      staff: request.url.startsWith(request.server.url('/staff')),
       message: message ?? messages[status] ?? 'Something went wrong on our side. Please try again in a moment.'
     }, { status, fragment: 'partials/_error-message' })
   } catch (renderFailure) {
