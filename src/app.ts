@@ -10,6 +10,7 @@ import { createImapPoller, type ImapPoller } from './mail/imap-poller.js'
 import apiRoutes from './web/api/routes.js'
 import healthRoutes from './web/health-routes.js'
 import { checkConnection, createDatabase, migrateToLatest } from './data/database.js'
+import { hasMailIntake } from './data/mail.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import { createOutboxAdmin, type OutboxAdmin } from './domain/outbox.js'
@@ -19,9 +20,10 @@ import security from './web/plugins/security.js'
 import views from './web/plugins/views.js'
 import portalRoutes from './web/portal/routes.js'
 import staffPlugin from './web/staff/plugin.js'
-import { actorName, age, priorityLabel, statusLabel, timeElement } from './web/format.js'
+import { actorName, age, clientStatusLabel, priorityLabel, statusLabel, timeElement } from './web/format.js'
 import { createUrls } from './web/urls.js'
 import { redactUrl } from './web/log-redaction.js'
+import { proxyRewrite } from './web/proxy.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,6 +71,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     // Fastify accepts a hop count at run time; its types only list the other forms.
     trustProxy: config.trustProxy as boolean | string[],
     routerOptions: { maxParamLength: 200 },
+    rewriteUrl: proxyRewrite(config.basePath),
     // Malformed URLs are refused before routing; they still get the HTML error page.
     frameworkErrors: async (error, request, reply) => { await renderFrameworkError(app, reply, error.statusCode ?? 400) }
   })
@@ -108,6 +111,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       url: urls.url,
       time: timeElement,
       statusLabel,
+      clientStatusLabel,
       priorityLabel,
       age,
       actorName
@@ -127,6 +131,9 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     db,
     log: app.log,
     compose: { absoluteUrl: urls.absoluteUrl, productName, secret: config.sessionSecret },
+    // A notice invites a reply by mail only when replies can arrive: IMAP polling, mail
+    // piped in or posted to the API (which leaves inbound rows), or a key for that API.
+    repliesByMail: async () => config.imapUrl !== '' || await hasMailIntake(db),
     smtpUrl: config.smtpUrl,
     mailFrom: config.mailFrom,
     mailDir: join(config.dataDir, 'mail'),

@@ -94,3 +94,12 @@ export async function findDefaultHelpTopic (db: Db, departmentId?: number): Prom
   if (departmentId !== undefined) query.where({ department_id: departmentId })
   return await query
 }
+
+/** Whether mail has ever come in through any door, or a key exists for the mail intake API. */
+export async function hasMailIntake (db: Db): Promise<boolean> {
+  const [received, key] = await Promise.all([
+    db('inbound_messages').first('id'),
+    db('api_keys').first('id')
+  ])
+  return received !== undefined || key !== undefined
+}

@@ -144,7 +144,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return requester
   }
 
-  async function createTicket (trx: Db, input: NewTicketInput & { followsTicketId?: number }, at: number, attempt = 0): Promise<OpenedTicket> {
+  async function createTicket (trx: Db, input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number, attempt = 0): Promise<OpenedTicket> {
     const topic = await findActiveHelpTopic(trx, input.helpTopicId)
     if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
     const requester = await findOrCreateRequester(trx, input.name, input.email, at)
@@ -166,7 +166,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       requester_id: requester.id,
       assignee_id: null,
       team_id: null,
-      follows_ticket_id: input.followsTicketId ?? null,
+      follows_ticket_id: input.follows?.id ?? null,
       requester_name_given: input.name,
       submission_id: input.submissionId ?? null,
       created_at: at,
@@ -178,14 +178,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null, deleted_at: null, deleted_by: null
     }
     await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
-    await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.followsTicketId ?? null }, at)
+    await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null }, at)
     const accessToken = await issueToken(trx, id, at)
     await noticeTicketReceived(trx, ticket, requester, at)
     await noticeNewTicket(trx, ticket, requester, input.message, at)
     return { ticket, accessToken }
   }
 
-  async function insertNewTicket (input: NewTicketInput & { followsTicketId?: number }, at: number): Promise<OpenedTicket> {
+  async function insertNewTicket (input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number): Promise<OpenedTicket> {
     // A taken number (rare, or a concurrent insert) trips the unique index; the whole
     // transaction is retried with a fresh number, from a wider range after a few tries.
     for (let attempt = 0; ; attempt++) {
@@ -291,7 +291,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         subject: followUpOf.subject,
         message: input.body,
         helpTopicId: followUpOf.help_topic_id ?? 0,
-        followsTicketId: followUpOf.id,
+        follows: followUpOf,
         mail: input.mail
       }, at)
       return { number: followUp.ticket.number, followUp }
@@ -340,7 +340,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       assertTransition('reply', ticket.status)
       return await db.transaction(async (trx) => {
         if (input.seenEntryId !== undefined && await findEntryAfter(trx, ticket.id, input.seenEntryId, actor.access.id)) {
-          throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message below, then send your reply again.')
+          throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message above, then send your reply again.')
         }
         const at = now()
         const entryId = await addEntry(trx, ticket, 'response', actor, input.body, at)

@@ -15,7 +15,7 @@ export const notices = {
   ticket_received: { audience: 'requester', description: 'Ticket received, with its number and private link', link: 'ticket' },
   agent_response: { audience: 'requester', description: 'An agent answered', link: 'ticket' },
   ticket_resolved: { audience: 'requester', description: 'Ticket resolved, with links to confirm or reply', link: 'ticket' },
-  ticket_closed: { audience: 'requester', description: 'Ticket closed', link: null },
+  ticket_closed: { audience: 'requester', description: 'Ticket closed, with the private link', link: 'ticket' },
   access_link: { audience: 'requester', description: 'A fresh private link was requested', link: 'ticket' },
   ticket_merged: { audience: 'requester', description: 'Their ticket was merged into another', link: 'ticket' },
   new_ticket: { audience: 'agent', description: 'New ticket in my department', link: null },

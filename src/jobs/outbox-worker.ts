@@ -15,6 +15,8 @@ export interface OutboxWorkerOptions {
   db: Knex
   log: FastifyBaseLogger
   compose: ComposeOptions
+  /** Whether replies to our mail reach the desk now (see MailContext); asked once per pass. */
+  repliesByMail?: () => Promise<boolean>
   smtpUrl: string
   mailFrom: string
   /** Where messages go as .eml files when no SMTP server is configured. */
@@ -52,6 +54,7 @@ class SendCutOff extends Error {
  */
 export function createOutboxWorker (options: OutboxWorkerOptions) {
   const now = options.now ?? Date.now
+  const repliesByMail = options.repliesByMail ?? (async () => true)
   const leaseMs = options.leaseMs ?? defaultLeaseMs
   const sendDeadlineMs = Math.floor(leaseMs / 2)
   const owner = `worker-${randomBytes(8).toString('hex')}`
@@ -87,7 +90,7 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       if (row.message_id === null) await setOutboxMessageId(options.db, row.id, messageId)
       const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id, row.to_address)
       const linkToken = await mintLinkToken(options.db, row, now())
-      const mail = composeMail(row, options.compose, { messageId, references }, { linkToken })
+      const mail = composeMail(row, options.compose, { messageId, references }, { linkToken, repliesByMail: await repliesByMail() })
       const at = now()
       if (abort.signal.aborted) throw abort.signal.reason
       if (!await renewLease(options.db, row.id, owner, at, at + leaseMs)) {

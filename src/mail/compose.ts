@@ -77,27 +77,32 @@ export interface Threading {
   references: string[]
 }
 
-export interface Secrets {
+export interface MailContext {
   /** The private-link or password token minted for this one mail (never stored raw). */
   linkToken?: string
+  /**
+   * Whether a reply to this mail reaches the desk (incoming mail is set up). Without it a
+   * notice never invites one: it points to the ticket page instead.
+   */
+  repliesByMail?: boolean
 }
 
 /** Turns a queued outbox row into the message to send. */
-export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading, secrets: Secrets = {}): ComposedMail {
+export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading, context: MailContext = {}): ComposedMail {
   const payload = JSON.parse(row.payload) as Record<string, string>
   const template = row.template
   const subject = subjects[template]
   if (!subject) throw new Error(`No mail template for ${row.template}`)
   const forAgent = notices[template].audience === 'agent'
-  const { linkToken } = secrets
+  const { linkToken, repliesByMail = true } = context
   const links = {
     ticketLink: linkToken && payload.number ? options.absoluteUrl(`/tickets/${payload.number}/access/${linkToken}`) : '',
     staffLink: payload.number ? options.absoluteUrl(`/staff/tickets/${payload.number}`) : '',
     resetLink: (template === 'password_reset' || template === 'invitation') && linkToken ? options.absoluteUrl(`/staff/password-reset/${linkToken}`) : ''
   }
-  const body = eta.render(`/mail/${template}`, { ...payload, ...links, productName: options.productName, forAgent })
-  // Notices about a ticket invite a reply by mail; the marker tells us where it ends.
-  const text = payload.number ? `${replyMarker}\n\n${body}` : body
+  const body = eta.render(`/mail/${template}`, { ...payload, ...links, productName: options.productName, forAgent, repliesByMail })
+  // Notices about a ticket invite a reply by mail when one can arrive; the marker tells us where it ends.
+  const text = payload.number && repliesByMail ? `${replyMarker}\n\n${body}` : body
   const headers: Record<string, string> = {}
   // A person's answer is not automatic; everything else Tessera sends is.
   if (template !== 'agent_response') headers['Auto-Submitted'] = 'auto-generated'

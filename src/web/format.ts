@@ -1,12 +1,15 @@
 import type { EventRow, EventType, TicketRow, TicketStatus } from '../data/tickets.js'
 import { priorityValues, type Priority } from '../domain/lifecycle.js'
 
+// Staff set a ticket pending while they wait on the client; the client reads the same
+// status as a request to act.
 const statusLabels: Record<TicketStatus, string> = {
   open: 'Open',
-  pending: 'Waiting for you',
+  pending: 'Pending',
   resolved: 'Resolved',
   closed: 'Closed'
 }
+const clientStatusLabels: Record<TicketStatus, string> = { ...statusLabels, pending: 'Waiting for you' }
 
 const priorityLabels: Readonly<Record<Priority, string>> = { 1: 'Low', 2: 'Normal', 3: 'High', 4: 'Urgent' }
 
@@ -40,6 +43,10 @@ export function statusLabel (status: TicketStatus): string {
   return statusLabels[status] ?? status
 }
 
+export function clientStatusLabel (status: TicketStatus): string {
+  return clientStatusLabels[status] ?? status
+}
+
 /** A <time> element; built from a number only, so it is safe to output unescaped. */
 export function timeElement (ms: number | string | null): string {
   if (ms === null) return ''
@@ -67,7 +74,9 @@ export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'b
   const before = JSON.parse(event.before_state ?? '{}') as Record<string, unknown>
   const nameOf = (list: Array<{ id: number, name: string }>, id: unknown): string | undefined => list.find((x) => x.id === id)?.name
   switch (event.type) {
-    case 'created': return after.follows ? 'opened the ticket as a follow-up' : 'opened the ticket'
+    case 'created':
+      if (typeof after.follows_number === 'string') return `opened the ticket as a follow-up to #${after.follows_number}`
+      return after.follows ? 'opened the ticket as a follow-up' : 'opened the ticket'
     case 'assigned': {
       const targets = [nameOf(names.agents, after.assignee_id), nameOf(names.teams, after.team_id)].filter(Boolean)
       return targets.length > 0 ? `assigned the ticket to ${targets.join(' and ')}` : 'removed the assignment'

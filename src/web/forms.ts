@@ -99,6 +99,8 @@ export interface FormRouteOptions<S extends FormSpec> {
   formats?: Record<string, string>
   /** Requests per address and window before the form is refused (shown again, 429). */
   rateLimit?: { max: number, timeWindow: string }
+  /** Where a GET of the form's address goes (see LostUrls); by default the page above it. */
+  getGoesTo?: string
   /** Shows the form again with what the person typed and the messages. */
   show: (request: FastifyRequest, reply: FastifyReply, values: Record<keyof S & string, string>, errors: FieldErrors, status: number) => Promise<FastifyReply>
 }
@@ -116,7 +118,8 @@ export function formRoute<S extends FormSpec> (app: FastifyInstance, spec: S, op
     config: {
       showForm: async (request: FastifyRequest, reply: FastifyReply, errors: FieldErrors, status: number) =>
         await options.show(request, reply, formValues(request, spec), errors, status),
-      ...(options.rateLimit ? { rateLimit: { ...options.rateLimit, hook: 'preHandler' as const } } : {})
+      ...(options.rateLimit ? { rateLimit: { ...options.rateLimit, hook: 'preHandler' as const } } : {}),
+      ...(options.getGoesTo !== undefined ? { getGoesTo: options.getGoesTo } : {})
     }
   }
 }

@@ -62,7 +62,7 @@ export function liveMarkup ($: cheerio.CheerioAPI): string[] {
   const found: string[] = []
   $('script').each((_, el) => {
     const src = $(el).attr('src')
-    if (src === undefined || !/^\/assets\/vendor\/htmx\.min\.js(?:\?|$)/.test(src)) found.push(`<script${src === undefined ? '' : ` src="${src}"`}>${$(el).text().slice(0, 60)}`)
+    if (src === undefined || !/^\/assets\/(?:vendor\/htmx\.min|staff)\.js(?:\?|$)/.test(src)) found.push(`<script${src === undefined ? '' : ` src="${src}"`}>${$(el).text().slice(0, 60)}`)
   })
   $('*').each((_, el) => {
     const { attribs, tagName } = el as unknown as { attribs?: Record<string, string>, tagName?: string }

@@ -44,4 +44,8 @@ export default fp(async function assets (app) {
     allowedPath: (path) => path === '/htmx.min.js',
     setHeaders: (reply) => reply.header('Cache-Control', immutable)
   })
+  // Pages name the fingerprinted icon; this answers browsers (and tools) that ask the
+  // conventional address anyway, instead of a 404 on every first visit.
+  app.get('/favicon.ico', async (_request, reply) =>
+    await reply.header('Cache-Control', 'public, max-age=86400').sendFile('favicon.ico', publicDir))
 }, { name: 'assets' })

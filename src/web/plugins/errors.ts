@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../../data/database.js'
 import { TesseraError, type TesseraErrorCode } from '../../domain/errors.js'
 import { publicDir } from '../../paths.js'
 import type { FieldErrors } from '../forms.js'
+import { LostUrls } from '../lost-urls.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -13,6 +14,8 @@ declare module 'fastify' {
      * request is refused before the handler runs (expired CSRF token, rate limit).
      */
     showForm?: (request: FastifyRequest, reply: FastifyReply, errors: FieldErrors, status: number) => Promise<FastifyReply>
+    /** For a POST route: the page (inside the app) a GET of its address goes to instead of the page above it. */
+    getGoesTo?: string
   }
 }
 
@@ -80,9 +83,21 @@ export default fp(async function errors (app) {
     return await renderError(request, reply, statusOf(error), error instanceof TesseraError ? error.message : undefined)
   })
 
+  const lostUrls = new LostUrls()
+  app.addHook('onRoute', (route) => {
+    const goesTo = route.config?.getGoesTo
+    lostUrls.add(route.method, route.url, goesTo === undefined ? undefined : app.url(goesTo))
+  })
+
   app.setNotFoundHandler({
     preHandler: app.rateLimit({ max: 120, timeWindow: '1 minute' })
   }, async function (request, reply) {
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      const [path, query] = splitQuery(request.url)
+      const page = lostUrls.pageFor(path, app.url('/'))
+      // A stray slash keeps the query; a post-only address has none worth keeping.
+      if (page !== undefined) return await reply.redirect(page === path.replace(/\/+$/, '') ? page + query : page, 303)
+    }
     return await renderError(request, reply, 404)
   })
 }, { name: 'errors', dependencies: ['views', 'security'] })
@@ -92,6 +107,8 @@ export async function renderError (request: FastifyRequest, reply: FastifyReply,
   try {
     return await reply.render('error', {
       status,
+      // Staff addresses keep the staff header and lead back into the panel.
+      staff: request.url.startsWith(request.server.url('/staff')),
       message: message ?? messages[status] ?? 'Something went wrong on our side. Please try again in a moment.'
     }, { status, fragment: 'partials/_error-message' })
   } catch (renderFailure) {
@@ -113,6 +130,11 @@ export async function renderFrameworkError (app: FastifyInstance, reply: Fastify
     status = 500
   }
   await reply.code(status).headers(app.securityHeaders).header('content-type', 'text/html; charset=utf-8').send(html)
+}
+
+function splitQuery (url: string): [string, string] {
+  const at = url.indexOf('?')
+  return at === -1 ? [url, ''] : [url.slice(0, at), url.slice(at)]
 }
 
 function statusOf (error: FastifyError | TesseraError): number {

@@ -126,6 +126,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   app.post('/tickets', formRoute(app, ticketSpec, {
     formats: { email: 'email' },
     rateLimit: { max: config.ticketRateLimit, timeWindow: '1 hour' },
+    getGoesTo: '/tickets/new',
     show: showTicketForm
   }), async (request, reply) => {
     const { values, errors } = readForm(request, ticketSpec)

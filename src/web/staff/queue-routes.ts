@@ -9,6 +9,7 @@ import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { staleWhileRevalidate } from '../ttl-cache.js'
 import { referenceData } from './reference-data.js'
+import { wantsFragment } from '../plugins/views.js'
 
 export const queueLabels: Record<QueueName, string> = {
   unassigned: 'Unassigned',
@@ -121,6 +122,12 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
     const queue = queueNamed(request.params.queue)
     if (queue === undefined) throw notFound('That queue')
     const q = parseQueueQuery(queue, request.query)
+    const clean = app.url(`/staff/queues/${queue}`) + queueSearch(q)
+    // A filter form sends every field, chosen or not; the address kept is the clean one.
+    if (Object.values(request.query).some((value) => value === '')) {
+      if (!wantsFragment(request)) return await reply.redirect(clean, 303)
+      reply.header('HX-Push-Url', clean)
+    }
     const [rows, counts, { departments, topics, agents, teams }] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
       queueCounts(request),

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { assetUrls } from '../../../src/web/plugins/assets.js'
 import { listOutbox } from '../../../src/data/outbox.js'
 import { testApp } from '../../helpers/app.js'
 import { Visitor } from '../../helpers/visitor.js'
@@ -67,10 +68,19 @@ t.test('security headers and long-cached, content-hashed assets', async (t) => {
 
   const opened = await app.lifecycle.openTicket({ name: 'Grace', email: 'grace@example.com', subject: 'S', message: 'M', helpTopicId: 1 })
   const page = await visitor.get(`/tickets/${opened.ticket.number}/access/${opened.accessToken}`)
-  const htmx = page.$('script[src*="htmx"]').attr('src')!
-  t.match(htmx, /^\/assets\/vendor\/htmx\.min\.js\?v=[0-9a-f]{12}$/, 'htmx is vendored and versioned')
+  t.equal(page.$('script').length, 0, 'the client ticket page loads no script either: its one form posts and redirects')
+  const htmx = assetUrls('')('vendor/htmx.min.js')
+  t.match(htmx, /^\/assets\/vendor\/htmx\.min\.js\?v=[0-9a-f]{12}$/, 'htmx (for the staff panel) is vendored and versioned')
   const script = await app.inject(htmx)
   t.equal(script.statusCode, 200)
   t.match(script.body, 'htmx')
   t.equal((await app.inject('/assets/vendor/package.json')).statusCode, 404, 'nothing else of the package is exposed')
+
+  const icon = await app.inject(home.$('link[rel=icon]').attr('href')!)
+  t.equal(icon.statusCode, 200, 'pages name a fingerprinted icon')
+  t.equal(icon.headers['cache-control'], 'public, max-age=31536000, immutable')
+  const conventional = await app.inject('/favicon.ico')
+  t.equal(conventional.statusCode, 200, '/favicon.ico answers too')
+  t.match(conventional.headers['content-type'], /^image\/(x-icon|vnd\.microsoft\.icon)/)
+  t.ok(home.$('meta[name=description]').attr('content'), 'a meta description')
 })
