@@ -14,6 +14,7 @@ import { hasMailIntake } from './data/mail.js'
 import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import { createOutboxAdmin, type OutboxAdmin } from './domain/outbox.js'
+import { createRequesterDirectory, type RequesterDirectory } from './domain/requesters.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
 import errors, { renderFrameworkError } from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
@@ -36,6 +37,7 @@ declare module 'fastify' {
     outbox: OutboxWorker
     trashPurge: TrashPurge
     outboxAdmin: OutboxAdmin
+    requesters: RequesterDirectory
     inbound: InboundMail
     /** Null when IMAP_URL is empty. */
     imap: ImapPoller | null
@@ -97,6 +99,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowMs, now: options.now }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
   app.decorate('outboxAdmin', createOutboxAdmin(db, { now: options.now }))
+  app.decorate('requesters', createRequesterDirectory(db, { now: options.now }))
   app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, now: options.now }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)

@@ -16,7 +16,8 @@ export const adminSubjects = {
   notice: 'Notices',
   setting: 'Settings',
   api_key: 'API keys',
-  outbox: 'Outbox'
+  outbox: 'Outbox',
+  requester: 'Requesters'
 } as const
 
 export type AdminSubject = keyof typeof adminSubjects

@@ -7,6 +7,7 @@ import { DatabaseSessionStore } from '../session-store.js'
 import adminRoutes from './admin-routes.js'
 import authRoutes from './auth-routes.js'
 import queueRoutes from './queue-routes.js'
+import requesterRoutes from './requester-routes.js'
 import ticketRoutes from './ticket-routes.js'
 import trashRoutes from './trash-routes.js'
 
@@ -55,6 +56,7 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
     await area.register(trashRoutes)
+    await area.register(requesterRoutes)
     await area.register(adminRoutes)
   })
 }
