@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { listActiveAgents, listTeams, type NamedRow } from '../../data/agents.js'
-import { listCannedResponses, listDepartments, listHelpTopics, type CannedResponseRow, type DepartmentRow } from '../../data/catalog.js'
+import { listCannedResponses, type CannedResponseRow } from '../../data/canned-responses.js'
+import { listDepartments, listHelpTopics, type DepartmentRow } from '../../data/catalog.js'
 import { ttlCache } from '../ttl-cache.js'
 
 export interface ReferenceData {
