@@ -1,5 +1,6 @@
 import t from 'tap'
 import { listOutbox } from '../../src/data/outbox.js'
+import { checkAccessibility } from '../helpers/axe.js'
 import { launchBrowser, openPage, servedApp } from '../helpers/browser.js'
 import { openTicket, password, seedDesk } from '../helpers/fixtures.js'
 import { programs, skipWithout } from '../helpers/programs.js'
@@ -66,3 +67,27 @@ for (const javaScriptEnabled of [false, true]) {
     t.same(cspViolations, [], 'no CSP violations')
   })
 }
+
+t.test('the admin settings pages have no serious accessibility problems', { skip }, async (t) => {
+  const { app, origin } = await servedApp(t, {}, { startWorkers: false })
+  const desk = await seedDesk(app)
+  const browser = await launchBrowser(t)
+  // axe is injected as a script, which the real CSP would (rightly) block.
+  const { page } = await openPage(t, browser, origin, { bypassCSP: true })
+  await page.goto('/staff/login')
+  await page.getByLabel('E-mail address').fill(desk.agents.ada.email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { level: 1, name: 'All open' }).waitFor()
+  for (const path of ['/staff/admin/settings', '/staff/admin/canned', '/staff/admin/notices', '/staff/admin/api-keys']) {
+    const answer = await page.goto(path)
+    await checkAccessibility(t, page, path, 200, answer?.status())
+  }
+  await page.goto('/staff/admin/settings')
+  await page.getByLabel('Desk name').fill('')
+  const refused = page.waitForResponse((res) => res.request().method() === 'POST')
+  await page.getByRole('button', { name: 'Save settings' }).click()
+  const status = (await refused).status()
+  await page.getByRole('link', { name: 'Enter a name for the desk.' }).waitFor()
+  await checkAccessibility(t, page, 'settings with an error', 422, status)
+})
