@@ -80,6 +80,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       merged,
       phase: clientPhase(ticket),
       canReopen: await lifecycle.replyReopens(ticket),
+      pageUrl: app.absoluteUrl(`/tickets/${ticket.number}`),
       flash: takeFlash(request, reply),
       values: form.values ?? { message: '' },
       errors: form.errors ?? {},

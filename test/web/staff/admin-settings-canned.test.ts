@@ -3,6 +3,7 @@ import { listOutbox } from '../../../src/data/outbox.js'
 import { testApp } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { tokenInSentMail } from '../../helpers/mail.js'
+import { Visitor } from '../../helpers/visitor.js'
 
 t.test('an admin writes canned responses per department; agents insert them with the placeholders filled, and the mail carries the private link', async (t) => {
   const app = await testApp(t, {}, { startWorkers: false })
@@ -57,6 +58,10 @@ t.test('an admin writes canned responses per department; agents insert them with
   const eml = readFileSync(`${app.config.dataDir}/mail/${response.id}.eml`, 'utf8').replace(/=\r?\n/g, '')
   t.match(eml, `Follow it here: http://help.example.test/tickets/${printerJam.number}/access/${token}`, 'the mail carries the link minted for it in place of the placeholder')
   t.notMatch(eml, '{ticket.link}')
+  const requester = new Visitor(app)
+  const portal = await requester.get(`/tickets/${printerJam.number}/access/${token}`)
+  t.match(portal.text, `Follow it here: http://help.example.test/tickets/${printerJam.number} `, 'on the requester’s own page the placeholder is that page')
+  t.notMatch(portal.text, '{ticket.link}')
 
   const log = await ada.get('/staff/admin/log?subject=canned_response')
   t.equal(log.$('tbody tr').length, 2, 'both creations are logged')
