@@ -30,10 +30,13 @@ export interface PlaceholderValues {
 
 /** The response as the agent will send it; `{ticket.link}` stays for the mail to fill. */
 export function fillPlaceholders (body: string, values: PlaceholderValues): string {
-  return body
-    .replaceAll('{requester.name}', values.requesterName)
-    .replaceAll('{ticket.number}', values.ticketNumber)
-    .replaceAll('{agent.name}', values.agentName)
+  const filled: Record<string, string> = {
+    '{requester.name}': values.requesterName,
+    '{ticket.number}': values.ticketNumber,
+    '{agent.name}': values.agentName
+  }
+  // One pass, so a name that looks like a placeholder is left as it is.
+  return body.replace(/\{(?:requester\.name|ticket\.number|agent\.name)\}/g, (placeholder) => filled[placeholder] ?? placeholder)
 }
 
 /** The responses an agent is offered: those for everyone and those of their departments. */

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Visitor } from '../../helpers/visitor.js'
-import { testApp, testClock } from '../../helpers/app.js'
+import { sharedApps, testApp, testClock } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 
 t.test('renaming the desk and writing an intro shows on the portal home, in page titles and in mail at once', async (t) => {
@@ -106,4 +106,25 @@ t.test('the sign-in rate limit comes from the settings', async (t) => {
     statuses.push(page.status)
   }
   t.same(statuses, [422, 422, 429], 'the third attempt from the address is refused')
+})
+
+t.test('another instance reads the settings again once its short cache has expired, in one query', async (t) => {
+  const [one, two] = await sharedApps(t, 2, {}, { startWorkers: false })
+  const desk = await seedDesk(one!)
+  const before = await two!.deskSettings.current()
+  t.equal(before, await two!.deskSettings.current(), 'the same object while nothing changed')
+  const queries: string[] = []
+  const listen = (query: { sql: string }): void => { queries.push(query.sql) }
+  const { visitor: ada } = await signIn(one!, desk.agents.ada.email)
+  await ada.submit(await ada.get('/staff/admin/settings'), 'form[action="/staff/admin/settings"]', { name: 'Acme Support' })
+  t.equal((await two!.deskSettings.current()).name, 'Tessera Help Desk', 'the other instance still has its cached copy')
+  // What the TTL does after 5 s, done by hand so the test never waits.
+  two!.deskSettings.forget()
+  two!.db.on('query', listen)
+  const after = await two!.deskSettings.current()
+  two!.db.off('query', listen)
+  t.equal(after.name, 'Acme Support', 'then it reads the new name')
+  t.equal(queries.filter((sql) => /settings/.test(sql)).length, 1, 'all settings in one query')
+  two!.deskSettings.forget()
+  t.equal(await two!.deskSettings.current(), after, 'unchanged values keep the same object, so cached pages stay')
 })

@@ -28,16 +28,23 @@ export default async function noticesRoutes (app: FastifyInstance): Promise<void
 
   function preview (template: NoticeTemplate, deskName: string): { to: string, subject: string, text: string } {
     const forAgent = notices[template].audience === 'agent'
-    const row: Pick<OutboxRow, 'id' | 'template' | 'to_address' | 'ticket_id' | 'payload'> = {
+    const aboutTicket = !['password_reset', 'invitation', 'test_message'].includes(template)
+    const row: OutboxRow = {
       id: 0,
       template,
       to_address: forAgent ? 'agent@example.com' : 'grace@example.com',
-      ticket_id: template === 'password_reset' || template === 'invitation' || template === 'test_message' ? null : 1,
-      payload: JSON.stringify(template === 'password_reset' || template === 'invitation' || template === 'test_message'
-        ? { name: forAgent ? samplePayload.agentName : samplePayload.name }
-        : samplePayload)
+      ticket_id: aboutTicket ? 1 : null,
+      payload: JSON.stringify(aboutTicket ? samplePayload : { name: forAgent ? samplePayload.agentName : samplePayload.name }),
+      status: 'queued',
+      attempts: 0,
+      next_attempt_at: 0,
+      created_at: 0,
+      sent_at: null,
+      last_error: null,
+      lease_owner: null,
+      message_id: null
     }
-    const mail = composeMail(row as OutboxRow, { absoluteUrl: app.absoluteUrl, productName: deskName, secret: 'preview' },
+    const mail = composeMail(row, { absoluteUrl: app.absoluteUrl, productName: deskName, secret: 'preview' },
       { messageId: '<preview@example.com>', references: [] }, { linkToken: notices[template].link === null ? undefined : sampleToken })
     return { to: mail.to, subject: mail.subject, text: mail.text }
   }
