@@ -128,7 +128,9 @@ export function createDeskSettings (db: Knex, options: DeskSettingsOptions) {
   const ttlMs = options.ttlMs ?? 5_000
   const now = options.now ?? Date.now
   const keys = Object.values(deskSettingKeys)
-  let cached: { at: number, value: Promise<DeskSettings> } | undefined
+  let cached: { at: number, value: Promise<DeskSettings>, reloading: boolean } | undefined
+  // Bumped by forget(), so a reload that started before a change never installs what it read.
+  let generation = 0
   let last: DeskSettings | undefined
   let lastJson = ''
 
@@ -145,15 +147,33 @@ export function createDeskSettings (db: Knex, options: DeskSettingsOptions) {
 
   function forget (): void {
     cached = undefined
+    generation++
   }
 
+  /**
+   * Only the first read (and the first after a change here) waits for the database; later,
+   * an expired copy is served while one reload runs, so a busy pool never holds a page up.
+   */
   async function current (): Promise<DeskSettings> {
     const at = Date.now()
-    if (cached && at - cached.at < ttlMs) return await cached.value
-    const value = load()
-    cached = { at, value }
-    value.catch(() => { if (cached?.value === value) cached = undefined })
-    return await value
+    const entry = cached
+    if (entry === undefined) {
+      const value = load()
+      const fresh = { at, value, reloading: false }
+      cached = fresh
+      value.catch(() => { if (cached === fresh) cached = undefined })
+      return await value
+    }
+    if (at - entry.at >= ttlMs && !entry.reloading) {
+      entry.reloading = true
+      const started = generation
+      load().then(
+        (value) => { if (generation === started) cached = { at: Date.now(), value: Promise.resolve(value), reloading: false } },
+        // A failed reload keeps the old copy; the next request tries again.
+        () => { entry.reloading = false }
+      )
+    }
+    return await entry.value
   }
 
   return {
