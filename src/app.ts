@@ -15,6 +15,8 @@ import { createAccounts, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import { createOutboxAdmin, type OutboxAdmin } from './domain/outbox.js'
 import { createRequesterDirectory, type RequesterDirectory } from './domain/requesters.js'
+import { createDeskSettings, defaultDeskName, deskDefaults, type DeskSettingsStore } from './domain/desk-settings.js'
+import { createApiKeys, type ApiKeys } from './domain/api-keys.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
 import errors, { renderFrameworkError } from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
@@ -38,6 +40,9 @@ declare module 'fastify' {
     trashPurge: TrashPurge
     outboxAdmin: OutboxAdmin
     requesters: RequesterDirectory
+    /** The desk's name, portal text and limits as an administrator set them. */
+    deskSettings: DeskSettingsStore
+    apiKeys: ApiKeys
     inbound: InboundMail
     /** Null when IMAP_URL is empty. */
     imap: ImapPoller | null
@@ -52,8 +57,6 @@ export interface AppOptions {
   /** Where the log goes instead of standard output (tests read it, the bench writes it to a file). */
   logStream?: { write: (line: string) => void }
 }
-
-const productName = 'Tessera Help Desk'
 
 /** The whole application; server.ts listens with it and tests inject into it. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -96,7 +99,13 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const urls = createUrls(config.baseUrl, config.basePath)
   app.decorate('config', config)
   app.decorate('db', db)
-  app.decorate('lifecycle', createLifecycle(db, { reopenWindowMs: config.reopenWindowMs, now: options.now }))
+  const deskSettings = createDeskSettings(db, { defaults: deskDefaults(config), now: options.now })
+  app.decorate('deskSettings', deskSettings)
+  app.decorate('apiKeys', createApiKeys(db, { now: options.now }))
+  app.decorate('lifecycle', createLifecycle(db, {
+    reopenWindowMs: async () => (await deskSettings.current()).reopenDays * 86400_000,
+    now: options.now
+  }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
   app.decorate('outboxAdmin', createOutboxAdmin(db, { now: options.now }))
   app.decorate('requesters', createRequesterDirectory(db, { now: options.now }))
@@ -109,7 +118,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/'), https: config.baseUrl.startsWith('https:') })
   await app.register(views, {
     globals: {
-      productName,
+      productName: defaultDeskName,
       asset: assetUrls(config.basePath),
       url: urls.url,
       time: timeElement,
@@ -118,6 +127,11 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
       priorityLabel,
       age,
       actorName
+    },
+    pageLocals: async (reply) => {
+      // An error page must not wait for (or fail on) the database that may have caused it.
+      const desk = reply.statusCode >= 500 ? deskSettings.latest() : await deskSettings.current()
+      return { productName: desk.name, desk }
     }
   })
   await app.register(errors)
@@ -133,7 +147,8 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const outbox = createOutboxWorker({
     db,
     log: app.log,
-    compose: { absoluteUrl: urls.absoluteUrl, productName, secret: config.sessionSecret },
+    compose: { absoluteUrl: urls.absoluteUrl, productName: defaultDeskName, secret: config.sessionSecret },
+    deskName: async () => (await deskSettings.current()).name,
     // A notice invites a reply by mail only when replies can arrive: IMAP polling, mail
     // piped in or posted to the API (which leaves inbound rows), or a key for that API.
     repliesByMail: async () => config.imapUrl !== '' || await hasMailIntake(db),

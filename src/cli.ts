@@ -4,6 +4,7 @@ import { loadConfigOrExit, type Config } from './config.js'
 import { checkConnection, createDatabase, isDatabaseUnavailable, migrateToLatest } from './data/database.js'
 import { createAccounts } from './domain/accounts.js'
 import { createApiKey } from './domain/api-keys.js'
+import { createDeskSettings, deskDefaults } from './domain/desk-settings.js'
 import { TesseraError } from './domain/errors.js'
 import { createLifecycle } from './domain/lifecycle.js'
 import { createInboundMail } from './mail/inbound.js'
@@ -59,7 +60,8 @@ const commands: Record<string, Command> = {
       console.error('No message on standard input.')
       return exitCodes.dataError
     }
-    const lifecycle = createLifecycle(db, { reopenWindowMs: config.reopenWindowMs })
+    const desk = createDeskSettings(db, { defaults: deskDefaults(config) })
+    const lifecycle = createLifecycle(db, { reopenWindowMs: async () => (await desk.current()).reopenDays * 86400_000 })
     const inbound = createInboundMail({ db, lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress })
     try {
       const result = await inbound.receive(raw)

@@ -30,16 +30,6 @@ export async function findDepartment (db: Db, id: number): Promise<DepartmentRow
   return await db<DepartmentRow>('departments').where({ id }).first('id', 'name')
 }
 
-export interface CannedResponseRow {
-  id: number
-  title: string
-  body: string
-}
-
-export async function listCannedResponses (db: Db): Promise<CannedResponseRow[]> {
-  return await db<CannedResponseRow>('canned_responses').orderBy('title')
-}
-
 export async function listHelpTopics (db: Db): Promise<Array<{ id: number, name: string }>> {
   return await db('help_topics').orderBy('name').select('id', 'name')
 }

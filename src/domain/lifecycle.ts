@@ -32,8 +32,11 @@ export function isPriority (value: number): value is Priority {
 }
 
 export interface LifecycleOptions {
-  /** How long after closing a client reply reopens the ticket instead of starting a new one. */
-  reopenWindowMs: number
+  /**
+   * How long after closing a client reply reopens the ticket instead of starting a new one;
+   * a function when an administrator's setting may change it while the desk runs.
+   */
+  reopenWindowMs: number | (() => Promise<number>)
   now?: () => number
 }
 
@@ -197,9 +200,12 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
   }
 
+  const reopenWindowMs = async (): Promise<number> =>
+    typeof options.reopenWindowMs === 'number' ? options.reopenWindowMs : await options.reopenWindowMs()
+
   /** Whether a client reply reopens this ticket, rather than starting a follow-up. */
-  function replyReopens (ticket: Pick<TicketRow, 'status' | 'closed_at'>, at: number): boolean {
-    return ticket.status !== 'closed' || (ticket.closed_at ?? 0) + options.reopenWindowMs >= at
+  function replyReopens (ticket: Pick<TicketRow, 'status' | 'closed_at'>, at: number, windowMs: number): boolean {
+    return ticket.status !== 'closed' || (ticket.closed_at ?? 0) + windowMs >= at
   }
 
   async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin): Promise<number> {
@@ -241,7 +247,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     now,
 
     /** For the client page: does replying now reopen this ticket? */
-    replyReopens: (ticket: Pick<TicketRow, 'status' | 'closed_at'>): boolean => replyReopens(ticket, now()),
+    replyReopens: async (ticket: Pick<TicketRow, 'status' | 'closed_at'>): Promise<boolean> => replyReopens(ticket, now(), await reopenWindowMs()),
 
     async openTicket (input: NewTicketInput): Promise<OpenedTicket> {
       return await insertNewTicket(input, now())
@@ -255,11 +261,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'clientReply')
       if (ticket.deleted_at !== null) throw notFound('That ticket')
       const at = now()
+      // Read before the transaction: on SQLite its one connection is the transaction's.
+      const windowMs = await reopenWindowMs()
       const outcome = await db.transaction(async (trx): Promise<{ landedOn: TicketRow } | { followUpOf: TicketRow }> => {
         // A merged ticket stays merged: the reply goes where its thread went.
         const target = await mergeDestination(trx, ticket)
         const own = !mergeCrossesRequesters(ticket, target)
-        if (target.deleted_at !== null || (own ? !replyReopens(target, at) : target.status === 'closed')) {
+        if (target.deleted_at !== null || (own ? !replyReopens(target, at, windowMs) : target.status === 'closed')) {
           return { followUpOf: own && target.deleted_at === null ? target : ticket }
         }
         await insertEntry(trx, {

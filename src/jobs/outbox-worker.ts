@@ -15,8 +15,10 @@ export interface OutboxWorkerOptions {
   db: Knex
   log: FastifyBaseLogger
   compose: ComposeOptions
-  /** Whether replies to our mail reach the desk now (see MailContext); asked once per pass. */
+  /** Whether replies to our mail reach the desk now (see MailContext); asked for each mail. */
   repliesByMail?: () => Promise<boolean>
+  /** The desk's current name, for signatures and subjects; compose.productName when absent. */
+  deskName?: () => Promise<string>
   smtpUrl: string
   mailFrom: string
   /** Where messages go as .eml files when no SMTP server is configured. */
@@ -90,7 +92,8 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       if (row.message_id === null) await setOutboxMessageId(options.db, row.id, messageId)
       const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id, row.to_address)
       const linkToken = await mintLinkToken(options.db, row, now())
-      const mail = composeMail(row, options.compose, { messageId, references }, { linkToken, repliesByMail: await repliesByMail() })
+      const compose = options.deskName ? { ...options.compose, productName: await options.deskName() } : options.compose
+      const mail = composeMail(row, compose, { messageId, references }, { linkToken, repliesByMail: await repliesByMail() })
       const at = now()
       if (abort.signal.aborted) throw abort.signal.reason
       if (!await renewLease(options.db, row.id, owner, at, at + leaseMs)) {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { Eta } from 'eta'
 import type { OutboxRow } from '../data/outbox.js'
+import { ticketLinkPlaceholder } from '../domain/canned-responses.js'
 import { notices, type NoticeTemplate } from '../domain/notices.js'
 import { viewsDir } from '../paths.js'
 
@@ -29,7 +30,7 @@ export const replyMarker = '-- Reply above this line --'
 // Text parts need no escaping; the HTML part is built from the text and escaped there.
 const eta = new Eta({ views: viewsDir, cache: true, autoEscape: false, autoTrim: false })
 
-const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = {
+const subjects: Record<NoticeTemplate, (p: Record<string, string>, desk: string) => string> = {
   ticket_received: (p) => `[#${p.number}] We received your request: ${p.subject}`,
   agent_response: (p) => `[#${p.number}] ${p.subject}`,
   ticket_resolved: (p) => `[#${p.number}] Resolved: ${p.subject}`,
@@ -40,9 +41,9 @@ const subjects: Record<NoticeTemplate, (p: Record<string, string>) => string> = 
   ticket_assigned: (p) => `[#${p.number}] Assigned to you: ${p.subject}`,
   client_message: (p) => `[#${p.number}] New message: ${p.subject}`,
   ticket_transferred: (p) => `[#${p.number}] Transferred to your department: ${p.subject}`,
-  password_reset: () => 'Reset your Tessera password',
-  invitation: () => 'You are invited to the Tessera staff panel',
-  test_message: () => 'Tessera test message'
+  password_reset: (p, desk) => `Reset your ${desk} password`,
+  invitation: (p, desk) => `You are invited to the ${desk} staff panel`,
+  test_message: (p, desk) => `${desk} test message`
 }
 
 function signature (secret: string, reference: string, recipient: string): string {
@@ -100,6 +101,8 @@ export function composeMail (row: OutboxRow, options: ComposeOptions, threading:
     staffLink: payload.number ? options.absoluteUrl(`/staff/tickets/${payload.number}`) : '',
     resetLink: (template === 'password_reset' || template === 'invitation') && linkToken ? options.absoluteUrl(`/staff/password-reset/${linkToken}`) : ''
   }
+  // An agent's reply may say where the requester's private link goes; it exists only now.
+  if (template === 'agent_response' && typeof payload.body === 'string') payload.body = payload.body.replaceAll(ticketLinkPlaceholder, links.ticketLink)
   const body = eta.render(`/mail/${template}`, { ...payload, ...links, productName: options.productName, forAgent, repliesByMail })
   // Notices about a ticket invite a reply by mail when one can arrive; the marker tells us where it ends.
   const text = payload.number && repliesByMail ? `${replyMarker}\n\n${body}` : body
@@ -110,7 +113,7 @@ export function composeMail (row: OutboxRow, options: ComposeOptions, threading:
   return {
     ...(threaded ? { inReplyTo: threading.references[threading.references.length - 1], references: threading.references } : {}),
     to: row.to_address,
-    subject: subject(payload),
+    subject: subject(payload, options.productName),
     text,
     html: htmlPart(text, options.productName),
     messageId: threading.messageId,

@@ -97,8 +97,8 @@ export function hasErrors (errors: FieldErrors): boolean {
 export interface FormRouteOptions<S extends FormSpec> {
   /** JSON-schema formats per field, e.g. { email: 'email' }. */
   formats?: Record<string, string>
-  /** Requests per address and window before the form is refused (shown again, 429). */
-  rateLimit?: { max: number, timeWindow: string }
+  /** Requests per address and window before the form is refused (shown again, 429); `max` may be read per request from a setting. */
+  rateLimit?: { max: number | ((request: FastifyRequest) => Promise<number>), timeWindow: string }
   /** Where a GET of the form's address goes (see LostUrls); by default the page above it. */
   getGoesTo?: string
   /** Shows the form again with what the person typed and the messages. */

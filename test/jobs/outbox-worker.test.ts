@@ -166,10 +166,10 @@ t.test('no table keeps a token that opens a ticket or sets a password; only the 
 
   const linked = smtp.messages.filter((mail) => linkIn(mail) !== undefined)
   t.same(linked.map((mail) => mail.parsed.subject?.replace(/^\[#\d+\] /, '')).sort(), [
-    'Reset your Tessera password',
+    'Reset your Tessera Help Desk password',
     'Resolved: Printer jams',
     'We received your request: Printer jams',
-    'You are invited to the Tessera staff panel',
+    'You are invited to the Tessera Help Desk staff panel',
     `Your link to ticket ${opened.ticket.number}`,
     'Printer jams'
   ].sort(), 'every notice that needs a link was sent with one')

@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
-import { authenticateApiKey } from '../../domain/api-keys.js'
 import { TesseraError } from '../../domain/errors.js'
 import { httpStatusOf } from '../plugins/errors.js'
 import { RetryLater } from '../../mail/inbound.js'
@@ -56,7 +55,8 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
 
   app.addHook('onRequest', async (request, reply) => {
     const key = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
-    const client = key ? await authenticateApiKey(app.db, key) : undefined
+    // Mail intake is the only thing the API does so far, and the only scope a key can have.
+    const client = key ? await app.apiKeys.authenticate(key, 'mail_intake') : undefined
     if (!client) {
       return await reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: { code: 'TESSERA_UNAUTHORIZED', message: 'A valid API key is required.' } })
     }

@@ -33,9 +33,11 @@ export function wantsFragment (request: FastifyRequest): boolean {
 export interface ViewsOptions {
   /** Values every template sees (asset URLs, the URL helper, product name). */
   globals: Record<string, unknown>
+  /** Values read afresh for each page `render` sends (the desk's name, as an admin set it). */
+  pageLocals?: (reply: FastifyReply) => Promise<Record<string, unknown>>
 }
 
-export default fp(async function views (app, { globals }: ViewsOptions) {
+export default fp(async function views (app, { globals, pageLocals }: ViewsOptions) {
   const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
   await app.register(fastifyView, {
     engine: { eta },
@@ -45,10 +47,10 @@ export default fp(async function views (app, { globals }: ViewsOptions) {
   })
 
   app.decorateReply('render', async function (this: FastifyReply, template: string, data: Record<string, unknown> = {}, options: RenderOptions = {}) {
-    const locals = { ...data, csrfToken: csrfTokenFor(this) }
     this.header('Vary', 'HX-Request')
     this.type('text/html; charset=utf-8')
     if (options.status) this.code(options.status)
+    const locals = { ...(pageLocals ? await pageLocals(this) : {}), ...data, csrfToken: csrfTokenFor(this) }
     const html = await this.viewAsync(fragmentFor(this.request, options.fragment) ?? template, locals)
     return this.send(html)
   })

@@ -9,6 +9,7 @@ import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
 import { clientPhase } from '../format.js'
+import type { DeskSettings } from '../../domain/desk-settings.js'
 import { ttlCache } from '../ttl-cache.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
@@ -39,7 +40,7 @@ const accessCookie = 'tessera_access'
 const accessCookieDays = 90
 
 export default async function portalRoutes (app: FastifyInstance): Promise<void> {
-  const { db, lifecycle, config } = app
+  const { db, lifecycle } = app
   const ticketPath = (number: string): string => app.url(`/tickets/${number}`)
   // The portal's busiest pages list the help topics; they change rarely, so they are read
   // at most every few seconds instead of on every view.
@@ -78,7 +79,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       entries,
       merged,
       phase: clientPhase(ticket),
-      canReopen: lifecycle.replyReopens(ticket),
+      canReopen: await lifecycle.replyReopens(ticket),
+      pageUrl: app.absoluteUrl(`/tickets/${ticket.number}`),
       flash: takeFlash(request, reply),
       values: form.values ?? { message: '' },
       errors: form.errors ?? {},
@@ -87,29 +89,37 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }
 
   // The home page is the same for every visitor, so it is rendered once per topics refresh
-  // and served as a string: the front door stays nearly as cheap as a static file.
-  const homeCache = ttlCache<'home', CachedPage>(10_000)
+  // or settings change and served as a string: the front door stays nearly as cheap as a
+  // static file. Both lists come back as the same objects until they change.
+  let home: { topics: HelpTopicRow[], desk: DeskSettings, page: Promise<CachedPage> } | undefined
   app.get('/', async (request, reply) => {
-    const page = await homeCache('home', async () => cachedPage(await app.view('portal/home', { topics: await helpTopics(), csrfToken: () => '' })))
-    return await sendCachedPage(request, reply, page)
+    const [topics, desk] = await Promise.all([helpTopics(), app.deskSettings.current()])
+    if (home?.topics !== topics || home.desk !== desk) {
+      const page = app.view('portal/home', { topics, desk, productName: desk.name, csrfToken: () => '' }).then(cachedPage)
+      home = { topics, desk, page }
+      page.catch(() => { if (home?.page === page) home = undefined })
+    }
+    return await sendCachedPage(request, reply, await home.page)
   })
 
   // The empty form is the same for every visitor but for two values, the CSRF token and the
   // one-time submission id: it is rendered once per topic list and preselected topic, and
   // only those two are filled in per request.
-  const blankForms = new WeakMap<HelpTopicRow[], Map<string, string>>()
+  const blankForms = new WeakMap<HelpTopicRow[], WeakMap<DeskSettings, Map<string, string>>>()
   const tokenSlot = `csrf-${randomBytes(12).toString('hex')}`
   const submissionSlot = `submission-${randomBytes(12).toString('hex')}`
 
   async function blankForm (topic: string): Promise<string | undefined> {
-    const topics = await helpTopics()
+    const [topics, desk] = await Promise.all([helpTopics(), app.deskSettings.current()])
     if (topic !== '' && !topics.some((t) => String(t.id) === topic)) return undefined
-    let forms = blankForms.get(topics)
-    if (!forms) blankForms.set(topics, forms = new Map())
+    let byDesk = blankForms.get(topics)
+    if (!byDesk) blankForms.set(topics, byDesk = new WeakMap())
+    let forms = byDesk.get(desk)
+    if (!forms) byDesk.set(desk, forms = new Map())
     let html = forms.get(topic)
     if (html === undefined) {
       const values = { ...Object.fromEntries(Object.keys(ticketSpec).map((name) => [name, ''])), topic, submission: submissionSlot }
-      html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, csrfToken: () => tokenSlot })
+      html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, desk, productName: desk.name, csrfToken: () => tokenSlot })
       forms.set(topic, html)
     }
     return html
@@ -125,7 +135,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   app.post('/tickets', formRoute(app, ticketSpec, {
     formats: { email: 'email' },
-    rateLimit: { max: config.ticketRateLimit, timeWindow: '1 hour' },
+    rateLimit: { max: async () => (await app.deskSettings.current()).ticketsPerHour, timeWindow: '1 hour' },
     getGoesTo: '/tickets/new',
     show: showTicketForm
   }), async (request, reply) => {

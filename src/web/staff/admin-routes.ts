@@ -7,6 +7,10 @@ import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
+import apiKeysRoutes from './admin/api-keys-routes.js'
+import cannedRoutes from './admin/canned-routes.js'
+import noticesRoutes from './admin/notices-routes.js'
+import settingsRoutes from './admin/settings-routes.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
 const logPageSize = 50
@@ -104,4 +108,9 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
     setFlash(request, reply, `A test message to ${request.agent.email} is queued; it appears below once sent.`)
     return await reply.redirect(outboxUrl, 303)
   })
+
+  await app.register(cannedRoutes)
+  await app.register(noticesRoutes)
+  await app.register(settingsRoutes)
+  await app.register(apiKeysRoutes)
 }

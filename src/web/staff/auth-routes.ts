@@ -85,7 +85,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
 
   app.post('/staff/login', formRoute(app, loginSpec, {
     formats: { email: 'email' },
-    rateLimit: { max: 30, timeWindow: '15 minutes' },
+    rateLimit: { max: async () => (await app.deskSettings.current()).signInsPer15Minutes, timeWindow: '15 minutes' },
     show: showLogin
   }), async (request, reply) => {
     const { values, errors: { next: badNext, ...errors } } = readForm(request, loginSpec)

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { listActiveAgents, listTeams, type NamedRow } from '../../data/agents.js'
-import { listCannedResponses, listDepartments, listHelpTopics, type CannedResponseRow, type DepartmentRow } from '../../data/catalog.js'
+import { listCannedResponses, type CannedResponseRow } from '../../data/canned-responses.js'
+import { listDepartments, listHelpTopics, type DepartmentRow } from '../../data/catalog.js'
 import { ttlCache } from '../ttl-cache.js'
 
 export interface ReferenceData {
@@ -21,9 +22,14 @@ export function forgetReferenceData (db: Knex): void {
 /**
  * The short lists every staff page offers in its menus. They change only through admin
  * work, so a few seconds of staleness saves five queries on every page. One cache per
- * database, shared by every staff page.
+ * database, shared by every staff page; the function returned looks it up on each call,
+ * so routes that keep it still see a cache forgotten after an admin change.
  */
 export function referenceData (db: Knex): () => Promise<ReferenceData> {
+  return async () => await currentCache(db)()
+}
+
+function currentCache (db: Knex): () => Promise<ReferenceData> {
   const existing = caches.get(db)
   if (existing) return existing
   const cache = ttlCache<'all', ReferenceData>(5_000)

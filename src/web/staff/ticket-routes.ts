@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptio
 import { findVisibleTicket, findVisibleTicketWithSiblings } from '../../data/queues.js'
 import { listTimeline, listViewers, type TicketView } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
+import { cannedResponsesFor, fillPlaceholders, ticketLinkPlaceholder } from '../../domain/canned-responses.js'
 import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
 import { allowedActions } from '../../domain/permissions.js'
 import { trashRetentionDays } from '../../domain/trash.js'
@@ -91,7 +92,8 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       agents,
       teams,
       departments,
-      canned,
+      canned: cannedResponsesFor(request.agent, canned),
+      ticketLinkPlaceholder,
       otherTickets: others,
       viewers,
       priorities,
@@ -150,7 +152,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   async function compose (request: TicketRequest, reply: FastifyReply, route: 'replies' | 'notes'): Promise<FastifyReply> {
     const ticket = await staffTicket(request)
     const { values, errors } = readForm(request, composerSpec)
-    if (values.intent === 'canned') return await insertCanned(request, reply, values)
+    if (values.intent === 'canned') return await insertCanned(request, reply, ticket, values)
     const kind = route === 'replies' && values.intent !== 'note' ? 'reply' : 'note'
     if (hasErrors(errors)) return await showTicket(request, reply, { values, errors, status: 422 })
     const actor = agentActor(request.agent)
@@ -166,10 +168,12 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     return await reply.redirect(ticketUrl(ticket.number), 303)
   }
 
-  async function insertCanned (request: TicketRequest, reply: FastifyReply, values: { message?: string, canned?: string, seen?: string }): Promise<FastifyReply> {
+  /** Adds the chosen response to the draft with its placeholders filled, for the agent to read before sending. */
+  async function insertCanned (request: TicketRequest, reply: FastifyReply, ticket: TicketView, values: { message?: string, canned?: string, seen?: string }): Promise<FastifyReply> {
     const draft = values.message ?? ''
-    const canned = (await reference()).canned.find((c) => c.id === parseId(values.canned))
-    const message = canned ? (draft.trim() ? `${draft.trimEnd()}\n\n${canned.body}` : canned.body) : draft
+    const canned = cannedResponsesFor(request.agent, (await reference()).canned).find((c) => c.id === parseId(values.canned))
+    const text = canned ? fillPlaceholders(canned.body, { requesterName: ticket.requester_name, ticketNumber: ticket.number, agentName: request.agent.name }) : ''
+    const message = canned ? (draft.trim() ? `${draft.trimEnd()}\n\n${text}` : text) : draft
     return await showTicket(request, reply, { values: { message, seen: values.seen ?? '' } })
   }
 
@@ -182,8 +186,8 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   app.post<{ Params: NumberParams, Body: DraftBody }>('/staff/tickets/:number/draft', actionRoute(actionBody({
     message: { type: 'string', maxLength: composerSpec.message.maxLength }, canned: id, seen: id
   })), async (request, reply) => {
-    await staffTicket(request)
-    return await insertCanned(request, reply, request.validationError ? {} : request.body)
+    const ticket = await staffTicket(request)
+    return await insertCanned(request, reply, ticket, request.validationError ? {} : request.body)
   })
 
   app.post<{ Params: NumberParams }>('/staff/tickets/:number/claim', actionRoute(), async (request, reply) =>

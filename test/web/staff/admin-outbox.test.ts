@@ -29,7 +29,7 @@ t.test('an administrator sees failed mail, retries it and sends a test message',
   t.match(page.text, 'A test message to ada@desk.test is queued')
   await app.outbox.runOnce()
   t.ok(smtp.messages.some((m) => m.envelopeTo.includes('grace@example.com')), 'the retried message arrives')
-  t.ok(smtp.messages.some((m) => m.parsed.subject === 'Tessera test message' && m.envelopeTo.includes('ada@desk.test')), 'and the test message')
+  t.ok(smtp.messages.some((m) => m.parsed.subject === 'Tessera Help Desk test message' && m.envelopeTo.includes('ada@desk.test')), 'and the test message')
 
   const { visitor: bob } = await signIn(app, desk.agents.bob.email)
   t.equal((await bob.get('/staff/admin/outbox')).status, 404, 'agents who are not administrators do not see it')
