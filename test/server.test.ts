@@ -12,6 +12,10 @@ import { CookieJar } from './helpers/cookie-jar.js'
 import { freePort } from './helpers/net.js'
 import { buildIfStale, startServer, waitForHttp, type ServerProcess } from './helpers/server.js'
 
+// A dozen server processes one after the other, and a compile when dist/ is stale: on a
+// busy machine that is more than tap's two minutes per file.
+t.setTimeout(600_000)
+
 t.test('on SIGTERM the server closes its connections and the database and exits cleanly', async (t) => {
   const port = await freePort()
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { putSetting } from '../../../src/data/settings.js'
 import { testApp } from '../../helpers/app.js'
 import { password, seedDesk, signIn } from '../../helpers/fixtures.js'
+import { assertValidDocuments } from '../../helpers/html-validator.js'
+import { programs, skipWithout } from '../../helpers/programs.js'
 import { smtpServer } from '../../helpers/smtp.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
 
@@ -70,6 +72,7 @@ t.test('after setup the administrator lands on the checklist, and each item tick
   page = await ada.get('/staff/admin')
   t.ok(ticked(page).testMail, 'once sent, it ticks "Send a test mail"')
   t.match(page.text, '6 of 6 done. The desk is set up')
+  const finished = page
 
   // The checklist is one query, whatever the desk holds.
   const checklistQueries: string[] = []
@@ -78,6 +81,10 @@ t.test('after setup the administrator lands on the checklist, and each item tick
   await ada.get('/staff/admin')
   app.db.off('query', count)
   t.equal(checklistQueries.length, 1, 'every item is read by one query')
+
+  await t.test('both states of the page are valid HTML', { skip: skipWithout(programs.java) }, async (t) => {
+    await assertValidDocuments(t, { 'checklist, nothing done': landing.html, 'checklist, all done': finished.html })
+  })
 })
 
 t.test('IMAP_URL ticks incoming mail; without SMTP_URL outgoing mail stays to do', async (t) => {
