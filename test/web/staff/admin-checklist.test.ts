@@ -47,7 +47,7 @@ t.test('after setup the administrator lands on the checklist, and each item tick
   page = await ada.submit(page, 'form[action="/staff/admin/catalog-review"]')
   t.equal(page.url, '/staff/admin')
   t.match(page.text, 'Departments and help topics are ticked off')
-  t.ok(ticked(page).catalog, '"They look right" ticks departments and topics')
+  t.ok(ticked(page).catalog, '"They look right as they are" ticks departments and topics')
   t.equal(page.$('form[action="/staff/admin/catalog-review"]').length, 0, 'and the button goes away')
   const log = await ada.get('/staff/admin/log')
   t.match(log.text, 'reviewed', 'the review is in the admin log like any change')
