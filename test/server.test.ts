@@ -5,7 +5,8 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { browse, openTicketAsClient } from '../bench/page-weight.js'
-import { nodeEndOfLifeWarning } from '../src/config.js'
+import { loadConfig, nodeEndOfLifeWarning } from '../src/config.js'
+import { logFormatFor, textLogLine } from '../src/log-format.js'
 import { projectRoot } from '../src/paths.js'
 import { freshDatabaseUrl } from './helpers/app.js'
 import { CookieJar } from './helpers/cookie-jar.js'
@@ -242,4 +243,21 @@ t.test('a .env file next to the project is read; the environment wins over it; a
   t.teardown(() => { bad.child.kill('SIGKILL') })
   t.equal(await bad.exited, 78)
   t.equal(bad.stderr(), `Configuration error: ${join(dir, 'bad.env')} line 2: expected NAME=value, found "this is not a setting"; for example PORT=3000\n`)
+})
+
+t.test('log lines: text for a terminal, JSON when piped or in production', async (t) => {
+  const dataDir = t.testdir({})
+  const auto = loadConfig({ DATA_DIR: dataDir })
+  t.equal(logFormatFor(auto, true), 'text', 'on a terminal')
+  t.equal(logFormatFor(auto, false), 'json', 'piped to a file or a service manager')
+  t.equal(logFormatFor(loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'production' }), true), 'json', 'with NODE_ENV=production, even on a terminal')
+  t.equal(logFormatFor(loadConfig({ DATA_DIR: dataDir, LOG_FORMAT: 'text' }), false), 'text', 'LOG_FORMAT decides when set')
+
+  const at = new Date(2026, 10, 30, 9, 5, 7).getTime()
+  t.equal(textLogLine(JSON.stringify({ level: 30, time: at, pid: 1, hostname: 'vm', req: { method: 'GET', url: '/staff/setup/[redacted]' }, status: 200, ms: 3.1, msg: 'request completed' })),
+    '09:05:07 INFO  GET /staff/setup/[redacted] 200 3.1 ms\n')
+  t.equal(textLogLine(JSON.stringify({ level: 40, time: at, msg: 'outbox send failed', messageId: 7, error: 'connect ECONNREFUSED' })),
+    '09:05:07 WARN  outbox send failed messageId=7 error="connect ECONNREFUSED"\n')
+  t.equal(textLogLine(JSON.stringify({ level: 50, time: at, msg: 'boom', err: { message: 'boom', stack: 'Error: boom\n    at here' } })),
+    '09:05:07 ERROR boom\n    Error: boom\n        at here\n', 'a stack goes below, indented')
 })
