@@ -184,12 +184,5 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('imap', imap)
   app.addHook('onReady', async () => { if (options.startWorkers !== false) imap?.start() })
   app.addHook('onClose', async () => { await imap?.stop() })
-
-  app.addHook('onReady', async () => {
-    if (await app.accounts.needsSetup()) {
-      const token = await app.accounts.issueSetupToken()
-      app.log.warn(`No agents yet. Create the first administrator at ${urls.absoluteUrl(`/staff/setup/${token}`)}`)
-    }
-  })
   return app
 }

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
+import { hostname } from 'node:os'
 import { join, resolve } from 'node:path'
 import { envSchema } from 'env-schema'
+import { projectRoot } from './paths.js'
 
 const schema = {
   type: 'object',
@@ -14,6 +16,8 @@ const schema = {
     BASE_URL: { type: 'string', default: '' },
     SESSION_SECRET: { type: 'string', default: '' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    LOG_FORMAT: { type: 'string', enum: ['auto', 'text', 'json'], default: 'auto' },
+    NODE_ENV: { type: 'string', default: '' },
     TICKET_RATE_LIMIT: { type: 'integer', minimum: 1, default: 10 },
     REOPEN_WINDOW_DAYS: { type: 'integer', minimum: 0, default: 14 },
     BASE_PATH: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)*$', default: '' },
@@ -38,6 +42,8 @@ interface RawEnv {
   BASE_URL: string
   SESSION_SECRET: string
   LOG_LEVEL: string
+  LOG_FORMAT: 'auto' | 'text' | 'json'
+  NODE_ENV: string
   TICKET_RATE_LIMIT: number
   REOPEN_WINDOW_DAYS: number
   BASE_PATH: string
@@ -60,8 +66,12 @@ export interface Config {
   databaseUrl: string
   /** Absolute origin used in links that leave the browser (e-mails). */
   baseUrl: string
+  /** False when BASE_URL is unset and baseUrl was made from HOST and PORT. */
+  baseUrlGiven: boolean
   sessionSecret: string
   logLevel: string
+  /** 'auto': text on a terminal, JSON when piped; always JSON when NODE_ENV=production. */
+  logFormat: 'auto' | 'text' | 'json'
   /** Tickets one address may open per hour. */
   ticketRateLimit: number
   /** How long after closing a client reply reopens a ticket (REOPEN_WINDOW_DAYS). */
@@ -94,6 +104,8 @@ const examples: Record<keyof RawEnv, string> = {
   BASE_URL: 'https://help.example.com',
   SESSION_SECRET: 'the output of: openssl rand -base64 48',
   LOG_LEVEL: 'info',
+  LOG_FORMAT: 'auto (or text, json)',
+  NODE_ENV: 'production',
   TICKET_RATE_LIMIT: '10',
   REOPEN_WINDOW_DAYS: '14',
   BASE_PATH: '/support',
@@ -136,9 +148,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     host: raw.HOST,
     dataDir,
     databaseUrl: raw.DATABASE_URL,
-    baseUrl: (raw.BASE_URL || `http://localhost:${raw.PORT}`).replace(/\/+$/, ''),
+    baseUrl: (raw.BASE_URL || `http://${browsedHost(raw.HOST).host}:${raw.PORT}`).replace(/\/+$/, ''),
+    baseUrlGiven: raw.BASE_URL !== '',
     sessionSecret: raw.SESSION_SECRET || persistentSecret(dataDir),
     logLevel: raw.LOG_LEVEL,
+    logFormat: raw.LOG_FORMAT === 'auto' && raw.NODE_ENV === 'production' ? 'json' : raw.LOG_FORMAT,
     ticketRateLimit: raw.TICKET_RATE_LIMIT,
     reopenWindowMs: raw.REOPEN_WINDOW_DAYS * 86400_000,
     basePath: raw.BASE_PATH,
@@ -155,18 +169,107 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+const wildcardHosts = new Set(['', '0.0.0.0', '::', '0:0:0:0:0:0:0:0'])
+
+/**
+ * The host people browse to reach a server listening on `host`: the address itself (so a
+ * cookie set through the link lands where the browser goes next), or, when it listens on
+ * every address, this machine's name.
+ */
+export function browsedHost (host: string, machineName = hostname()): { host: string, isMachineName: boolean } {
+  if (wildcardHosts.has(host)) return { host: machineName, isMachineName: true }
+  return { host: isIP(host) === 6 ? `[${host}]` : host, isMachineName: false }
+}
+
 /** Exit status for a configuration mistake (sysexits' EX_CONFIG), for the server and the CLI. */
 export const configExitCode = 78
 
-/** The configuration, or one readable line naming the mistake and exit 78: no stack trace. */
+/**
+ * The configuration, after reading the .env file into `env`, or one readable line naming
+ * the mistake and exit 78: no stack trace.
+ */
 export function loadConfigOrExit (env: NodeJS.ProcessEnv = process.env): Config {
   try {
+    loadEnvFile(env)
     return loadConfig(env)
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
+    if (!(err instanceof ConfigError) && !(err instanceof EnvFileError)) throw err
     console.error(err.message)
     process.exit(configExitCode)
   }
+}
+
+/** A line of the .env file that is not NAME=value. */
+export class EnvFileError extends Error {
+  readonly code = 'TESSERA_ENV_FILE'
+  constructor (file: string, line: number | null, problem: string) {
+    super(`Configuration error: ${file}${line === null ? '' : ` line ${line}`}: ${problem}; for example PORT=3000`)
+    this.name = 'EnvFileError'
+  }
+}
+
+/**
+ * Reads ENV_FILE (default: .env in the project folder), if it exists, into `env`. A
+ * variable already set in the environment wins over the file, so a service manager or a
+ * shell can override one setting without editing it.
+ */
+export function loadEnvFile (env: NodeJS.ProcessEnv): void {
+  const file = env.ENV_FILE ?? join(projectRoot, '.env')
+  if (file === '') return
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' && env.ENV_FILE === undefined) return
+    throw new EnvFileError(file, null, code === 'ENOENT' ? 'no such file (ENV_FILE names it)' : `cannot be read (${code ?? 'error'})`)
+  }
+  for (const [name, value] of parseEnvFile(text, file)) {
+    if (env[name] === undefined) env[name] = value
+  }
+}
+
+const envLine = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/
+
+/**
+ * NAME=value lines as dotenv writes them: blank lines and # comments skipped; a value in
+ * double quotes may span lines and knows \n; in single quotes it is taken as written;
+ * unquoted, it ends at " #" and is trimmed.
+ */
+export function parseEnvFile (text: string, file = '.env'): Array<[string, string]> {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
+  const pairs: Array<[string, string]> = []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? ''
+    if (line.trim() === '' || line.trim().startsWith('#')) continue
+    const match = envLine.exec(line)
+    if (match === null) {
+      const shown = line.length > 40 ? line.slice(0, 40) + '…' : line
+      throw new EnvFileError(file, i + 1, `expected NAME=value, found ${JSON.stringify(shown)}`)
+    }
+    const name = match[1] ?? ''
+    let rest = match[2] ?? ''
+    const quote = rest[0]
+    if (quote !== '"' && quote !== "'") {
+      pairs.push([name, rest.replace(/\s+#.*$/, '').trim()])
+      continue
+    }
+    const startLine = i
+    let value = rest.slice(1)
+    let end = value.indexOf(quote)
+    while (end === -1 && i + 1 < lines.length) {
+      value += '\n' + (lines[++i] ?? '')
+      end = value.indexOf(quote)
+    }
+    if (end === -1) throw new EnvFileError(file, startLine + 1, `the value of ${name} opens a ${quote} quote that never closes`)
+    rest = value.slice(end + 1)
+    if (rest.trim() !== '' && !rest.trim().startsWith('#')) {
+      throw new EnvFileError(file, i + 1, `unexpected text after the closing quote of ${name}`)
+    }
+    value = value.slice(0, end)
+    pairs.push([name, quote === '"' ? value.replace(/\\n/g, '\n') : value])
+  }
+  return pairs
 }
 
 function readEnv (env: NodeJS.ProcessEnv): RawEnv {

@@ -1,19 +1,27 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { openTicketAsClient } from '../bench/page-weight.js'
-import { nodeEndOfLifeWarning } from '../src/config.js'
+import { browse, openTicketAsClient } from '../bench/page-weight.js'
+import { loadConfig, nodeEndOfLifeWarning } from '../src/config.js'
+import { logFormatFor, textLogLine } from '../src/log-format.js'
 import { projectRoot } from '../src/paths.js'
+import { freshDatabaseUrl } from './helpers/app.js'
+import { CookieJar } from './helpers/cookie-jar.js'
 import { freePort } from './helpers/net.js'
-import { startServer, waitForHttp } from './helpers/server.js'
+import { buildIfStale, startServer, waitForHttp, type ServerProcess } from './helpers/server.js'
+
+// A dozen server processes one after the other, and a compile when dist/ is stale: on a
+// busy machine that is more than tap's two minutes per file.
+t.setTimeout(600_000)
 
 t.test('on SIGTERM the server closes its connections and the database and exits cleanly', async (t) => {
   const port = await freePort()
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: t.testdir({}), PORT: String(port), LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', DATA_DIR: t.testdir({}), PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let log = ''
@@ -23,6 +31,8 @@ t.test('on SIGTERM the server closes its connections and the database and exits 
 
   const url = `http://127.0.0.1:${port}`
   for (let i = 0; i < 200 && !await fetch(`${url}/healthz`).then((r) => r.ok, () => false); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  // Printed once the server listens, just after it starts answering.
+  for (let i = 0; i < 1200 && !log.includes('Create the first administrator at'); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   t.match(log, 'Create the first administrator at', 'a fresh install prints its setup link')
 
   // Keep-alive connections from a browser-like client are open when the signal comes.
@@ -92,11 +102,10 @@ t.test('under a umask of 022 the data folder is 700 and the database, its WAL, t
 
 t.test('the request log at the default level holds no token, in paths or query strings', async (t) => {
   const port = await freePort()
-  const server = startServer({ DATA_DIR: t.testdirName, PORT: String(port) })
+  const server = startServer({ DATA_DIR: t.testdir({}), PORT: String(port) })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const url = `http://127.0.0.1:${port}`
-  await waitForHttp(`${url}/healthz`)
-  const setupToken = /\/staff\/setup\/([A-Za-z0-9_-]+)/.exec(server.stdout())?.[1] ?? ''
+  const setupToken = /\/staff\/setup\/([A-Za-z0-9_-]+)/.exec(await printedSetupLink(server))?.[1] ?? ''
   t.ok(setupToken.length > 20, 'the setup link is printed once, for the person installing')
 
   const ticketUrl = await openTicketAsClient(url)
@@ -113,7 +122,8 @@ t.test('the request log at the default level holds no token, in paths or query s
   server.child.kill('SIGTERM')
   await server.exited
 
-  const lines = server.stdout().trim().split('\n').map((line) => JSON.parse(line) as { msg: string, req?: { url: string } })
+  // Every line is JSON but the setup link, printed plainly for the person installing.
+  const lines = server.stdout().trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string, req?: { url: string } })
   const requestLines = lines.filter((line) => line.msg === 'request completed')
   t.ok(requestLines.length >= visits.length, 'one line per request')
   const logged = requestLines.map((line) => line.req?.url).join('\n')
@@ -132,4 +142,122 @@ t.test('on an end-of-life Node the server warns at start', { skip: nodeEndOfLife
   t.teardown(() => { server.child.kill('SIGKILL') })
   await waitForHttp(`http://127.0.0.1:${port}/healthz`)
   t.match(server.stdout(), /"level":40.*reached its end of life/)
+})
+
+// The tests below run the compiled server, as `npm start` does.
+buildIfStale()
+
+/** The setup link the server printed, once it is listening. */
+async function printedSetupLink (server: ServerProcess): Promise<string> {
+  // A generous bound for a busy machine; the link usually comes within a second or two.
+  for (let i = 0; i < 1200; i++) {
+    const link = /Create the first administrator at (\S+)/.exec(server.stdout())?.[1]
+    if (link !== undefined) return link
+    if (server.child.exitCode !== null) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`no setup link printed:\n${server.stdout()}\n${server.stderr()}`)
+}
+
+/** A browser's cookies, kept per host as a browser keeps them. */
+class Browser {
+  private readonly jars = new Map<string, CookieJar>()
+  async go (url: string, options: Parameters<typeof browse>[2] = {}): Promise<Awaited<ReturnType<typeof browse>>> {
+    const host = new URL(url).host
+    const jar = this.jars.get(host) ?? new CookieJar()
+    this.jars.set(host, jar)
+    return await browse(jar, url, options)
+  }
+}
+
+t.test('the first-admin link names the address the server listens on, and following it signs the new admin in', async (t) => {
+  const port = await freePort()
+  const server = startServer({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t), HOST: '127.0.0.1', PORT: String(port) }, { built: true })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const link = await printedSetupLink(server)
+  t.match(link, new RegExp(`^http://127\\.0\\.0\\.1:${port}/staff/setup/[A-Za-z0-9_-]{20,}$`), 'the host people reach it at, not localhost')
+  t.ok(server.stdout().split('\n').some((line) => line.startsWith('No agents yet. Create the first administrator at http')), 'on a plain line of its own')
+
+  const browser = new Browser()
+  const form = await browser.go(link)
+  t.equal(form.status, 200)
+  const html = form.body.toString('utf8')
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? ''
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1] ?? ''
+  const created = await browser.go(new URL(action, link).href, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, name: 'Ada Lovelace', email: 'ada@desk.test', password: 'long enough pass', confirm: 'long enough pass' }).toString()
+  })
+  t.equal(created.status, 303)
+  const landing = new URL(String(created.headers.location), link)
+  t.equal(landing.href, `http://127.0.0.1:${port}/staff/admin`, 'to the checklist, on the same host')
+  const admin = await browser.go(landing.href)
+  t.equal(admin.status, 200, 'signed in: the cookie was set for the host the browser is on')
+  t.match(admin.body.toString('utf8'), 'Getting started')
+  t.match(admin.body.toString('utf8'), 'Ada Lovelace')
+})
+
+t.test('listening on every address, the link uses the machine\'s name and says so; BASE_URL wins when set', async (t) => {
+  const port = await freePort()
+  const dir = t.testdir({})
+  const everywhere = startServer({ DATA_DIR: join(dir, 'a'), HOST: '0.0.0.0', PORT: String(port) }, { built: true })
+  t.teardown(() => { everywhere.child.kill('SIGKILL') })
+  t.match(await printedSetupLink(everywhere), `http://${hostname()}:${port}/staff/setup/`)
+  t.match(everywhere.stdout(), `${hostname()} is this machine's name: HOST=0.0.0.0 listens on every address`)
+  everywhere.child.kill('SIGTERM')
+  await everywhere.exited
+
+  const behindProxy = startServer({ DATA_DIR: join(dir, 'b'), PORT: String(port), BASE_URL: 'https://help.example.com', BASE_PATH: '/support' }, { built: true })
+  t.teardown(() => { behindProxy.child.kill('SIGKILL') })
+  t.match(await printedSetupLink(behindProxy), /^https:\/\/help\.example\.com\/support\/staff\/setup\/\S+$/)
+  t.notMatch(behindProxy.stdout(), 'machine\'s name')
+})
+
+t.test('a busy port: one line saying so, a non-zero exit, and no setup link', async (t) => {
+  const taken = createServer(() => undefined)
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { taken.close() })
+  const port = (taken.address() as AddressInfo).port
+  const server = startServer({ DATA_DIR: t.testdirName, PORT: String(port) }, { built: true })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  t.equal(await server.exited, 69, 'exit code 69 (EX_UNAVAILABLE)')
+  t.equal(server.stderr(), `Port ${port} is already in use; set PORT to another port\n`, 'one line, no stack trace')
+  t.notMatch(server.stdout(), '/staff/setup/', 'no link to a server that is not running')
+})
+
+t.test('a .env file next to the project is read; the environment wins over it; a malformed line stops the start', async (t) => {
+  const port = await freePort()
+  const dir = t.testdir({
+    'good.env': `# written by the installer\nPORT=${port}\nexport LOG_FORMAT=text\nBASE_URL="http://from-file.example"\nMAIL_FROM='Help <help@example.com>' # quoted\n`,
+    'bad.env': 'PORT=3000\nthis is not a setting\n'
+  })
+  const server = startServer({ DATA_DIR: join(dir, 'data'), ENV_FILE: join(dir, 'good.env'), BASE_URL: 'http://from-environment.example' }, { built: true })
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  t.match(await printedSetupLink(server), /^http:\/\/from-environment\.example\/staff\/setup\//, 'a variable set in the environment wins')
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`)
+  t.pass('PORT came from the file')
+  t.match(server.stdout(), /^\d\d:\d\d:\d\d INFO {2}Server listening at http:\/\/127\.0\.0\.1:\d+$/m, 'and LOG_FORMAT=text: lines a person reads')
+
+  const bad = startServer({ DATA_DIR: join(dir, 'data2'), ENV_FILE: join(dir, 'bad.env') }, { built: true })
+  t.teardown(() => { bad.child.kill('SIGKILL') })
+  t.equal(await bad.exited, 78)
+  t.equal(bad.stderr(), `Configuration error: ${join(dir, 'bad.env')} line 2: expected NAME=value, found "this is not a setting"; for example PORT=3000\n`)
+})
+
+t.test('log lines: text for a terminal, JSON when piped or in production', async (t) => {
+  const dataDir = t.testdir({})
+  const auto = loadConfig({ DATA_DIR: dataDir })
+  t.equal(logFormatFor(auto, true), 'text', 'on a terminal')
+  t.equal(logFormatFor(auto, false), 'json', 'piped to a file or a service manager')
+  t.equal(logFormatFor(loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'production' }), true), 'json', 'with NODE_ENV=production, even on a terminal')
+  t.equal(logFormatFor(loadConfig({ DATA_DIR: dataDir, LOG_FORMAT: 'text' }), false), 'text', 'LOG_FORMAT decides when set')
+
+  const at = new Date(2026, 10, 30, 9, 5, 7).getTime()
+  t.equal(textLogLine(JSON.stringify({ level: 30, time: at, pid: 1, hostname: 'vm', req: { method: 'GET', url: '/staff/setup/[redacted]' }, status: 200, ms: 3.1, msg: 'request completed' })),
+    '09:05:07 INFO  GET /staff/setup/[redacted] 200 3.1 ms\n')
+  t.equal(textLogLine(JSON.stringify({ level: 40, time: at, msg: 'outbox send failed', messageId: 7, error: 'connect ECONNREFUSED' })),
+    '09:05:07 WARN  outbox send failed messageId=7 error="connect ECONNREFUSED"\n')
+  t.equal(textLogLine(JSON.stringify({ level: 50, time: at, msg: 'boom', err: { message: 'boom', stack: 'Error: boom\n    at here' } })),
+    '09:05:07 ERROR boom\n    Error: boom\n        at here\n', 'a stack goes below, indented')
 })

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { projectRoot } from '../../src/paths.js'
 
 export interface ServerProcess {
@@ -10,17 +10,28 @@ export interface ServerProcess {
 }
 
 /**
- * `src/server.ts` as a service manager starts it: a process of its own with only the
- * environment given (and PATH), optionally under a umask of the caller's choice.
+ * Compiles dist/ as `npm start` does, when the sources changed since it was built; throws
+ * with the compiler's output when that fails.
  */
-export function startServer (env: Record<string, string>, options: { umask?: string } = {}): ServerProcess {
-  const node = [process.execPath, '--import', 'tsx', 'src/server.ts']
+export function buildIfStale (): void {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: projectRoot, encoding: 'utf8' })
+  if (build.status !== 0) throw new Error(`scripts/build.mjs --if-stale failed:\n${build.stdout}${build.stderr}`)
+}
+
+/**
+ * `src/server.ts` as a service manager starts it: a process of its own with only the
+ * environment given (and PATH), optionally under a umask of the caller's choice; with
+ * `built`, the compiled dist/src/server.js that `npm start` runs (see buildIfStale). A
+ * developer's own .env is not read unless ENV_FILE says so.
+ */
+export function startServer (env: Record<string, string>, options: { umask?: string, built?: boolean } = {}): ServerProcess {
+  const node = options.built === true ? [process.execPath, 'dist/src/server.js'] : [process.execPath, '--import', 'tsx', 'src/server.ts']
   const [command, args] = options.umask === undefined
     ? [node[0]!, node.slice(1)]
     : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, ...node]]
   const child = spawn(command, args, {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''

@@ -4,6 +4,7 @@ import { listSignInEvents } from '../../data/agents.js'
 import { countOutboxByStatus, listRecentOutbox, type OutboxRow } from '../../data/outbox.js'
 import { adminSubjects, isAdminSubject } from '../../domain/admin-log.js'
 import { notFound } from '../../domain/errors.js'
+import { createSetupChecklist } from '../../domain/setup-checklist.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
@@ -48,9 +49,17 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
     if (!request.agent.isAdmin) throw notFound()
   })
 
+  const checklist = createSetupChecklist(db, { outgoingMailConfigured: app.config.smtpUrl !== '', mailboxConfigured: app.config.imapUrl !== '' })
+
   app.get('/staff/admin', async (request, reply) => {
     reply.header('Cache-Control', 'private, no-cache')
-    return await reply.render('staff/admin/index', { agent: request.agent, flash: takeFlash(request, reply) })
+    return await reply.render('staff/admin/index', { agent: request.agent, steps: await checklist.progress(), flash: takeFlash(request, reply) })
+  })
+
+  app.post('/staff/admin/catalog-review', { preValidation: app.csrfProtection }, async (request, reply) => {
+    await checklist.confirmCatalog(request.agent)
+    setFlash(request, reply, 'Departments and help topics are ticked off; change them any time.')
+    return await reply.redirect(app.url('/staff/admin'), 303)
   })
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/staff/admin/log', async (request, reply) => {

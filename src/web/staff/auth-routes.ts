@@ -176,6 +176,7 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
       password: values.password
     })
     await startSession(request, reply, agentId)
-    return await reply.redirect(staffHome, 303)
+    // The first administrator starts at the setup checklist, not at an empty queue.
+    return await reply.redirect(app.url('/staff/admin'), 303)
   })
 }

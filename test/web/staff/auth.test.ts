@@ -21,7 +21,7 @@ t.test('first run: the one-time setup link creates the first administrator, then
 
   const done = await visitor.submit(mismatch, 'form', { password: 'long enough pass', confirm: 'long enough pass' })
   t.equal(done.status, 200)
-  t.match(done.url, /^\/staff\/queues\//, 'the new administrator is signed in')
+  t.equal(done.url, '/staff/admin', 'the new administrator is signed in, at the setup checklist')
   t.notOk(await app.accounts.needsSetup())
   t.equal((await new Visitor(app).get(`/staff/setup/${token}`)).status, 404, 'the setup page is gone')
 })
