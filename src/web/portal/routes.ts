@@ -139,7 +139,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       subject: values.subject.trim(),
       message: values.message,
       helpTopicId: parseId(values.topic)!,
-      submissionId: submissionPattern.test(values.submission) ? values.submission : undefined
+      submissionId: submissionPattern.test(values.submission) ? values.submission : undefined,
+      fromPortal: true
     }).catch((err: unknown) => {
       if (isTesseraError(err, 'TESSERA_INVALID_INPUT')) return null
       throw err
