@@ -7,6 +7,9 @@ import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
+import departmentsRoutes from './admin/departments-routes.js'
+import teamsRoutes from './admin/teams-routes.js'
+import topicsRoutes from './admin/topics-routes.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
 const logPageSize = 50
@@ -104,4 +107,8 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
     setFlash(request, reply, `A test message to ${request.agent.email} is queued; it appears below once sent.`)
     return await reply.redirect(outboxUrl, 303)
   })
+
+  await app.register(departmentsRoutes)
+  await app.register(topicsRoutes)
+  await app.register(teamsRoutes)
 }
