@@ -11,7 +11,9 @@ export interface ReferenceData {
   canned: CannedResponseRow[]
 }
 
-const caches = new WeakMap<Knex, () => Promise<ReferenceData>>()
+type Cache = (key: 'all', load: () => Promise<ReferenceData>) => Promise<ReferenceData>
+
+const caches = new WeakMap<Knex, Cache>()
 
 /** After an admin change to one of these lists, this instance shows it on the next page. */
 export function forgetReferenceData (db: Knex): void {
@@ -21,18 +23,19 @@ export function forgetReferenceData (db: Knex): void {
 /**
  * The short lists every staff page offers in its menus. They change only through admin
  * work, so a few seconds of staleness saves five queries on every page. One cache per
- * database, shared by every staff page.
+ * database, shared by every staff page; looked up on each call, so a reader kept by a route
+ * since start-up sees what forgetReferenceData dropped.
  */
 export function referenceData (db: Knex): () => Promise<ReferenceData> {
-  const existing = caches.get(db)
-  if (existing) return existing
-  const cache = ttlCache<'all', ReferenceData>(5_000)
-  const lists = async (): Promise<ReferenceData> => await cache('all', async () => {
+  const load = async (): Promise<ReferenceData> => {
     const [departments, topics, agents, teams, canned] = await Promise.all([
       listDepartments(db), listHelpTopics(db), listActiveAgents(db), listTeams(db), listCannedResponses(db)
     ])
     return { departments, topics, agents, teams, canned }
-  })
-  caches.set(db, lists)
-  return lists
+  }
+  return async () => {
+    let cache = caches.get(db)
+    if (!cache) caches.set(db, cache = ttlCache<'all', ReferenceData>(5_000))
+    return await cache('all', load)
+  }
 }
