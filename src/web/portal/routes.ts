@@ -9,7 +9,7 @@ import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
 import { clientPhase } from '../format.js'
-import { ttlCache } from '../ttl-cache.js'
+import { catalogCache } from '../staff/reference-data.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
 const ticketSpec = {
@@ -43,7 +43,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   const ticketPath = (number: string): string => app.url(`/tickets/${number}`)
   // The portal's busiest pages list the help topics; they change rarely, so they are read
   // at most every few seconds instead of on every view.
-  const topicsCache = ttlCache<'topics', HelpTopicRow[]>(10_000)
+  const topicsCache = catalogCache<'topics', HelpTopicRow[]>(db, 10_000)
   const helpTopics = async (): Promise<HelpTopicRow[]> => await topicsCache('topics', async () => await listActiveHelpTopics(db))
 
   function grantAccess (request: FastifyRequest, reply: FastifyReply, number: string, token: string): void {
@@ -88,7 +88,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
 
   // The home page is the same for every visitor, so it is rendered once per topics refresh
   // and served as a string: the front door stays nearly as cheap as a static file.
-  const homeCache = ttlCache<'home', CachedPage>(10_000)
+  const homeCache = catalogCache<'home', CachedPage>(db, 10_000)
   app.get('/', async (request, reply) => {
     const page = await homeCache('home', async () => cachedPage(await app.view('portal/home', { topics: await helpTopics(), csrfToken: () => '' })))
     return await sendCachedPage(request, reply, page)

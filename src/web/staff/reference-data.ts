@@ -14,10 +14,29 @@ export interface ReferenceData {
 type Cache = (key: 'all', load: () => Promise<ReferenceData>) => Promise<ReferenceData>
 
 const caches = new WeakMap<Knex, Cache>()
+const versions = new WeakMap<Knex, number>()
 
 /** After an admin change to one of these lists, this instance shows it on the next page. */
 export function forgetReferenceData (db: Knex): void {
   caches.delete(db)
+  versions.set(db, (versions.get(db) ?? 0) + 1)
+}
+
+/**
+ * A ttlCache for what the catalog decides (the portal's help topics and home page) that
+ * starts empty again after an admin change on this instance, so the change shows at once.
+ */
+export function catalogCache<K, V> (db: Knex, ttlMs: number): (key: K, load: () => Promise<V>) => Promise<V> {
+  let version = versions.get(db) ?? 0
+  let cache = ttlCache<K, V>(ttlMs)
+  return async (key, load) => {
+    const current = versions.get(db) ?? 0
+    if (current !== version) {
+      version = current
+      cache = ttlCache<K, V>(ttlMs)
+    }
+    return await cache(key, load)
+  }
 }
 
 /**

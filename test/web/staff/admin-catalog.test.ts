@@ -23,6 +23,10 @@ async function newTicketMail (app: FastifyInstance): Promise<string[]> {
   return await app.db('outbox').where({ template: 'new_ticket' }).orderBy('id').pluck('to_address')
 }
 
+/** The ticket numbers a queue page lists. */
+const ticketsListed = (page: Page): string[] =>
+  [...new Set(page.$('tbody a[href^="/staff/tickets/"]').map((_, a) => page.$(a).attr('href')!.split('/').at(-1)).get())].sort()
+
 /** The message beside a field of a page's form. */
 const errorOf = (page: Page, id: string): string => page.$(`#${id}-error`).text()
 
@@ -185,4 +189,189 @@ t.test('a department’s default priority and its new-ticket audience apply to n
   page = await ada.submit(page, `form[action="/staff/admin/departments/${desk.departments.billing}"]`, { newTicketNotice: 'agents' })
   await openTicket(app, desk.topics.billing, 'Invoice is lost')
   t.same((await newTicketMail(app)).slice(2).sort(), [desk.agents.ada.email, desk.agents.mel.email, desk.agents.ned.email], 'all its agents and managers')
+})
+
+t.test('help topics: public or internal, ordered, routed to a department with defaults, retired without losing old tickets', async (t) => {
+  const { app, desk, ada } = await adminDesk(t)
+  let page = await ada.get('/staff/admin/topics')
+  t.equal(page.status, 200)
+  t.match(page.text, /Something is broken[\s\S]*Portal[\s\S]*Support/)
+  page = await ada.submit(page, 'form[action="/staff/admin/topics"]', {
+    name: 'Printer trouble', visibility: 'public', sortOrder: '-1', department: String(desk.departments.billing), priority: '3', team: String(desk.teams.printers), agent: String(desk.agents.ned.id)
+  })
+  const printer = (await app.db('help_topics').where({ name: 'Printer trouble' }).first('id')).id as number
+  t.equal(page.url, `/staff/admin/topics/${printer}`)
+  t.match(page.text, 'Help topic Printer trouble created.')
+  page = await ada.submit(await ada.get('/staff/admin/topics'), 'form[action="/staff/admin/topics"]', {
+    name: 'Chargeback', visibility: 'internal', sortOrder: '5', department: String(desk.departments.billing)
+  })
+  t.equal(page.status, 200)
+
+  const portal = new Visitor(app)
+  const form = await portal.get('/tickets/new')
+  const offered = form.$('#ticket-topic option').map((_, o) => form.$(o).text()).get()
+  t.equal(offered[1], 'Printer trouble', 'first by its order')
+  t.notOk(offered.includes('Chargeback'), 'internal topics are not on the portal')
+  const chargeback = (await app.db('help_topics').where({ name: 'Chargeback' }).first('id')).id as number
+  const forged = await portal.submit(form, 'form[action="/tickets"]', { topic: String(chargeback), name: 'Grace', email: 'grace@example.com', subject: 'S', message: 'M' })
+  t.equal(forged.status, 422, 'nor can the portal form be sent with one')
+
+  const created = await portal.submit(form, 'form[action="/tickets"]', { topic: String(printer), name: 'Grace', email: 'grace@example.com', subject: 'Printer jams', message: 'It jams.' })
+  t.equal(created.status, 200)
+  const ticket = await app.db('tickets').where({ subject: 'Printer jams' }).first('id', 'department_id', 'priority', 'team_id', 'assignee_id', 'help_topic_id')
+  t.match(ticket, { department_id: desk.departments.billing, priority: 3, team_id: desk.teams.printers, assignee_id: desk.agents.ned.id }, 'the topic’s department, priority, team and agent')
+  const assigned = await app.db('events').where({ ticket_id: ticket.id, type: 'assigned' }).first('actor_kind', 'after_state')
+  t.same(assigned, { actor_kind: 'system', after_state: JSON.stringify({ assignee_id: desk.agents.ned.id, team_id: desk.teams.printers }) }, 'recorded as an assignment by Tessera')
+  t.ok(await app.db('outbox').where({ template: 'ticket_assigned', to_address: desk.agents.ned.email }).first(), 'the agent is told')
+
+  page = await ada.get(`/staff/admin/topics/${printer}`)
+  page = await ada.submit(page, `form[action="/staff/admin/topics/${printer}"]`, { priority: '', agent: '', team: '' })
+  t.match(page.text, 'Help topic saved.')
+  t.match(await app.db('help_topics').where({ id: printer }).first('default_priority', 'default_team_id', 'default_agent_id'), { default_priority: null, default_team_id: null, default_agent_id: null })
+  page = await ada.submit(page, 'form[action$="/retirement"]')
+  t.match(page.text, 'Help topic retired')
+  t.notOk((await portal.get('/tickets/new')).text.includes('Printer trouble'), 'a retired topic is not offered')
+  const staffPage = await ada.get(`/staff/tickets/${(await app.db('tickets').where({ id: ticket.id }).first('number')).number}`)
+  t.match(staffPage.text, 'Printer trouble', 'its old ticket still shows its topic')
+  page = await ada.submit(page, 'form[action$="/reinstatement"]')
+  t.match(page.text, 'Help topic offered again.')
+
+  t.same((await adminLog(app, 'help_topic')).map((e) => e.action), ['created', 'created', 'changed', 'retired', 'reinstated'])
+})
+
+t.test('bad input on the help topic forms is refused with 422 and the text kept', async (t) => {
+  const { app, desk, ada } = await adminDesk(t)
+  const list = await ada.get('/staff/admin/topics')
+  const good = { name: 'Returns', visibility: 'public', sortOrder: '1', department: String(desk.departments.support), priority: '', team: '', agent: '' }
+  const cases: Array<[Record<string, string>, string, string]> = [
+    [{ name: 'y'.repeat(121) }, 'name', 'Name must be 120 characters or fewer.'],
+    [{ name: 'feedback' }, 'name', 'There is already a help topic with that name.'],
+    [{ visibility: 'secret' }, 'visibility', 'Choose where the topic is shown.'],
+    [{ sortOrder: 'first' }, 'sortOrder', 'The order is a whole number, like 10.'],
+    [{ department: '' }, 'department', 'Choose the department its tickets go to.'],
+    [{ department: '999999' }, 'department', 'Choose one of the active departments listed.'],
+    [{ department: '1 or 1=1' }, 'department', 'Choose one of the active departments listed.'],
+    [{ priority: '7' }, 'priority', 'Choose one of the priorities listed.'],
+    [{ team: '999999' }, 'team', 'Choose one of the teams listed.'],
+    [{ agent: '999999' }, 'agent', 'Choose one of the active agents listed.']
+  ]
+  for (const [fields, field, message] of cases) {
+    const page = await ada.submit(list, 'form[action="/staff/admin/topics"]', { ...good, ...fields })
+    t.equal(page.status, 422, `${JSON.stringify(fields).slice(0, 40)} is refused`)
+    t.equal(errorOf(page, `topic-${field}`), message)
+    t.equal(page.$('#topic-name').val(), good.name === fields.name || fields.name === undefined ? good.name : fields.name, 'the name is kept')
+  }
+  await app.db('departments').where({ id: desk.departments.billing }).update({ archived_at: 1 })
+  const archived = await ada.submit(list, 'form[action="/staff/admin/topics"]', { ...good, department: String(desk.departments.billing) })
+  t.equal(errorOf(archived, 'topic-department'), 'Choose one of the active departments listed.', 'an archived department')
+  t.equal((await app.db('help_topics').where({ name: 'Returns' })).length, 0)
+  t.equal((await ada.get('/staff/admin/topics/999999')).status, 404)
+  // Its own archived department stays choosable on a topic already in it.
+  const invoices = await ada.get(`/staff/admin/topics/${desk.topics.billing}`)
+  const saved = await ada.submit(invoices, `form[action="/staff/admin/topics/${desk.topics.billing}"]`, { sortOrder: '3' })
+  t.match(saved.text, 'Help topic saved.')
+  const retired = await ada.submit(saved, 'form[action$="/retirement"]')
+  const refused = await ada.submit(retired, 'form[action$="/reinstatement"]')
+  t.equal(refused.status, 422, 'a topic in an archived department is not offered again')
+})
+
+t.test('teams: create, rename, members and lead, a queue of their own, deleted once nothing open is on them', async (t) => {
+  const { app, desk, ada } = await adminDesk(t)
+  let page = await ada.get('/staff/admin/teams')
+  t.match(page.text, /Printers — 1 0/, 'with its lead, members and open tickets')
+  page = await ada.submit(page, 'form[action="/staff/admin/teams"]', { name: 'Network' })
+  const network = (await app.db('teams').where({ name: 'Network' }).first('id')).id as number
+  t.equal(page.url, `/staff/admin/teams/${network}`)
+  page = await ada.submit(page, 'form[action$="/members"]', { agent: String(desk.agents.bob.id) })
+  t.match(page.text, 'Member added.')
+  page = await ada.submit(page, 'form[action$="/members"]', { agent: String(desk.agents.ned.id) })
+  page = await ada.submit(page, `form[action="/staff/admin/teams/${network}"]`, { name: 'Networks', lead: String(desk.agents.ned.id) })
+  t.match(page.text, 'Team saved.')
+  t.match(await app.db('teams').where({ id: network }).first('name', 'lead_id'), { name: 'Networks', lead_id: desk.agents.ned.id })
+  t.match(page.text, /Ned Nobody \(ned@desk\.test\), lead/)
+
+  const support = await openTicket(app, desk.topics.broken, 'Switch is down')
+  const billing = await openTicket(app, desk.topics.billing, 'Invoice for the switch')
+  await app.lifecycle.assignTicket(await app.db('tickets').where({ id: support.id }).first(), { kind: 'system' }, { agentId: null, teamId: network })
+  await app.lifecycle.assignTicket(await app.db('tickets').where({ id: billing.id }).first(), { kind: 'system' }, { agentId: null, teamId: network })
+  await openTicket(app, desk.topics.broken, 'Not the team’s')
+  page = await ada.get(`/staff/admin/teams/${network}`)
+  const queue = await ada.get(page.$('a:contains("The team’s queue")').attr('href')!)
+  t.equal(queue.url, `/staff/queues/open?team=${network}`)
+  t.same(ticketsListed(queue), [billing.number, support.number].sort(), 'the team’s tickets only')
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  const bobs = await bob.get(`/staff/queues/open?team=${network}`)
+  t.same(ticketsListed(bobs), [support.number], 'within what the agent may see')
+
+  page = await ada.get(`/staff/admin/teams/${network}`)
+  t.match(page.text, 'has 2 open or pending tickets')
+  const csrf = page.$('input[name=_csrf]').first().val() as string
+  const refused = await ada.post(`/staff/admin/teams/${network}/deletion`, `_csrf=${encodeURIComponent(csrf)}`, { headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(refused.status, 409)
+  t.match(refused.text, 'still has 2 open tickets')
+  for (const id of [support.id, billing.id]) await app.lifecycle.closeTicket(await app.db('tickets').where({ id }).first(), { kind: 'system' })
+
+  page = await ada.submit(page, `form[action="/staff/admin/teams/${network}/members/${desk.agents.ned.id}/removal"]`)
+  t.match(page.text, 'Member removed.')
+  t.equal((await app.db('teams').where({ id: network }).first('lead_id')).lead_id, null, 'a lead who leaves stops leading')
+  page = await ada.submit(page, 'form[action$="/deletion"]')
+  t.match(page.text, 'Team Networks deleted.')
+  t.equal((await app.db('tickets').where({ id: support.id }).first('team_id')).team_id, null, 'its finished tickets keep no team')
+  t.same((await adminLog(app, 'team')).map((e) => e.action), ['created', 'member_added', 'member_added', 'changed', 'member_removed', 'deleted'])
+})
+
+t.test('bad input on the team forms is refused with 422 and the text kept', async (t) => {
+  const { app, desk, ada } = await adminDesk(t)
+  const list = await ada.get('/staff/admin/teams')
+  let page = await ada.submit(list, 'form[action="/staff/admin/teams"]', { name: 'PRINTERS' })
+  t.equal(page.status, 422)
+  t.equal(errorOf(page, 'team-name'), 'There is already a team with that name.')
+  t.equal(page.$('#team-name').val(), 'PRINTERS')
+  page = await ada.submit(list, 'form[action="/staff/admin/teams"]', { name: ' ' })
+  t.equal(errorOf(page, 'team-name'), 'Enter a name for the team.')
+  page = await ada.submit(list, 'form[action="/staff/admin/teams"]', { name: 'z'.repeat(200) })
+  t.equal(errorOf(page, 'team-name'), 'Name must be 120 characters or fewer.')
+
+  const team = await ada.get(`/staff/admin/teams/${desk.teams.printers}`)
+  page = await ada.submit(team, `form[action="/staff/admin/teams/${desk.teams.printers}"]`, { name: 'Printers and scanners', lead: String(desk.agents.ned.id) })
+  t.equal(page.status, 422)
+  t.equal(errorOf(page, 'team-lead'), 'Choose the lead among the team’s members.')
+  t.equal(page.$('#team-name').val(), 'Printers and scanners')
+  for (const agent of ['999999', '', 'bob']) {
+    page = await ada.submit(team, 'form[action$="/members"]', { agent })
+    t.equal(page.status, 422, `agent “${agent}” is refused`)
+  }
+  await app.db('agents').where({ id: desk.agents.vic.id }).update({ active: false })
+  page = await ada.submit(team, 'form[action$="/members"]', { agent: String(desk.agents.vic.id) })
+  t.equal(errorOf(page, 'member-agent'), 'Choose one of the active agents listed.', 'a disabled agent')
+  t.equal((await ada.get('/staff/admin/teams/0')).status, 404)
+  t.equal((await ada.get('/staff/queues/open?team=abc')).status, 200, 'a malformed team filter is ignored')
+  t.same((await adminLog(app, 'team')), [], 'nothing refused was recorded')
+})
+
+t.test('managers and plain agents get 404 on every catalog page and form', async (t) => {
+  const { app, desk, ada } = await adminDesk(t)
+  const csrfPage = await ada.get('/staff/admin/departments')
+  t.ok(csrfPage.$('input[name=_csrf]').length > 0)
+  const d = desk.departments.support
+  const gets = ['/staff/admin/departments', `/staff/admin/departments/${d}`, '/staff/admin/topics', `/staff/admin/topics/${desk.topics.broken}`, '/staff/admin/teams', `/staff/admin/teams/${desk.teams.printers}`]
+  const posts = [
+    '/staff/admin/departments', `/staff/admin/departments/${d}`, `/staff/admin/departments/${d}/addresses`, `/staff/admin/departments/${d}/addresses/1/deletion`,
+    `/staff/admin/departments/${d}/archival`, `/staff/admin/departments/${d}/reactivation`, `/staff/admin/departments/${d}/transfer`, `/staff/admin/departments/${d}/deletion`,
+    '/staff/admin/topics', `/staff/admin/topics/${desk.topics.broken}`, `/staff/admin/topics/${desk.topics.broken}/retirement`, `/staff/admin/topics/${desk.topics.broken}/reinstatement`,
+    '/staff/admin/teams', `/staff/admin/teams/${desk.teams.printers}`, `/staff/admin/teams/${desk.teams.printers}/members`,
+    `/staff/admin/teams/${desk.teams.printers}/members/${desk.agents.bob.id}/removal`, `/staff/admin/teams/${desk.teams.printers}/deletion`
+  ]
+  for (const who of [desk.agents.mel, desk.agents.bob]) {
+    const { visitor, page } = await signIn(app, who.email)
+    const csrf = page.$('input[name=_csrf]').first().val() as string
+    t.ok(csrf, 'a CSRF token of their own')
+    for (const url of gets) t.equal((await visitor.get(url)).status, 404, `${who.name}: GET ${url}`)
+    for (const url of posts) {
+      const answer = await visitor.post(url, new URLSearchParams({ _csrf: csrf, name: 'Taken over', address: 'x@y.test', agent: String(who.id), department: String(d) }).toString(), { headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      t.equal(answer.status, 404, `${who.name}: POST ${url}`)
+    }
+  }
+  t.equal((await app.db('admin_events')).length, 0, 'nothing changed')
+  t.equal((await app.db('departments').where({ name: 'Taken over' })).length, 0)
 })
