@@ -28,6 +28,8 @@ export async function up (knex: Knex): Promise<void> {
   })
 }
 
+const departmentColumns = ['new_ticket_notice', 'default_priority', 'sender_address', 'sender_name', 'archived_at']
+
 export async function down (knex: Knex): Promise<void> {
   await knex.schema.alterTable('teams', (t) => { t.dropForeign(['lead_id']) })
   await knex.schema.alterTable('teams', (t) => { t.dropColumn('lead_id') })
@@ -41,11 +43,13 @@ export async function down (knex: Knex): Promise<void> {
     t.dropColumn('default_priority')
     t.dropColumn('public')
   })
+  // Knex drops a column on SQLite by copying the table, and dropping the old departments
+  // table trips the foreign keys of the help topics in it; SQLite drops plain columns itself.
+  if ((knex.client as { config: { client: string } }).config.client === 'sqlite3') {
+    for (const column of departmentColumns) await knex.raw('alter table ?? drop column ??', ['departments', column])
+    return
+  }
   await knex.schema.alterTable('departments', (t) => {
-    t.dropColumn('new_ticket_notice')
-    t.dropColumn('default_priority')
-    t.dropColumn('sender_address')
-    t.dropColumn('sender_name')
-    t.dropColumn('archived_at')
+    for (const column of departmentColumns) t.dropColumn(column)
   })
 }
