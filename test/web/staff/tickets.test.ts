@@ -78,7 +78,7 @@ t.test('queues filter and page with stable cursors', async (t) => {
   t.match(page.$('.queues a:contains("All open") .count').text(), '56')
 
   const filtered = await ada.submit(page, 'form.filters', { department: String(desk.departments.billing) })
-  t.equal(filtered.url, `/staff/queues/open?department=${desk.departments.billing}&topic=&priority=&assignee=&status=&sort=activity`)
+  t.equal(filtered.url, `/staff/queues/open?department=${desk.departments.billing}&topic=&priority=&assignee=&team=&status=&sort=activity`)
   t.same(filtered.$('tbody tr td:nth-child(3)').map((_, td) => filtered.$(td).text()).get(), ['Invoice is wrong'])
 
   const next = page.$('a:contains("Next page")').attr('href')!
