@@ -207,7 +207,7 @@ export async function findHelpTopicByName (db: Db, name: string): Promise<{ id: 
 export type HelpTopicFields = Omit<HelpTopicRow, 'id'>
 
 export async function insertHelpTopic (db: Db, topic: HelpTopicFields): Promise<number> {
-  // `priority` is the column default_priority replaced; it is kept filled for older code.
+  // `priority` is the column default_priority replaced; kept filled for what still reads it (bench/seed.ts).
   const [row] = await db('help_topics').insert({ ...topic, priority: topic.default_priority ?? 2 }).returning('id')
   return insertedId(row)
 }

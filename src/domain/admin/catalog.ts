@@ -3,7 +3,7 @@ import { findAgent, addTeamMember, type AgentAccess } from '../../data/agents.js
 import { isUniqueViolation, type Db } from '../../data/database.js'
 import {
   countDepartmentTickets, countOpenTeamTickets, deleteDepartment, deleteDepartmentAddress, deleteTeam, findDepartment,
-  findDepartmentAddress, findDepartmentByName, findHelpTopicByName, findTeam, findTeamByName, insertDepartment,
+  findDepartmentAddress, findDepartmentByName, findHelpTopic, findHelpTopicByName, findTeam, findTeamByName, insertDepartment,
   insertDepartmentAddress, insertHelpTopic, insertTeam, isTeamMember, listDepartmentTopicNames, moveDepartmentTickets,
   removeTeamMember, updateDepartment, updateHelpTopic, updateTeam, newTicketAudiences,
   type DepartmentDetail, type HelpTopicFields, type HelpTopicRow, type NewTicketAudience
@@ -145,10 +145,10 @@ export function createCatalogAdmin (db: Knex, options: { now?: () => number } = 
   }
 
   async function helpTopic (trx: Db, id: number): Promise<HelpTopicRow> {
-    const row = await trx('help_topics').where({ id })
-      .first('id', 'name', 'department_id', 'default_priority', 'default_team_id', 'default_agent_id', 'active', 'public', 'sort_order') as HelpTopicRow | undefined
-    if (!row) throw notFound('That help topic')
-    return { ...row, active: Boolean(row.active), public: Boolean(row.public) }
+    const found = await findHelpTopic(trx, id)
+    if (!found) throw notFound('That help topic')
+    const { priority: _priority, ...topic } = found
+    return topic
   }
 
   async function team (trx: Db, id: number): Promise<NonNullable<Awaited<ReturnType<typeof findTeam>>>> {
