@@ -1,7 +1,8 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
+import { checkAccessibility } from '../helpers/axe.js'
 import { launchBrowser, openPage, servedApp } from '../helpers/browser.js'
-import { password, seedDesk } from '../helpers/fixtures.js'
+import { openTicket, password, seedDesk } from '../helpers/fixtures.js'
 import { programs, skipWithout } from '../helpers/programs.js'
 
 const skip = skipWithout(programs.chromium)
@@ -84,3 +85,35 @@ for (const javaScriptEnabled of [false, true]) {
     t.same(client.cspViolations, [])
   })
 }
+
+t.test('the department, help topic and team pages have no serious accessibility violations (axe-core)', { skip }, async (t) => {
+  const { app, origin } = await servedApp(t, {}, { startWorkers: false })
+  const desk = await seedDesk(app)
+  await openTicket(app, desk.topics.billing, 'Invoice is wrong')
+  const browser = await launchBrowser(t)
+  // The CSP (script-src 'self') would block the injected axe script, so it is bypassed for the audit only.
+  const { page } = await openPage(t, browser, origin, { bypassCSP: true })
+  await page.goto('/staff/login')
+  await page.getByLabel('E-mail address').fill(desk.agents.ada.email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { level: 1, name: 'All open' }).waitFor()
+
+  const pages: Array<[string, string]> = [
+    ['departments', '/staff/admin/departments'],
+    ['department holding tickets', `/staff/admin/departments/${desk.departments.billing}`],
+    ['help topics', '/staff/admin/topics'],
+    ['help topic', `/staff/admin/topics/${desk.topics.billing}`],
+    ['teams', '/staff/admin/teams'],
+    ['team', `/staff/admin/teams/${desk.teams.printers}`]
+  ]
+  for (const [name, url] of pages) {
+    const response = await page.goto(url)
+    await checkAccessibility(t, page, name, 200, response?.status())
+  }
+  await page.goto('/staff/admin/departments')
+  const refused = page.waitForResponse((res) => res.request().method() === 'POST')
+  await page.locator('form[action="/staff/admin/departments"]').getByLabel('Name', { exact: true }).fill('Billing')
+  await page.getByRole('button', { name: 'Create department' }).click()
+  await checkAccessibility(t, page, 'departments with an error', 422, (await refused).status())
+})
