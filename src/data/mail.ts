@@ -80,8 +80,10 @@ export async function forgetInboundMessage (db: Db, messageId: string): Promise<
   await db('inbound_messages').where({ message_id: messageId }).delete()
 }
 
+/** The department mail to this address opens tickets in; an archived one opens none. */
 export async function findDepartmentIdByEmail (db: Db, address: string): Promise<number | undefined> {
-  const row = await db('department_addresses').where({ address }).first('department_id')
+  const row = await db('department_addresses as a').join('departments as d', 'd.id', 'a.department_id')
+    .where('a.address', address).whereNull('d.archived_at').first('a.department_id')
   return row?.department_id as number | undefined
 }
 
@@ -90,8 +92,9 @@ export async function addDepartmentAddress (db: Db, departmentId: number, addres
 }
 
 export async function findDefaultHelpTopic (db: Db, departmentId?: number): Promise<{ id: number } | undefined> {
-  const query = db('help_topics').where({ active: true }).orderBy(['sort_order', 'id']).first('id')
-  if (departmentId !== undefined) query.where({ department_id: departmentId })
+  const query = db('help_topics as h').join('departments as d', 'd.id', 'h.department_id')
+    .where('h.active', true).whereNull('d.archived_at').orderBy(['h.sort_order', 'h.id']).first('h.id')
+  if (departmentId !== undefined) query.where('h.department_id', departmentId)
   return await query
 }
 

@@ -17,6 +17,7 @@ export interface QueueFilters {
   priority?: number
   /** An agent id, or 0 for "nobody". */
   assignee?: number
+  team?: number
   status?: TicketStatus
 }
 
@@ -121,6 +122,7 @@ function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryB
   if (filters.assignee === 0) query.whereNull('t.assignee_id')
   else if (filters.assignee !== undefined) query.where('t.assignee_id', filters.assignee)
   if (filters.status !== undefined) query.where('t.status', filters.status)
+  if (filters.team !== undefined) query.where('t.team_id', filters.team)
   return query
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { isUniqueViolation, type Db } from '../data/database.js'
-import { findActiveHelpTopic, findDepartment, findTeam } from '../data/catalog.js'
+import { findActiveHelpTopic, findDepartment, findHelpTopic, findTeam, type HelpTopicRow } from '../data/catalog.js'
 import { findOrCreateRequester, findRequester } from '../data/requesters.js'
 import {
   findTicketByNumber, findTicketBySubmission, insertAccessToken, insertEntry, insertEvent, insertTicket, findEntryAfter,
@@ -52,6 +52,8 @@ export interface NewTicketInput {
   departmentId?: number
   /** The new-ticket form's one-time id: sending the same form again finds this ticket. */
   submissionId?: string
+  /** Sent from the portal, which offers only public topics. */
+  fromPortal?: boolean
 }
 
 /** Where an entry came from when it arrived by e-mail. */
@@ -148,8 +150,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   }
 
   async function createTicket (trx: Db, input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number, attempt = 0): Promise<OpenedTicket> {
-    const topic = await findActiveHelpTopic(trx, input.helpTopicId)
-    if (!topic) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
+    // A follow-up keeps its old ticket's topic, even one retired since.
+    const topic = input.follows === undefined ? await findActiveHelpTopic(trx, input.helpTopicId) : await findHelpTopic(trx, input.helpTopicId)
+    if (!topic || (input.fromPortal === true && !topic.public)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
+    const departmentId = input.departmentId ?? topic.department_id
+    // A topic without a priority of its own leaves it to the department the ticket lands in.
+    const priority = departmentId === topic.department_id || topic.default_priority !== null
+      ? topic.priority
+      : (await findDepartment(trx, departmentId))?.default_priority ?? topic.priority
     const requester = await findOrCreateRequester(trx, input.name, input.email, at)
     // The same form again (a double click, a retry after a timeout) trips the unique index
     // on (requester, submission) and lands in a retry, which finds the ticket it opened:
@@ -163,8 +171,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     const fields = {
       subject: input.subject,
       status: 'open' as const,
-      priority: topic.priority,
-      department_id: input.departmentId ?? topic.department_id,
+      priority,
+      department_id: departmentId,
       help_topic_id: topic.id,
       requester_id: requester.id,
       assignee_id: null,
@@ -185,7 +193,23 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     const accessToken = await issueToken(trx, id, at)
     await noticeTicketReceived(trx, ticket, requester, at)
     await noticeNewTicket(trx, ticket, requester, input.message, at)
-    return { ticket, accessToken }
+    const routed = await routeByTopic(trx, ticket, topic, at)
+    return { ticket: routed, accessToken }
+  }
+
+  /**
+   * The team and agent the topic names work a new ticket from the start, as an assignment
+   * by Tessera (an agent no longer active is skipped).
+   */
+  async function routeByTopic (trx: Db, ticket: TicketRow, topic: Pick<HelpTopicRow, 'default_team_id' | 'default_agent_id'>, at: number): Promise<TicketRow> {
+    const agent = topic.default_agent_id === null ? undefined : await findAgent(trx, topic.default_agent_id)
+    const target = { assignee_id: agent?.active === true ? agent.id : null, team_id: topic.default_team_id }
+    if (target.assignee_id === null && target.team_id === null) return ticket
+    await updateTicket(trx, ticket.id, target)
+    const routed = { ...ticket, ...target }
+    await record(trx, ticket, { kind: 'system' }, 'assigned', { assignee_id: null, team_id: null }, target, at)
+    await noticeTicketAssigned(trx, ticket, routed, { kind: 'system' }, at)
+    return routed
   }
 
   async function insertNewTicket (input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number): Promise<OpenedTicket> {
@@ -423,7 +447,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       if (input.departmentId === ticket.department_id) return ticket
       assertTransition('transfer', ticket.status)
       return await db.transaction(async (trx) => {
-        if (!await findDepartment(trx, input.departmentId)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the departments listed.')
+        const department = await findDepartment(trx, input.departmentId)
+        if (!department || department.archived_at !== null) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the active departments listed.')
         const at = now()
         const changed = await updateUnlessChanged(trx, ticket, ['status', 'department_id'], { department_id: input.departmentId, last_activity_at: at })
         await record(trx, ticket, actor, 'transferred', { department_id: ticket.department_id }, { department_id: input.departmentId }, at)

@@ -1,5 +1,6 @@
 import type { Db } from '../data/database.js'
 import { findAgent, listDepartmentAgents } from '../data/agents.js'
+import { findDepartment } from '../data/catalog.js'
 import { enqueueMessage } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
 import { getSetting } from '../data/settings.js'
@@ -61,9 +62,12 @@ export async function noticeTicketReceived (trx: Db, ticket: NoticeTicket, reque
   await queue(trx, 'ticket_received', [requester.email], ticket, { name: requester.name }, at)
 }
 
-/** new_ticket → the agents and managers of the ticket's department. */
+/** new_ticket → whom the ticket's department names: its agents and managers, its managers, or nobody. */
 export async function noticeNewTicket (trx: Db, ticket: NoticeTicket, requester: Person, message: string, at: number): Promise<void> {
-  await queue(trx, 'new_ticket', except(await listDepartmentAgents(trx, ticket.department_id), null), ticket, { requesterName: requester.name, message }, at)
+  const audience = (await findDepartment(trx, ticket.department_id))?.new_ticket_notice ?? 'agents'
+  if (audience === 'nobody') return
+  const agents = await listDepartmentAgents(trx, ticket.department_id, audience === 'managers' ? ['manager'] : ['agent', 'manager'])
+  await queue(trx, 'new_ticket', except(agents, null), ticket, { requesterName: requester.name, message }, at)
 }
 
 /** agent_response → the requester, with the answer and a private link. */

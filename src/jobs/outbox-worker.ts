@@ -5,10 +5,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Knex } from 'knex'
 import type { SendMailOptions, Transporter } from 'nodemailer'
 import { claimMessage, listDueMessageIds, markAttemptFailed, markSent, releaseLease, releaseLeases, renewLease } from '../data/outbox.js'
+import { findTicketSender } from '../data/catalog.js'
 import { listThreadMessageIds, setOutboxMessageId } from '../data/mail.js'
 import { TesseraError } from '../domain/errors.js'
 import { mintLinkToken } from '../domain/outbox.js'
-import { composeMail, newMessageId, type ComposeOptions } from '../mail/compose.js'
+import { composeMail, newMessageId, senderOf, type ComposeOptions } from '../mail/compose.js'
 import { repeatEvery } from './repeat.js'
 
 export interface OutboxWorkerOptions {
@@ -94,6 +95,7 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       const linkToken = await mintLinkToken(options.db, row, now())
       const compose = options.deskName ? { ...options.compose, productName: await options.deskName() } : options.compose
       const mail = composeMail(row, compose, { messageId, references }, { linkToken, repliesByMail: await repliesByMail() })
+      const from = senderOf(row.ticket_id === null ? undefined : await findTicketSender(options.db, row.ticket_id), options.mailFrom)
       const at = now()
       if (abort.signal.aborted) throw abort.signal.reason
       if (!await renewLease(options.db, row.id, owner, at, at + leaseMs)) {
@@ -103,7 +105,7 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       // Counted from the renewal: the send ends (or is cut off) with half the lease to spare.
       deadline = setTimeout(() => { abort.abort(new SendCutOff('deadline')) }, sendDeadlineMs)
       const message: SendMailOptions & { signal: AbortSignal } = {
-        from: options.mailFrom,
+        from,
         to: mail.to,
         subject: mail.subject,
         text: mail.text,

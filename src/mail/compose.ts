@@ -88,6 +88,17 @@ export interface MailContext {
   repliesByMail?: boolean
 }
 
+/** A department's own sender (name and address), for mail about its tickets. */
+export interface DepartmentSender { name: string | null, address: string }
+
+/**
+ * The From of a message: the department's sender for mail about its tickets, else
+ * MAIL_FROM. An object, so nodemailer quotes the name whatever it holds.
+ */
+export function senderOf (department: DepartmentSender | undefined, mailFrom: string): string | { name: string, address: string } {
+  return department ? { name: department.name ?? '', address: department.address } : mailFrom
+}
+
 /** Turns a queued outbox row into the message to send. */
 export function composeMail (row: OutboxRow, options: ComposeOptions, threading: Threading, context: MailContext = {}): ComposedMail {
   const payload = JSON.parse(row.payload) as Record<string, string>

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream'
 import type { Knex } from 'knex'
 import type { AddressObject } from 'mailparser'
 import { findAgentByEmail, loadAgentAccess } from '../data/agents.js'
+import { isDepartmentSender } from '../data/catalog.js'
 import { isUniqueViolation } from '../data/database.js'
 import {
   claimInboundMessage, findDefaultHelpTopic, findDepartmentIdByEmail, findInboundMessage, findTicketIdOfEntry, findTicketIdReceivedFrom,
@@ -146,7 +147,7 @@ export function createInboundMail (options: InboundOptions) {
     const from = mail.from?.value[0]
     const sender = from?.address?.toLowerCase()
     if (!sender) return { outcome: 'ignored', reason: 'no sender address' }
-    if (sender === options.ownAddress.toLowerCase()) return { outcome: 'ignored', reason: 'sent by this desk (loop)' }
+    if (sender === options.ownAddress.toLowerCase() || await isDepartmentSender(db, sender)) return { outcome: 'ignored', reason: 'sent by this desk (loop)' }
 
     const text = sanitizeText(mail.text ?? '', maxBodyLength * 2).trim()
     const trimmed = truncateCodePoints(trimReply(text), maxBodyLength) || '(This message had no text.)'

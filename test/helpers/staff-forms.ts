@@ -14,7 +14,7 @@ export interface StaffForm {
   /** What the form does, for test names. */
   name: string
   /** Which test file runs it. */
-  group: 'signed-out' | 'ticket' | 'ticket-changes' | 'desk'
+  group: 'signed-out' | 'ticket' | 'ticket-changes' | 'desk' | 'departments' | 'topics-teams'
   /** Who is signed in; undefined for the forms used before signing in. */
   as?: 'ada' | 'bob'
   /** A desk with no agent yet (first-run setup). */
@@ -72,8 +72,39 @@ export const staffForms: StaffForm[] = [
   { name: 'deletion', group: 'ticket-changes', as: 'ada', prepare: async ({ ticket }) => { const n = await ticket(); return { page: `/staff/tickets/${n}`, action: `/staff/tickets/${n}/deletion`, valid: {} } } },
   { name: 'bulk action', group: 'desk', as: 'bob', prepare: async ({ ticket }) => { const n = await ticket(); return { page: '/staff/queues/open', action: '/staff/bulk', valid: { action: 'priority', tickets: n, priority: '1', back: '/staff/queues/open' } } } },
   { name: 'outbox test message', group: 'desk', as: 'ada', prepare: async () => ({ page: '/staff/admin/outbox', action: '/staff/admin/outbox/test', valid: {} }) },
-  { name: 'outbox retry', group: 'desk', as: 'ada', prepare: async () => ({ page: '/staff/admin/outbox', action: '/staff/admin/outbox/1/retry', valid: {} }) }
+  { name: 'outbox retry', group: 'desk', as: 'ada', prepare: async () => ({ page: '/staff/admin/outbox', action: '/staff/admin/outbox/1/retry', valid: {} }) },
+  ...catalogForms()
 ]
+
+/** The admin forms for departments, help topics and teams. */
+function catalogForms (): StaffForm[] {
+  const department = { name: 'Returns', senderName: 'Returns desk', senderAddress: 'returns@desk.test', defaultPriority: '2', newTicketNotice: 'agents' }
+  const topic = (desk: Desk): Record<string, string> => ({ name: 'Returns', visibility: 'public', sortOrder: '1', department: String(desk.departments.support), priority: '', team: String(desk.teams.printers), agent: String(desk.agents.bob.id) })
+  const departmentPage = (desk: Desk): string => `/staff/admin/departments/${desk.departments.billing}`
+  const topicPage = (desk: Desk): string => `/staff/admin/topics/${desk.topics.billing}`
+  const teamPage = (desk: Desk): string => `/staff/admin/teams/${desk.teams.printers}`
+  const form = (group: StaffForm['group'], name: string, page: (desk: Desk) => string, action: (desk: Desk) => string, valid: (desk: Desk) => Record<string, string>): StaffForm =>
+    ({ name, group, as: 'ada', prepare: async ({ desk }) => ({ page: page(desk!), action: action(desk!), valid: valid(desk!) }) })
+  return [
+    form('departments', 'new department', () => '/staff/admin/departments', () => '/staff/admin/departments', () => department),
+    form('departments', 'department settings', departmentPage, departmentPage, () => ({ ...department, name: 'Billing' })),
+    form('departments', 'department address', departmentPage, (d) => `${departmentPage(d)}/addresses`, () => ({ address: 'billing@desk.test' })),
+    form('departments', 'department address removal', departmentPage, (d) => `${departmentPage(d)}/addresses/1/deletion`, () => ({})),
+    form('departments', 'department archival', departmentPage, (d) => `${departmentPage(d)}/archival`, () => ({})),
+    form('departments', 'department reactivation', departmentPage, (d) => `${departmentPage(d)}/reactivation`, () => ({})),
+    form('departments', 'department ticket move', departmentPage, (d) => `${departmentPage(d)}/transfer`, (d) => ({ department: String(d.departments.support) })),
+    form('departments', 'department deletion', departmentPage, (d) => `${departmentPage(d)}/deletion`, () => ({})),
+    form('topics-teams', 'new help topic', () => '/staff/admin/topics', () => '/staff/admin/topics', topic),
+    form('topics-teams', 'help topic settings', topicPage, topicPage, (d) => ({ ...topic(d), name: 'Invoices' })),
+    form('topics-teams', 'help topic retirement', topicPage, (d) => `${topicPage(d)}/retirement`, () => ({})),
+    form('topics-teams', 'help topic reinstatement', topicPage, (d) => `${topicPage(d)}/reinstatement`, () => ({})),
+    form('topics-teams', 'new team', () => '/staff/admin/teams', () => '/staff/admin/teams', () => ({ name: 'Network' })),
+    form('topics-teams', 'team settings', teamPage, teamPage, (d) => ({ name: 'Printers', lead: String(d.agents.bob.id) })),
+    form('topics-teams', 'team member', teamPage, (d) => `${teamPage(d)}/members`, (d) => ({ agent: String(d.agents.ned.id) })),
+    form('topics-teams', 'team member removal', teamPage, (d) => `${teamPage(d)}/members/${d.agents.bob.id}/removal`, () => ({})),
+    form('topics-teams', 'team deletion', teamPage, (d) => `${teamPage(d)}/deletion`, () => ({}))
+  ]
+}
 
 export const prototypeKeys = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']
 

@@ -10,7 +10,7 @@ import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
 import { clientPhase } from '../format.js'
 import type { DeskSettings } from '../../domain/desk-settings.js'
-import { ttlCache } from '../ttl-cache.js'
+import { catalogCache } from '../staff/reference-data.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
 
 const ticketSpec = {
@@ -44,7 +44,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   const ticketPath = (number: string): string => app.url(`/tickets/${number}`)
   // The portal's busiest pages list the help topics; they change rarely, so they are read
   // at most every few seconds instead of on every view.
-  const topicsCache = ttlCache<'topics', HelpTopicRow[]>(10_000)
+  const topicsCache = catalogCache<'topics', HelpTopicRow[]>(db, 10_000)
   const helpTopics = async (): Promise<HelpTopicRow[]> => await topicsCache('topics', async () => await listActiveHelpTopics(db))
 
   function grantAccess (request: FastifyRequest, reply: FastifyReply, number: string, token: string): void {
@@ -150,7 +150,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       subject: values.subject.trim(),
       message: values.message,
       helpTopicId: parseId(values.topic)!,
-      submissionId: submissionPattern.test(values.submission) ? values.submission : undefined
+      submissionId: submissionPattern.test(values.submission) ? values.submission : undefined,
+      fromPortal: true
     }).catch((err: unknown) => {
       if (isTesseraError(err, 'TESSERA_INVALID_INPUT')) return null
       throw err

@@ -10,8 +10,11 @@ import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
 import apiKeysRoutes from './admin/api-keys-routes.js'
 import cannedRoutes from './admin/canned-routes.js'
+import departmentsRoutes from './admin/departments-routes.js'
 import noticesRoutes from './admin/notices-routes.js'
 import settingsRoutes from './admin/settings-routes.js'
+import teamsRoutes from './admin/teams-routes.js'
+import topicsRoutes from './admin/topics-routes.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
 const logPageSize = 50
@@ -118,6 +121,9 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
     return await reply.redirect(outboxUrl, 303)
   })
 
+  await app.register(departmentsRoutes)
+  await app.register(topicsRoutes)
+  await app.register(teamsRoutes)
   await app.register(cannedRoutes)
   await app.register(noticesRoutes)
   await app.register(settingsRoutes)

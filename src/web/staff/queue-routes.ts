@@ -40,6 +40,7 @@ export function parseQueueQuery (queue: QueueName, params: QueueParams): QueueQu
     topic: parseId(params.topic),
     priority: parseId(params.priority),
     assignee: parseId(params.assignee),
+    team: parseId(params.team),
     status: statuses.find((status) => status === params.status)
   }
   const sort = sortKeys.find((key) => key === params.sort) ?? 'activity'

@@ -12,33 +12,50 @@ export interface ReferenceData {
   canned: CannedResponseRow[]
 }
 
-const caches = new WeakMap<Knex, () => Promise<ReferenceData>>()
+type Cache = (key: 'all', load: () => Promise<ReferenceData>) => Promise<ReferenceData>
+
+const caches = new WeakMap<Knex, Cache>()
+const versions = new WeakMap<Knex, number>()
 
 /** After an admin change to one of these lists, this instance shows it on the next page. */
 export function forgetReferenceData (db: Knex): void {
   caches.delete(db)
+  versions.set(db, (versions.get(db) ?? 0) + 1)
+}
+
+/**
+ * A ttlCache for what the catalog decides (the portal's help topics and home page) that
+ * starts empty again after an admin change on this instance, so the change shows at once.
+ */
+export function catalogCache<K, V> (db: Knex, ttlMs: number): (key: K, load: () => Promise<V>) => Promise<V> {
+  let version = versions.get(db) ?? 0
+  let cache = ttlCache<K, V>(ttlMs)
+  return async (key, load) => {
+    const current = versions.get(db) ?? 0
+    if (current !== version) {
+      version = current
+      cache = ttlCache<K, V>(ttlMs)
+    }
+    return await cache(key, load)
+  }
 }
 
 /**
  * The short lists every staff page offers in its menus. They change only through admin
  * work, so a few seconds of staleness saves five queries on every page. One cache per
- * database, shared by every staff page; the function returned looks it up on each call,
- * so routes that keep it still see a cache forgotten after an admin change.
+ * database, shared by every staff page; looked up on each call, so a reader kept by a route
+ * since start-up sees what forgetReferenceData dropped.
  */
 export function referenceData (db: Knex): () => Promise<ReferenceData> {
-  return async () => await currentCache(db)()
-}
-
-function currentCache (db: Knex): () => Promise<ReferenceData> {
-  const existing = caches.get(db)
-  if (existing) return existing
-  const cache = ttlCache<'all', ReferenceData>(5_000)
-  const lists = async (): Promise<ReferenceData> => await cache('all', async () => {
+  const load = async (): Promise<ReferenceData> => {
     const [departments, topics, agents, teams, canned] = await Promise.all([
       listDepartments(db), listHelpTopics(db), listActiveAgents(db), listTeams(db), listCannedResponses(db)
     ])
     return { departments, topics, agents, teams, canned }
-  })
-  caches.set(db, lists)
-  return lists
+  }
+  return async () => {
+    let cache = caches.get(db)
+    if (!cache) caches.set(db, cache = ttlCache<'all', ReferenceData>(5_000))
+    return await cache('all', load)
+  }
 }
