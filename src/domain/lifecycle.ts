@@ -7,7 +7,7 @@ import {
   listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, touchViewer,
   updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
-import { findAgent } from '../data/agents.js'
+import { isAssignable } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
 import {
   noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTicket, noticeTicketAssigned, noticeTicketClosed,
@@ -215,9 +215,11 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     })
   }
 
-  async function requireActiveAgent (trx: Db, agentId: number): Promise<void> {
-    const agent = await findAgent(trx, agentId)
-    if (!agent?.active) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an active agent.')
+  /** The Assign lists' rule, enforced: what a list leaves out is refused when posted anyway. */
+  async function requireAssignable (trx: Db, agentId: number, departmentId: number): Promise<void> {
+    if (!await isAssignable(trx, agentId, departmentId)) {
+      throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an agent who works in this ticket’s department.')
+    }
   }
 
   /**
@@ -369,7 +371,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       if (target.agentId === ticket.assignee_id && target.teamId === ticket.team_id) return ticket
       assertTransition('assign', ticket.status)
       return await db.transaction(async (trx) => {
-        if (target.agentId !== null && target.agentId !== ticket.assignee_id) await requireActiveAgent(trx, target.agentId)
+        if (target.agentId !== null && target.agentId !== ticket.assignee_id) await requireAssignable(trx, target.agentId, ticket.department_id)
         if (target.teamId !== null && target.teamId !== ticket.team_id && !await findTeam(trx, target.teamId)) {
           throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.')
         }

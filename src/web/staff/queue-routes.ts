@@ -8,7 +8,7 @@ import { priorities } from '../format.js'
 import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { staleWhileRevalidate } from '../ttl-cache.js'
-import { referenceData } from './reference-data.js'
+import { assigneesFor, referenceData } from './reference-data.js'
 
 export const queueLabels: Record<QueueName, string> = {
   unassigned: 'Unassigned',
@@ -121,7 +121,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
     const queue = queueNamed(request.params.queue)
     if (queue === undefined) throw notFound('That queue')
     const q = parseQueueQuery(queue, request.query)
-    const [rows, counts, { departments, topics, agents, teams }] = await Promise.all([
+    const [rows, counts, { departments, topics, agents, assignable, teams }] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
       queueCounts(request),
       reference()
@@ -147,6 +147,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       departments,
       topics,
       agents,
+      assignees: assigneesFor(assignable, q.filters.department),
       teams,
       priorities,
       statuses,

@@ -1,12 +1,15 @@
 import type { Knex } from 'knex'
-import { listActiveAgents, listTeams, type NamedRow } from '../../data/agents.js'
+import { listAgentNames, listAssignableAgents, listTeams, type AssignableAgent, type NamedRow } from '../../data/agents.js'
 import { listCannedResponses, listDepartments, listHelpTopics, type CannedResponseRow, type DepartmentRow } from '../../data/catalog.js'
 import { ttlCache } from '../ttl-cache.js'
 
 export interface ReferenceData {
   departments: DepartmentRow[]
   topics: NamedRow[]
+  /** Every agent, disabled ones too, for the names beside what they did. */
   agents: NamedRow[]
+  /** Who may be given tickets, and where (see assigneesFor). */
+  assignable: AssignableAgent[]
   teams: NamedRow[]
   canned: CannedResponseRow[]
 }
@@ -28,11 +31,21 @@ export function referenceData (db: Knex): () => Promise<ReferenceData> {
   if (existing) return existing
   const cache = ttlCache<'all', ReferenceData>(5_000)
   const lists = async (): Promise<ReferenceData> => await cache('all', async () => {
-    const [departments, topics, agents, teams, canned] = await Promise.all([
-      listDepartments(db), listHelpTopics(db), listActiveAgents(db), listTeams(db), listCannedResponses(db)
+    const [departments, topics, agents, assignable, teams, canned] = await Promise.all([
+      listDepartments(db), listHelpTopics(db), listAgentNames(db), listAssignableAgents(db), listTeams(db), listCannedResponses(db)
     ])
-    return { departments, topics, agents, teams, canned }
+    return { departments, topics, agents, assignable, teams, canned }
   })
   caches.set(db, lists)
   return lists
+}
+
+/**
+ * The agents an Assign list offers: those who may be given a ticket of the department (or,
+ * without one, of any department). The assign verb enforces the same rule.
+ */
+export function assigneesFor (assignable: readonly AssignableAgent[], departmentId?: number): NamedRow[] {
+  return assignable
+    .filter((a) => a.isAdmin || (departmentId === undefined ? a.departmentIds.length > 0 : a.departmentIds.includes(departmentId)))
+    .map(({ id, name }) => ({ id, name }))
 }
