@@ -295,13 +295,14 @@ export async function retirePasswordResets (db: Db, agentId: number, now: number
   await db('password_resets').where({ agent_id: agentId }).whereNull('used_at').update({ used_at: now })
 }
 
-/** Agents who work a department (agent or manager role), for "new ticket" style notices. */
+/** Agents who work a department (agent or manager role, invitation accepted), for "new ticket" style notices. */
 export async function listDepartmentAgents (db: Db, departmentId: number): Promise<Array<{ id: number, name: string, email: string }>> {
   return await db('agents as a')
     .join('agent_departments as ad', 'ad.agent_id', 'a.id')
     .where('ad.department_id', departmentId)
-    .whereIn('ad.role', ['agent', 'manager'])
+    .whereIn('ad.role', workingRoles)
     .andWhere('a.active', true)
+    .whereNotNull('a.password_hash')
     .orderBy('a.id')
     .select('a.id', 'a.name', 'a.email')
 }

@@ -61,15 +61,18 @@ export class AgentInputError extends TesseraError {
   }
 }
 
-/** What an administrator sets for an agent; roles name only the departments to change (null: no role). */
+/**
+ * What an administrator sets for an agent, as typed; roles name only the departments to
+ * change, by id (null: no role). Every value is checked here, whoever sends it.
+ */
 export interface AgentChanges {
   name?: string
   email?: string
   isAdmin?: boolean
-  roles?: Record<number, DepartmentRole | null>
+  roles?: Record<number, string | null>
 }
 
-export type NewAgent = Required<Pick<AgentChanges, 'name' | 'email' | 'isAdmin'>> & { roles: Record<number, DepartmentRole | null> }
+export type NewAgent = Required<Pick<AgentChanges, 'name' | 'email' | 'isAdmin' | 'roles'>>
 
 /** Who makes a change: an administrator on the pages, or nobody in particular (the CLI). */
 export type AgentAdministrator = AgentAccess | null

@@ -7,6 +7,7 @@ import { notFound } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
+import agentsRoutes from './admin/agents-routes.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
 const logPageSize = 50
@@ -104,4 +105,6 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
     setFlash(request, reply, `A test message to ${request.agent.email} is queued; it appears below once sent.`)
     return await reply.redirect(outboxUrl, 303)
   })
+
+  await app.register(agentsRoutes)
 }

@@ -14,29 +14,35 @@ export interface ReferenceData {
   canned: CannedResponseRow[]
 }
 
-const caches = new WeakMap<Knex, () => Promise<ReferenceData>>()
+interface CachedLists {
+  lists: () => Promise<ReferenceData>
+  forget: () => void
+}
+
+const caches = new WeakMap<Knex, CachedLists>()
 
 /** After an admin change to one of these lists, this instance shows it on the next page. */
 export function forgetReferenceData (db: Knex): void {
-  caches.delete(db)
+  caches.get(db)?.forget()
 }
 
 /**
  * The short lists every staff page offers in its menus. They change only through admin
- * work, so a few seconds of staleness saves five queries on every page. One cache per
- * database, shared by every staff page.
+ * work, so a few seconds of staleness saves six queries on every page. One cache per
+ * database, shared by every staff page; routes keep the returned function, so forgetting
+ * empties the cache behind it rather than dropping the function.
  */
 export function referenceData (db: Knex): () => Promise<ReferenceData> {
   const existing = caches.get(db)
-  if (existing) return existing
-  const cache = ttlCache<'all', ReferenceData>(5_000)
+  if (existing) return existing.lists
+  let cache = ttlCache<'all', ReferenceData>(5_000)
   const lists = async (): Promise<ReferenceData> => await cache('all', async () => {
     const [departments, topics, agents, assignable, teams, canned] = await Promise.all([
       listDepartments(db), listHelpTopics(db), listAgentNames(db), listAssignableAgents(db), listTeams(db), listCannedResponses(db)
     ])
     return { departments, topics, agents, assignable, teams, canned }
   })
-  caches.set(db, lists)
+  caches.set(db, { lists, forget: () => { cache = ttlCache<'all', ReferenceData>(5_000) } })
   return lists
 }
 
