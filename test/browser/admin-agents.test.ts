@@ -1,6 +1,7 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
 import { listOutbox } from '../../src/data/outbox.js'
+import { checkAccessibility } from '../helpers/axe.js'
 import { launchBrowser, openPage, servedApp } from '../helpers/browser.js'
 import { password, seedDesk } from '../helpers/fixtures.js'
 import { tokenInSentMail } from '../helpers/mail.js'
@@ -68,3 +69,19 @@ for (const javaScriptEnabled of [false, true]) {
     t.same(admin.cspViolations, [], 'no CSP violations')
   })
 }
+
+t.test('the agent pages have no serious or critical accessibility violations (axe-core)', { skip }, async (t) => {
+  const { app, origin } = await servedApp(t, {}, { startWorkers: false })
+  const desk = await seedDesk(app)
+  const browser = await launchBrowser(t)
+  // The CSP (script-src 'self') would block the injected axe script; bypassed for the audit only.
+  const { page } = await openPage(t, browser, origin, { bypassCSP: true })
+  await signIn(page, desk.agents.ada.email, password)
+  let response = await page.goto('/staff/admin/agents')
+  await checkAccessibility(t, page, 'agent list', 200, response?.status())
+  await page.getByRole('button', { name: 'Send invitation' }).click()
+  await page.getByText('There is a problem').waitFor()
+  await checkAccessibility(t, page, 'invite form with errors', 422, 422)
+  response = await page.goto(`/staff/admin/agents/${desk.agents.bob.id}`)
+  await checkAccessibility(t, page, 'an agent', 200, response?.status())
+})
