@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { Db } from './database.js'
+import { dialectOfDb, type Db } from './database.js'
 import { ticketViews, toTicketViews, type TicketView } from './tickets.js'
 
 export interface AgentRow {
@@ -196,8 +196,14 @@ export async function deleteDepartmentRole (db: Db, agentId: number, departmentI
   await db('agent_departments').where({ agent_id: agentId, department_id: departmentId }).delete()
 }
 
-/** Enabled administrators who can sign in (they chose a password), other than `exceptAgentId`. */
+/**
+ * Enabled administrators who can sign in (they chose a password), other than `exceptAgentId`.
+ * On PostgreSQL and MySQL the administrators' rows are locked first, always in id order, so
+ * two administrators disabling each other at once are serialised and the second sees the
+ * first's change (SQLite's write lock at the transaction's start does that already).
+ */
 export async function countOtherActiveAdmins (db: Db, exceptAgentId: number): Promise<number> {
+  if (dialectOfDb(db) !== 'sqlite') await db('agents').where({ is_admin: true }).orderBy('id').forUpdate().select('id')
   const [row] = await db('agents').where({ is_admin: true, active: true }).whereNotNull('password_hash').andWhereNot('id', exceptAgentId).count({ n: '*' })
   return Number(row?.n ?? 0)
 }

@@ -42,6 +42,12 @@ t.test('Assign lists offer only agents who accepted, are enabled and work the ti
   page = await bob.get(`/staff/tickets/${printerJam.number}`)
   await bob.submit(page, `form[action="/staff/tickets/${printerJam.number}/assignment"]`, { agent: String(desk.agents.ada.id) })
   t.equal((await findTicketByNumber(app.db, printerJam.number))!.assignee_id, desk.agents.ada.id, 'an administrator works every department')
+
+  await app.db('tickets').where({ number: printerJam.number }).update({ assignee_id: dora })
+  page = await bob.get(`/staff/tickets/${printerJam.number}`)
+  t.equal(page.$('#assign-agent option[selected]').text(), 'Dora Disabled', 'a ticket’s current assignee stays selected, so saving a team does not unassign them')
+  await bob.submit(page, `form[action="/staff/tickets/${printerJam.number}/assignment"]`, { team: String(desk.teams.printers) })
+  t.equal((await findTicketByNumber(app.db, printerJam.number))!.assignee_id, dora)
 })
 
 t.test('an agent without any department role is told why their queues are empty', async (t) => {
