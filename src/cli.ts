@@ -1,8 +1,12 @@
 import { parseArgs } from 'node:util'
 import type { Knex } from 'knex'
 import { loadConfigOrExit, type Config } from './config.js'
-import { checkConnection, createDatabase, isDatabaseUnavailable, migrateToLatest } from './data/database.js'
+import { findAgentByEmail } from './data/agents.js'
+import { listDepartments } from './data/catalog.js'
+import { checkConnection, createDatabase, databaseLocation, dialectOf, isDatabaseUnavailable, migrateToLatest } from './data/database.js'
 import { createAccounts } from './domain/accounts.js'
+import { createAgentAdmin, isDepartmentRole, roleNames } from './domain/admin/agents.js'
+import { normalizeEmail } from './domain/email-address.js'
 import { createApiKey } from './domain/api-keys.js'
 import { createDeskSettings, deskDefaults } from './domain/desk-settings.js'
 import { TesseraError } from './domain/errors.js'
@@ -12,8 +16,18 @@ import { createInboundMail } from './mail/inbound.js'
 const usage = `Usage: npm run tessera -- <command>
 
   create-agent --name "Ada Lovelace" --email ada@example.com [--admin] [--invite]
-      The password is read from TESSERA_PASSWORD or, if unset, the first line of standard input.
+      The password is read from TESSERA_PASSWORD or, if unset, asked for on the terminal
+      (not shown as typed), or read from the first line of standard input when piped.
       With --invite there is no password: the agent gets an e-mail to choose one.
+  invite --name "Bob Kahn" --email bob@example.com [--admin] [--role Support=agent ...]
+      Invites an agent, as Administration › Agents does: a link to choose a password,
+      valid for 7 days, goes out by e-mail. Roles: view (view only), agent, manager.
+  set-role --email bob@example.com --department Support --role agent
+      Gives the agent a role in the department (name or id); --role none takes it away.
+  disable --email bob@example.com
+      The agent can no longer sign in; their sessions end at once.
+  enable --email bob@example.com
+      The agent can sign in again.
   create-api-key --name "Mail server"
       Prints a new API key (shown once) for /api/v1.
   mail-in < message.eml
@@ -30,21 +44,140 @@ async function readStdin (): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-type Command = (db: Knex, config: Config, values: Record<string, string | boolean | undefined>) => Promise<number>
+/**
+ * Asks for a password on the terminal without echoing it. Ctrl-C gives up; backspace
+ * takes back the last character.
+ */
+async function promptHidden (prompt: string): Promise<string> {
+  const stdin = process.stdin
+  // Echo off before the prompt shows, so nothing typed after it appears.
+  stdin.setRawMode(true)
+  process.stderr.write(prompt)
+  stdin.setEncoding('utf8')
+  stdin.resume()
+  return await new Promise((resolve, reject) => {
+    let typed = ''
+    const finish = (): void => {
+      stdin.off('data', onData)
+      stdin.setRawMode(false)
+      stdin.pause()
+      process.stderr.write('\n')
+    }
+    const onData = (chunk: string): void => {
+      for (const character of chunk) {
+        if (character === '\r' || character === '\n' || character === '\u0004') {
+          finish()
+          resolve(typed)
+          return
+        }
+        if (character === '\u0003') {
+          finish()
+          reject(new TesseraError('TESSERA_INVALID_INPUT', 'Cancelled; nothing was created.'))
+          return
+        }
+        if (character === '\u007f' || character === '\b') typed = [...typed].slice(0, -1).join('')
+        else if (character >= ' ') typed += character
+      }
+    }
+    stdin.on('data', onData)
+  })
+}
+
+/** TESSERA_PASSWORD, else asked twice on a terminal, else the first line of a pipe. */
+async function readPassword (): Promise<string> {
+  if (process.env.TESSERA_PASSWORD !== undefined) return process.env.TESSERA_PASSWORD
+  if (!process.stdin.isTTY) return (await readStdin()).toString('utf8').split(/\r?\n/)[0] ?? ''
+  const password = await promptHidden('Password: ')
+  if (await promptHidden('Password again: ') !== password) throw new TesseraError('TESSERA_INVALID_INPUT', 'The two passwords are not the same; nothing was created.')
+  return password
+}
+
+/** Which database a command works on, so nobody changes the wrong desk; never a password. */
+function describeDatabase (config: Config): string {
+  const names = { sqlite: 'SQLite', postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB' } as const
+  return `Database: ${names[dialectOf(config.databaseUrl)]} at ${databaseLocation(config)}`
+}
+
+async function agentNamed (db: Knex, email: unknown): Promise<{ id: number, name: string, email: string }> {
+  if (typeof email !== 'string') throw new TesseraError('TESSERA_INVALID_INPUT', 'Name the agent with --email.')
+  const agent = await findAgentByEmail(db, normalizeEmail(email))
+  if (!agent) throw new TesseraError('TESSERA_NOT_FOUND', `No agent has the e-mail address ${email}.`)
+  return agent
+}
+
+/** A department by its id or its name (in any case). */
+async function departmentNamed (db: Knex, name: string): Promise<{ id: number, name: string }> {
+  const departments = await listDepartments(db)
+  const found = departments.find((d) => String(d.id) === name || d.name.toLowerCase() === name.trim().toLowerCase())
+  if (!found) throw new TesseraError('TESSERA_NOT_FOUND', `No department is called ${name}. There are: ${departments.map((d) => d.name).join(', ')}.`)
+  return found
+}
+
+function listed (value: Values[string]): string[] {
+  return Array.isArray(value) ? value : []
+}
+
+function roleOrNone (value: string): string | null {
+  if (value === 'none') return null
+  if (!isDepartmentRole(value)) throw new TesseraError('TESSERA_INVALID_INPUT', `A role is one of ${Object.keys(roleNames).join(', ')} or none, not ${value}.`)
+  return value
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>
+type Command = (db: Knex, config: Config, values: Values) => Promise<number>
 
 const commands: Record<string, Command> = {
   'create-agent': async (db, config, values) => {
     if (typeof values.name !== 'string' || typeof values.email !== 'string') return exitCodes.usage
     const accounts = createAccounts(db)
     if (values.invite === true) {
-      const id = await accounts.inviteAgent({ name: values.name, email: values.email, isAdmin: values.admin === true })
+      const id = await createAgentAdmin(db, { reopenWindowMs: config.reopenWindowMs }).invite(null, { name: values.name, email: values.email, isAdmin: values.admin === true, roles: {} })
       console.log(`Invited ${values.email} (id ${id}); the invitation is in the outbox.`)
       return exitCodes.ok
     }
-    const password = process.env.TESSERA_PASSWORD ?? (await readStdin()).toString('utf8').split(/\r?\n/)[0] ?? ''
+    const password = await readPassword()
     const isAdmin = values.admin === true
     const id = await accounts.createAgent({ name: values.name, email: values.email, password, isAdmin })
     console.log(`Created ${isAdmin ? 'administrator' : 'agent'} ${values.email} (id ${id}).`)
+    return exitCodes.ok
+  },
+
+  invite: async (db, config, values) => {
+    if (typeof values.name !== 'string' || typeof values.email !== 'string') return exitCodes.usage
+    const roles: Record<number, string | null> = {}
+    for (const given of listed(values.role)) {
+      const split = given.lastIndexOf('=')
+      if (split < 1) throw new TesseraError('TESSERA_INVALID_INPUT', `Give a role as Department=role, not ${given}.`)
+      roles[(await departmentNamed(db, given.slice(0, split))).id] = roleOrNone(given.slice(split + 1))
+    }
+    const admin = createAgentAdmin(db, { reopenWindowMs: config.reopenWindowMs })
+    const id = await admin.invite(null, { name: values.name, email: values.email, isAdmin: values.admin === true, roles })
+    console.log(`Invited ${normalizeEmail(values.email)} (id ${id}); the invitation is in the outbox.`)
+    return exitCodes.ok
+  },
+
+  'set-role': async (db, config, values) => {
+    const [role] = listed(values.role)
+    if (typeof values.department !== 'string' || typeof role !== 'string') return exitCodes.usage
+    const agent = await agentNamed(db, values.email)
+    const department = await departmentNamed(db, values.department)
+    const value = roleOrNone(role)
+    await createAgentAdmin(db, { reopenWindowMs: config.reopenWindowMs }).update(null, agent.id, { roles: { [department.id]: value } })
+    console.log(value === null ? `${agent.email} has no role in ${department.name} now.` : `${agent.email} is ${roleNames[value as keyof typeof roleNames].toLowerCase()} in ${department.name}.`)
+    return exitCodes.ok
+  },
+
+  disable: async (db, config, values) => {
+    const agent = await agentNamed(db, values.email)
+    await createAgentAdmin(db, { reopenWindowMs: config.reopenWindowMs }).disable(null, agent.id)
+    console.log(`${agent.email} is disabled and signed out everywhere.`)
+    return exitCodes.ok
+  },
+
+  enable: async (db, config, values) => {
+    const agent = await agentNamed(db, values.email)
+    await createAgentAdmin(db, { reopenWindowMs: config.reopenWindowMs }).enable(null, agent.id)
+    console.log(`${agent.email} can sign in again.`)
     return exitCodes.ok
   },
 
@@ -75,10 +208,24 @@ const commands: Record<string, Command> = {
 }
 
 async function main (): Promise<number> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { name: { type: 'string' }, email: { type: 'string' }, admin: { type: 'boolean', default: false }, invite: { type: 'boolean', default: false } }
-  })
+  let parsed
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        email: { type: 'string' },
+        admin: { type: 'boolean', default: false },
+        invite: { type: 'boolean', default: false },
+        department: { type: 'string' },
+        role: { type: 'string', multiple: true }
+      }
+    })
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage}`)
+    return exitCodes.usage
+  }
+  const { positionals, values } = parsed
   const command = commands[positionals[0] ?? '']
   if (!command) {
     console.error(usage)
@@ -88,6 +235,7 @@ async function main (): Promise<number> {
   let db: Knex | undefined
   try {
     db = createDatabase(config)
+    console.error(describeDatabase(config))
     await checkConnection(db, config)
     await migrateToLatest(db)
     const code = await command(db, config, values)

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
-import type { Db } from './database.js'
+import { dialectOfDb, type Db } from './database.js'
+import { ticketViews, toTicketViews, type TicketView } from './tickets.js'
 
 export interface AgentRow {
   id: number
@@ -27,7 +28,12 @@ export async function findAgentByEmail (db: Db, email: string): Promise<AgentRow
   return toAgent(await db<AgentRow>('agents').where({ email }).first())
 }
 
-export type DepartmentRole = 'view' | 'agent' | 'manager'
+export const departmentRoles = ['view', 'agent', 'manager'] as const
+/** The database allows exactly these (a CHECK constraint on agent_departments.role). */
+export type DepartmentRole = typeof departmentRoles[number]
+
+/** The roles that work tickets (answer, assign, close): who may be offered in Assign lists. */
+export const workingRoles: readonly DepartmentRole[] = ['agent', 'manager']
 
 /** Who an agent is and where they may work: loaded once per request. */
 export interface AgentAccess {
@@ -97,8 +103,121 @@ export async function countAgents (db: Db): Promise<number> {
 
 export interface NamedRow { id: number, name: string }
 
-export async function listActiveAgents (db: Db): Promise<NamedRow[]> {
-  return await db('agents').where({ active: true }).orderBy('name').select('id', 'name')
+/** Every agent, disabled ones too: the names a page shows beside what they did. */
+export async function listAgentNames (db: Db): Promise<NamedRow[]> {
+  return await db('agents').orderBy('name').select('id', 'name')
+}
+
+/** An agent who may be given tickets, and the departments where they may be. */
+export interface AssignableAgent extends NamedRow {
+  isAdmin: boolean
+  departmentIds: number[]
+}
+
+/**
+ * Agents who can be given tickets: enabled, with a password (an invitation not yet
+ * accepted does not count), and an administrator or holding a working role somewhere.
+ */
+export async function listAssignableAgents (db: Db): Promise<AssignableAgent[]> {
+  const rows: Array<{ id: number, name: string, is_admin: boolean | number, department_id: number | null }> = await db('agents as a')
+    .leftJoin('agent_departments as ad', (j) => { j.on('ad.agent_id', 'a.id').andOnIn('ad.role', [...workingRoles]) })
+    .where('a.active', true).whereNotNull('a.password_hash')
+    .andWhere((q) => { void q.where('a.is_admin', true).orWhereNotNull('ad.department_id') })
+    .orderBy(['a.name', 'a.id'])
+    .select('a.id', 'a.name', 'a.is_admin', 'ad.department_id')
+  const agents = new Map<number, AssignableAgent>()
+  for (const row of rows) {
+    const agent = agents.get(row.id) ?? { id: row.id, name: row.name, isAdmin: Boolean(row.is_admin), departmentIds: [] }
+    if (row.department_id !== null) agent.departmentIds.push(row.department_id)
+    agents.set(row.id, agent)
+  }
+  return [...agents.values()]
+}
+
+/** Whether the agent may be given a ticket of the department (see listAssignableAgents). */
+export async function isAssignable (db: Db, agentId: number, departmentId: number): Promise<boolean> {
+  const row = await db('agents as a')
+    .leftJoin('agent_departments as ad', (j) => { j.on('ad.agent_id', 'a.id').andOnVal('ad.department_id', departmentId) })
+    .where('a.id', agentId).andWhere('a.active', true).whereNotNull('a.password_hash')
+    .andWhere((q) => { void q.where('a.is_admin', true).orWhereIn('ad.role', [...workingRoles]) })
+    .first('a.id')
+  return row !== undefined
+}
+
+/** An agent as the admin pages list them: with their roles and any invitation outstanding. */
+export interface AgentListing {
+  id: number
+  name: string
+  email: string
+  isAdmin: boolean
+  active: boolean
+  invited: boolean
+  /** When the newest unused invitation link stops working; null when there is none. */
+  invitationExpiresAt: number | null
+  roles: Record<number, DepartmentRole>
+  createdAt: number
+}
+
+export async function listAgentsWithRoles (db: Db, agentId?: number): Promise<AgentListing[]> {
+  const agents = db<AgentRow>('agents').orderBy(['name', 'id'])
+  if (agentId !== undefined) void agents.where({ id: agentId })
+  const rows = (await agents.select('id', 'name', 'email', 'password_hash', 'is_admin', 'active', 'created_at')).map((row) => toAgent(row)!)
+  if (rows.length === 0) return []
+  const ids = rows.map((row) => row.id)
+  const [roles, invitations]: [Array<{ agent_id: number, department_id: number, role: DepartmentRole }>, Array<{ agent_id: number, expires_at: number }>] = await Promise.all([
+    db('agent_departments').whereIn('agent_id', ids).select('agent_id', 'department_id', 'role'),
+    db('password_resets').whereIn('agent_id', ids).whereNull('used_at').groupBy('agent_id').select('agent_id', db.raw('max(expires_at) as expires_at'))
+  ])
+  return rows.map((row) => {
+    const invitation = invitations.find((i) => i.agent_id === row.id)
+    return {
+      id: row.id,
+      name: row.name,
+      email: row.email,
+      isAdmin: row.is_admin,
+      active: row.active,
+      invited: row.password_hash === null,
+      invitationExpiresAt: row.password_hash === null && invitation ? Number(invitation.expires_at) : null,
+      roles: Object.fromEntries(roles.filter((r) => r.agent_id === row.id).map((r) => [r.department_id, r.role])),
+      createdAt: Number(row.created_at)
+    }
+  })
+}
+
+export async function findAgentListing (db: Db, agentId: number): Promise<AgentListing | undefined> {
+  return (await listAgentsWithRoles(db, agentId))[0]
+}
+
+export async function updateAgentDetails (db: Db, agentId: number, patch: Partial<Pick<AgentRow, 'name' | 'email' | 'is_admin' | 'active'>>): Promise<void> {
+  if (Object.keys(patch).length > 0) await db('agents').where({ id: agentId }).update(patch)
+}
+
+export async function deleteDepartmentRole (db: Db, agentId: number, departmentId: number): Promise<void> {
+  await db('agent_departments').where({ agent_id: agentId, department_id: departmentId }).delete()
+}
+
+/**
+ * Enabled administrators who can sign in (they chose a password), other than `exceptAgentId`.
+ * On PostgreSQL and MySQL the administrators' rows are locked first, always in id order, so
+ * two administrators disabling each other at once are serialised and the second sees the
+ * first's change (SQLite's write lock at the transaction's start does that already).
+ */
+export async function countOtherActiveAdmins (db: Db, exceptAgentId: number): Promise<number> {
+  if (dialectOfDb(db) !== 'sqlite') await db('agents').where({ is_admin: true }).orderBy('id').forUpdate().select('id')
+  const [row] = await db('agents').where({ is_admin: true, active: true }).whereNotNull('password_hash').andWhereNot('id', exceptAgentId).count({ n: '*' })
+  return Number(row?.n ?? 0)
+}
+
+/** Removes an agent who never signed in (a revoked invitation); false when tickets name them. */
+export async function deleteInvitedAgent (db: Db, agentId: number): Promise<boolean> {
+  const assigned = await db('tickets').where({ assignee_id: agentId }).first('id')
+  if (assigned) return false
+  return await db('agents').where({ id: agentId }).whereNull('password_hash').delete() === 1
+}
+
+/** Tickets still in someone's hands (not closed, not in the trash) assigned to the agent. */
+export async function listOpenTicketsAssignedTo (db: Db, agentId: number): Promise<TicketView[]> {
+  return toTicketViews(await ticketViews(db).where('t.assignee_id', agentId).whereNot('t.status', 'closed').whereNull('t.deleted_at').orderBy('t.id'))
 }
 
 export async function listTeams (db: Db): Promise<NamedRow[]> {
@@ -182,13 +301,14 @@ export async function retirePasswordResets (db: Db, agentId: number, now: number
   await db('password_resets').where({ agent_id: agentId }).whereNull('used_at').update({ used_at: now })
 }
 
-/** Agents who work a department (agent or manager role, or only `roles`), for "new ticket" style notices. */
-export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = ['agent', 'manager']): Promise<Array<{ id: number, name: string, email: string }>> {
+/** Agents who work a department (agent or manager role, or only `roles`; invitation accepted), for "new ticket" style notices. */
+export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = workingRoles): Promise<Array<{ id: number, name: string, email: string }>> {
   return await db('agents as a')
     .join('agent_departments as ad', 'ad.agent_id', 'a.id')
     .where('ad.department_id', departmentId)
     .whereIn('ad.role', roles)
     .andWhere('a.active', true)
+    .whereNotNull('a.password_hash')
     .orderBy('a.id')
     .select('a.id', 'a.name', 'a.email')
 }

@@ -210,8 +210,13 @@ export function isDatabaseUnavailable (err: unknown): boolean {
  * One round trip within the connect timeout, so a desk started against a database that is
  * down says so in one line at once instead of failing later with a stack trace.
  */
-export async function checkConnection (db: Knex, { dataDir, databaseUrl }: DatabaseOptions): Promise<void> {
-  const where = databaseUrl === '' ? join(dataDir, 'tessera.sqlite') : hostOf(databaseUrl)
+/** Where the database is, for people: the SQLite file, or host, port and database (never a password). */
+export function databaseLocation ({ dataDir, databaseUrl }: DatabaseOptions): string {
+  return databaseUrl === '' ? join(dataDir, 'tessera.sqlite') : hostOf(databaseUrl)
+}
+
+export async function checkConnection (db: Knex, options: DatabaseOptions): Promise<void> {
+  const where = databaseLocation(options)
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((resolve, reject) => {
     timer = setTimeout(() => reject(new DatabaseUnavailableError(`no answer within ${timeouts.connectMs / 1000} s`)), timeouts.connectMs + 500)

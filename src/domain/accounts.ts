@@ -6,6 +6,7 @@ import {
   setAgentPassword, setDepartmentRole, takeSignInSlot, usePasswordReset, type AgentRow, type SignInOutcome
 } from '../data/agents.js'
 import { listDepartments } from '../data/catalog.js'
+import type { Db } from '../data/database.js'
 import { enqueueMessage } from '../data/outbox.js'
 import { insertPendingPasswordReset } from '../data/password-resets.js'
 import { deleteAgentSessions } from '../data/sessions.js'
@@ -40,7 +41,18 @@ export async function verifyPassword (password: string, stored: string | null): 
 }
 
 export const passwordMinLength = 10
-const invitationValidMs = 7 * 24 * 60 * 60_000
+
+/** How long a link to choose a password works: an invitation a week, a reset an hour. */
+export const passwordLinkValidMs = { invitation: 7 * 24 * 60 * 60_000, password_reset: 60 * 60_000 } as const
+
+/**
+ * Queues the mail that carries a link to choose a password (its token is minted when the
+ * mail is composed), inside the caller's transaction.
+ */
+export async function queuePasswordLink (trx: Db, agent: { id: number, name: string, email: string }, kind: keyof typeof passwordLinkValidMs, at: number): Promise<void> {
+  const resetId = await insertPendingPasswordReset(trx, agent.id, at + passwordLinkValidMs[kind])
+  await enqueueMessage(trx, { template: kind, toAddress: agent.email, ticketId: null, payload: { name: agent.name, resetId } }, at)
+}
 
 /**
  * Sign-in throttling: an account (or an address) gets this many password checks that fail;
@@ -115,8 +127,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       const at = now()
       return await db.transaction(async (trx) => {
         const id = await addAgent(trx, input, null)
-        const resetId = await insertPendingPasswordReset(trx, id, at + invitationValidMs)
-        await enqueueMessage(trx, { template: 'invitation', toAddress: normalizeEmail(input.email), ticketId: null, payload: { name: input.name, resetId } }, at)
+        await queuePasswordLink(trx, { id, name: input.name, email: normalizeEmail(input.email) }, 'invitation', at)
         return id
       })
     },
@@ -190,10 +201,7 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
       const agent = await findAgentByEmail(db, normalizeEmail(email))
       if (!agent?.active) return
       const at = now()
-      await db.transaction(async (trx) => {
-        const resetId = await insertPendingPasswordReset(trx, agent.id, at + 60 * 60_000)
-        await enqueueMessage(trx, { template: 'password_reset', toAddress: agent.email, ticketId: null, payload: { name: agent.name, resetId } }, at)
-      })
+      await db.transaction(async (trx) => { await queuePasswordLink(trx, agent, 'password_reset', at) })
     },
 
     async isValidResetToken (token: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import {
   listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, touchViewer,
   updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketStatus
 } from '../data/tickets.js'
-import { findAgent } from '../data/agents.js'
+import { isAssignable } from '../data/agents.js'
 import { notFound, TesseraError } from './errors.js'
 import {
   noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTicket, noticeTicketAssigned, noticeTicketClosed,
@@ -199,11 +199,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
   /**
    * The team and agent the topic names work a new ticket from the start, as an assignment
-   * by Tessera (an agent no longer active is skipped).
+   * by Tessera (an agent who could not be assigned it by hand, disabled, invited only or
+   * without a working role in its department, is skipped).
    */
   async function routeByTopic (trx: Db, ticket: TicketRow, topic: Pick<HelpTopicRow, 'default_team_id' | 'default_agent_id'>, at: number): Promise<TicketRow> {
-    const agent = topic.default_agent_id === null ? undefined : await findAgent(trx, topic.default_agent_id)
-    const target = { assignee_id: agent?.active === true ? agent.id : null, team_id: topic.default_team_id }
+    const agentId = topic.default_agent_id
+    const assignable = agentId !== null && await isAssignable(trx, agentId, ticket.department_id)
+    const target = { assignee_id: assignable ? agentId : null, team_id: topic.default_team_id }
     if (target.assignee_id === null && target.team_id === null) return ticket
     await updateTicket(trx, ticket.id, target)
     const routed = { ...ticket, ...target }
@@ -245,9 +247,11 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     })
   }
 
-  async function requireActiveAgent (trx: Db, agentId: number): Promise<void> {
-    const agent = await findAgent(trx, agentId)
-    if (!agent?.active) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an active agent.')
+  /** The Assign lists' rule, enforced: what a list leaves out is refused when posted anyway. */
+  async function requireAssignable (trx: Db, agentId: number, departmentId: number): Promise<void> {
+    if (!await isAssignable(trx, agentId, departmentId)) {
+      throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose an agent who works in this ticket’s department.')
+    }
   }
 
   /**
@@ -401,7 +405,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       if (target.agentId === ticket.assignee_id && target.teamId === ticket.team_id) return ticket
       assertTransition('assign', ticket.status)
       return await db.transaction(async (trx) => {
-        if (target.agentId !== null && target.agentId !== ticket.assignee_id) await requireActiveAgent(trx, target.agentId)
+        if (target.agentId !== null && target.agentId !== ticket.assignee_id) await requireAssignable(trx, target.agentId, ticket.department_id)
         if (target.teamId !== null && target.teamId !== ticket.team_id && !await findTeam(trx, target.teamId)) {
           throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.')
         }

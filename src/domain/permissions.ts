@@ -77,6 +77,11 @@ export const leastRole: Readonly<Record<StaffAction, DepartmentRole>> = {
 
 export const roleRank: Readonly<Record<DepartmentRole, number>> = { view: 1, agent: 2, manager: 3 }
 
+/** What a department role allows: every action whose least role it reaches. */
+export function actionsOfRole (role: DepartmentRole): StaffAction[] {
+  return staffActions.filter((action) => roleRank[role] >= roleRank[leastRole[action]])
+}
+
 /** The least role on the target ticket for merging into it: one must be able to work it. */
 export const mergeTargetRole: DepartmentRole = 'agent'
 

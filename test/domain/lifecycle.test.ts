@@ -11,7 +11,7 @@ import { asAgent, asRequester, system, ticketRow } from '../helpers/actors.js'
 const day = 86400_000
 
 async function seedAgent (app: FastifyInstance, name = 'Ada Lovelace'): Promise<number> {
-  const [row] = await app.db('agents').insert({ name, email: `${name.split(' ')[0]!.toLowerCase()}@desk.test`, is_admin: true, active: true, created_at: 0 }).returning('id')
+  const [row] = await app.db('agents').insert({ name, email: `${name.split(' ')[0]!.toLowerCase()}@desk.test`, password_hash: 'set at sign-up', is_admin: true, active: true, created_at: 0 }).returning('id')
   return typeof row === 'object' ? row.id : row
 }
 

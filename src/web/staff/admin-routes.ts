@@ -8,6 +8,7 @@ import { createSetupChecklist } from '../../domain/setup-checklist.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
+import agentsRoutes from './admin/agents-routes.js'
 import apiKeysRoutes from './admin/api-keys-routes.js'
 import cannedRoutes from './admin/canned-routes.js'
 import departmentsRoutes from './admin/departments-routes.js'
@@ -124,6 +125,7 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
   await app.register(departmentsRoutes)
   await app.register(topicsRoutes)
   await app.register(teamsRoutes)
+  await app.register(agentsRoutes)
   await app.register(cannedRoutes)
   await app.register(noticesRoutes)
   await app.register(settingsRoutes)

@@ -4,6 +4,7 @@ import { TesseraError } from '../../domain/errors.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { formRoute, hasErrors, readForm, type FieldErrors, type FormSpec } from '../forms.js'
 import { csrfCookieName } from '../plugins/security.js'
+import { forgetReferenceData } from './reference-data.js'
 
 const loginSpec = {
   email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
@@ -146,6 +147,8 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     const errors = passwordErrors(values, form.errors)
     if (hasErrors(errors)) return await showNewPassword(reply, request.params.token, errors, 422)
     await accounts.resetPassword(request.params.token, values.password, request.ip)
+    // An invitation accepted: the agent may now be offered in Assign lists.
+    forgetReferenceData(app.db)
     setFlash(request, reply, 'Your password has been changed. Please sign in.')
     return await reply.redirect(app.url('/staff/login'), 303)
   })

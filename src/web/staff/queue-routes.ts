@@ -8,7 +8,7 @@ import { priorities } from '../format.js'
 import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { staleWhileRevalidate } from '../ttl-cache.js'
-import { referenceData } from './reference-data.js'
+import { assigneesFor, referenceData } from './reference-data.js'
 import { wantsFragment } from '../plugins/views.js'
 
 export const queueLabels: Record<QueueName, string> = {
@@ -129,7 +129,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       if (!wantsFragment(request)) return await reply.redirect(clean, 303)
       reply.header('HX-Push-Url', clean)
     }
-    const [rows, counts, { departments, topics, agents, teams }] = await Promise.all([
+    const [rows, counts, { departments, topics, agents, assignable, teams }] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
       queueCounts(request),
       reference()
@@ -155,6 +155,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       departments,
       topics,
       agents,
+      assignees: assigneesFor(assignable, q.filters.department),
       teams,
       priorities,
       statuses,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { listActiveAgents, listTeams, type NamedRow } from '../../data/agents.js'
+import { listAgentNames, listAssignableAgents, listTeams, type AssignableAgent, type NamedRow } from '../../data/agents.js'
 import { listCannedResponses, type CannedResponseRow } from '../../data/canned-responses.js'
 import { listDepartments, listHelpTopics, type DepartmentRow } from '../../data/catalog.js'
 import { ttlCache } from '../ttl-cache.js'
@@ -7,7 +7,10 @@ import { ttlCache } from '../ttl-cache.js'
 export interface ReferenceData {
   departments: DepartmentRow[]
   topics: NamedRow[]
+  /** Every agent, disabled ones too, for the names beside what they did. */
   agents: NamedRow[]
+  /** Who may be given tickets, and where (see assigneesFor). */
+  assignable: AssignableAgent[]
   teams: NamedRow[]
   canned: CannedResponseRow[]
 }
@@ -42,20 +45,30 @@ export function catalogCache<K, V> (db: Knex, ttlMs: number): (key: K, load: () 
 
 /**
  * The short lists every staff page offers in its menus. They change only through admin
- * work, so a few seconds of staleness saves five queries on every page. One cache per
+ * work, so a few seconds of staleness saves six queries on every page. One cache per
  * database, shared by every staff page; looked up on each call, so a reader kept by a route
  * since start-up sees what forgetReferenceData dropped.
  */
 export function referenceData (db: Knex): () => Promise<ReferenceData> {
   const load = async (): Promise<ReferenceData> => {
-    const [departments, topics, agents, teams, canned] = await Promise.all([
-      listDepartments(db), listHelpTopics(db), listActiveAgents(db), listTeams(db), listCannedResponses(db)
+    const [departments, topics, agents, assignable, teams, canned] = await Promise.all([
+      listDepartments(db), listHelpTopics(db), listAgentNames(db), listAssignableAgents(db), listTeams(db), listCannedResponses(db)
     ])
-    return { departments, topics, agents, teams, canned }
+    return { departments, topics, agents, assignable, teams, canned }
   }
   return async () => {
     let cache = caches.get(db)
     if (!cache) caches.set(db, cache = ttlCache<'all', ReferenceData>(5_000))
     return await cache('all', load)
   }
+}
+
+/**
+ * The agents an Assign list offers: those who may be given a ticket of the department (or,
+ * without one, of any department). The assign verb enforces the same rule.
+ */
+export function assigneesFor (assignable: readonly AssignableAgent[], departmentId?: number): NamedRow[] {
+  return assignable
+    .filter((a) => a.isAdmin || (departmentId === undefined ? a.departmentIds.length > 0 : a.departmentIds.includes(departmentId)))
+    .map(({ id, name }) => ({ id, name }))
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import { findVisibleTicket, findVisibleTicketWithSiblings } from '../../data/queues.js'
-import { listTimeline, listViewers, type TicketView } from '../../data/tickets.js'
+import type { NamedRow } from '../../data/agents.js'
+import { listTimeline, listViewers, type TicketRow, type TicketView } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { cannedResponsesFor, fillPlaceholders, ticketLinkPlaceholder } from '../../domain/canned-responses.js'
 import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
@@ -9,7 +10,7 @@ import { trashRetentionDays } from '../../domain/trash.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { httpStatusOf } from '../plugins/errors.js'
 import { describeEvent, inTimeline, priorities } from '../format.js'
-import { referenceData } from './reference-data.js'
+import { assigneesFor, referenceData } from './reference-data.js'
 import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 
 const composerSpec = {
@@ -67,13 +68,22 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     return ticket
   }
 
+  /**
+   * The current assignee stays in the list even when they may no longer be given tickets, so
+   * saving the form for another reason (a team) does not unassign them unasked.
+   */
+  function withCurrentAssignee (assignees: NamedRow[], ticket: TicketRow, agents: readonly NamedRow[]): NamedRow[] {
+    const current = agents.find((a) => a.id === ticket.assignee_id)
+    return current && !assignees.some((a) => a.id === current.id) ? [...assignees, current] : assignees
+  }
+
   async function showTicket (request: FastifyRequest, reply: FastifyReply, composer: Composer = {}): Promise<FastifyReply> {
     const found = await findVisibleTicketWithSiblings(db, request.agent, ticketNumberOf(request))
     if (!found) throw notFound('That ticket')
     const { ticket, others } = found
     await lifecycle.recordViewer(ticket, agentActor(request.agent))
     const at = lifecycle.now()
-    const [{ entries, events }, { agents, teams, departments, canned }, viewers] = await Promise.all([
+    const [{ entries, events }, { agents, assignable, teams, departments, canned }, viewers] = await Promise.all([
       listTimeline(db, ticket.id),
       reference(),
       listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id)
@@ -90,6 +100,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       ticket,
       timeline,
       agents,
+      assignees: withCurrentAssignee(assigneesFor(assignable, ticket.department_id), ticket, agents),
       teams,
       departments,
       canned: cannedResponsesFor(request.agent, canned),
