@@ -90,7 +90,7 @@ t.test('pages follow the same scope: other departments\' tickets are 404 and abs
     for (const [name, ticket] of [['support', support], ['billing', billing]] as const) {
       const visible = (sees as readonly string[]).includes(name)
       t.equal((await visitor.get(`/staff/tickets/${ticket.number}`)).status, visible ? 200 : 404, `${agent} ${visible ? 'sees' : 'cannot see'} the ${name} ticket`)
-      t.equal(page.$(`a:contains("${ticket.number}")`).length > 0, visible, `${agent}'s queue ${visible ? 'lists' : 'hides'} the ${name} ticket`)
+      t.equal(page.$(`td.number:contains("${ticket.number}")`).length > 0, visible, `${agent}'s queue ${visible ? 'lists' : 'hides'} the ${name} ticket`)
     }
   }
   const { visitor: vic } = await signIn(app, desk.agents.vic.email)

@@ -42,7 +42,7 @@ t.test('a manager deletes a ticket after a confirmation page; it leaves queues a
   t.equal(stored.deleted_at, clock.now())
   t.equal(stored.deleted_by, desk.agents.mel.id)
   t.equal((await mel.get(`/staff/tickets/${invoice.number}`)).status, 404, 'its staff page is gone')
-  t.equal((await ned.get('/staff/queues/open')).$(`tbody a:contains("${invoice.number}")`).length, 0)
+  t.equal((await ned.get('/staff/queues/open')).$(`tbody td.number:contains("${invoice.number}")`).length, 0)
 
   const grace = new Visitor(app)
   const link = await grace.get(`/tickets/${invoice.number}/access/${invoice.token}`)
