@@ -37,7 +37,7 @@ t.test('an invited agent chooses a password through the e-mailed link', async (t
   const token = await tokenInSentMail(app, invitation!.id)
   const form = await visitor.get(`/staff/password-reset/${token}`)
   const done = await visitor.submit(form, 'form', { password: 'bob chooses this', confirm: 'bob chooses this' })
-  t.match(done.text, 'Your password has been changed.')
+  t.match(done.text, 'Your password is set.')
   const queue = await visitor.submit(await visitor.get('/staff/login'), 'form', { email: 'bob@desk.test', password: 'bob chooses this' })
   t.match(queue.url, /^\/staff\/queues\//)
 })

@@ -116,6 +116,17 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
     return await db.transaction(async (trx) => await addAgent(trx, input, passwordHash))
   }
 
+  /**
+   * What a live password link is for: an invitation (the agent has never had a password,
+   * so they choose one) or a reset (they choose a new one); undefined when it is not live.
+   */
+  async function resetLinkKind (token: string): Promise<'invitation' | 'reset' | undefined> {
+    const reset = await findPasswordReset(db, hashToken(token))
+    if (reset === undefined || reset.used_at !== null || reset.expires_at <= now()) return undefined
+    const agent = await findAgent(db, reset.agent_id)
+    return agent?.password_hash === null ? 'invitation' : 'reset'
+  }
+
   return {
     createAgent,
 
@@ -205,9 +216,10 @@ export function createAccounts (db: Knex, options: AccountsOptions = {}) {
     },
 
     async isValidResetToken (token: string): Promise<boolean> {
-      const reset = await findPasswordReset(db, hashToken(token))
-      return reset !== undefined && reset.used_at === null && reset.expires_at > now()
+      return await resetLinkKind(token) !== undefined
     },
+
+    resetLinkKind,
 
     /**
      * Sets a new password through a reset link. The link is used up together with every

@@ -43,7 +43,7 @@ for (const javaScriptEnabled of [false, true]) {
     await zoe.page.getByLabel('New password').fill('zoe picks a phrase')
     await zoe.page.getByLabel('Password again').fill('zoe picks a phrase')
     await zoe.page.getByRole('button').filter({ hasText: /password/i }).click()
-    await zoe.page.getByText('Your password has been changed.').waitFor()
+    await zoe.page.getByText('Your password is set.').waitFor()
     await signIn(zoe.page, 'zoe@desk.test', 'zoe picks a phrase')
     t.match(await zoe.page.locator('#no-role-hint').innerText(), 'You have no role in any department yet', 'a new agent learns why the queues are empty')
 

@@ -128,10 +128,12 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
   })
 
   async function showNewPassword (reply: FastifyReply, token: string, errors: FieldErrors, status = 200): Promise<FastifyReply> {
-    if (!await accounts.isValidResetToken(token)) {
-      return await reply.render('error', { status: 404, message: 'This reset link has expired or was already used. Ask for a new one.' }, { status: 404 })
+    const kind = await accounts.resetLinkKind(token)
+    if (kind === undefined) {
+      return await reply.render('error', { status: 404, staff: true, message: 'This link has expired or was already used. Ask for a new one.' }, { status: 404 })
     }
-    return await reply.render('staff/reset-password', { token, errors, spec: newPasswordSpec }, { status })
+    // An invited agent has no password yet: they choose one, not a new one.
+    return await reply.render('staff/reset-password', { token, errors, spec: newPasswordSpec, invitation: kind === 'invitation' }, { status })
   }
 
   app.get<{ Params: { token: string } }>('/staff/password-reset/:token', async (request, reply) => {
@@ -146,10 +148,11 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     const { values } = form
     const errors = passwordErrors(values, form.errors)
     if (hasErrors(errors)) return await showNewPassword(reply, request.params.token, errors, 422)
+    const kind = await accounts.resetLinkKind(request.params.token)
     await accounts.resetPassword(request.params.token, values.password, request.ip)
     // An invitation accepted: the agent may now be offered in Assign lists.
     forgetReferenceData(app.db)
-    setFlash(request, reply, 'Your password has been changed. Please sign in.')
+    setFlash(request, reply, kind === 'invitation' ? 'Your password is set. Please sign in.' : 'Your password has been changed. Please sign in.')
     return await reply.redirect(app.url('/staff/login'), 303)
   })
 

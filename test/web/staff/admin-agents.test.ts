@@ -60,8 +60,9 @@ t.test('an administrator invites an agent with a role; re-sending retires the fi
   const secondToken = await tokenInSentMail(app, second!.id)
   t.equal((await new Visitor(app).get(`/staff/password-reset/${firstToken}`)).status, 404, 'the first link no longer works')
 
+  t.equal((await new Visitor(app).get(`/staff/password-reset/${secondToken}`)).$('h1').text(), 'Choose a password', 'an invited agent chooses a password, not a new one')
   const accepted = await acceptInvitation(app, secondToken, 'zoe picks a phrase')
-  t.match(accepted.text, 'Your password has been changed.')
+  t.match(accepted.text, 'Your password is set.')
   page = await ada.get('/staff/admin/agents')
   t.match(page.$('tbody tr').filter((_, row) => page.$(row).text().includes('Zoe Zhang')).text(), /Active/)
   t.ok((await assignOptions()).includes('Zoe Zhang'), 'once accepted, an agent of the department is offered')

@@ -61,7 +61,7 @@ t.test('every staff page, in each of its states, is valid HTML', { skip }, async
   keep('new password form', newPassword, 200, 'Choose a new password')
   keep('new password form with errors', await visitor.submit(newPassword, 'form[action^="/staff/password-reset/"]', { password: 'short', confirm: '' }), 422, 'There is a problem')
   keep('new password form, passwords differ', await visitor.submit(newPassword, 'form[action^="/staff/password-reset/"]', { password: 'long enough pass', confirm: 'something else' }), 422, 'The two passwords are not the same.')
-  keep('reset link not valid', await visitor.get('/staff/password-reset/not-a-token'), 404, 'This reset link has expired')
+  keep('reset link not valid', await visitor.get('/staff/password-reset/not-a-token'), 404, 'This link has expired')
 
   // Queues: 55 tickets in Support fill a first page and start a second.
   const printerJam = await openTicket(app, desk.topics.broken, 'Printer “jams” <on> page two & three')
