@@ -41,7 +41,7 @@ t.test('a name typed on the portal applies to that ticket only, never to a known
   t.notMatch(older.text, 'CEO', 'staff see no trace of it on her other tickets')
   t.match(older.$('#ticket-summary').text(), 'Grace Hopper')
   const newer = await ada.get(`/staff/tickets/${forgedNumber}`)
-  t.match(newer.$('#ticket-summary dd').eq(5).text(), 'Grace Hopper', 'the new ticket names the known requester')
+  t.match(newer.$('#ticket-summary dt:contains("Requester") + dd').text(), 'Grace Hopper', 'the new ticket names the known requester')
   t.match(newer.$('#ticket-summary').text(), 'Gave the name “CEO - wire 10k to account 99” on this ticket', 'and shows the typed name beside it')
 
   const mails = (await listOutbox(app.db, { toAddress: 'grace@example.com' })).map((m) => JSON.parse(m.payload) as { name: string })

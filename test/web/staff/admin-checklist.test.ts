@@ -68,7 +68,7 @@ t.test('after setup the administrator lands on the checklist, and each item tick
   page = await ada.get('/staff/admin')
   t.notOk(ticked(page).testMail, 'a test message that is only queued does not count')
   await app.outbox.runOnce()
-  t.ok(smtp.messages.some((m) => m.parsed.subject === 'Tessera test message'), 'the test message went out')
+  t.ok(smtp.messages.some((m) => m.parsed.subject === 'Tessera Help Desk test message'), 'the test message went out')
   page = await ada.get('/staff/admin')
   t.ok(ticked(page).testMail, 'once sent, it ticks "Send a test mail"')
   t.match(page.text, '6 of 6 done. The desk is set up')
