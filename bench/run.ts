@@ -8,9 +8,8 @@ import knex from 'knex'
 import { buildApp } from '../src/app.js'
 import { dialectOf } from '../src/data/database.js'
 import { loadConfig } from '../src/config.js'
-import { setAgentPassword } from '../src/data/agents.js'
-import { hashPassword } from '../src/domain/accounts.js'
-import { browse, CookieJar, fetchRaw, formatPageWeight, loadTicketForm, measurePage, measurePageWeight } from './page-weight.js'
+import { fetchRaw, formatPageWeight, loadTicketForm, measurePage, measurePageWeight, type CookieJar } from './page-weight.js'
+import { secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
 import { seedTickets, type SeedResult } from './seed.js'
 
 /**
@@ -153,46 +152,24 @@ const endpoints: Endpoint[] = [
   { name: 'bare Fastify, same-size page', method: 'GET', path: '/', server: 'bare' }
 ]
 
-const staffPassword = 'benchmark passphrase'
-let staffCookie: string | undefined
-const staffJar = new CookieJar()
+let staffJar: CookieJar | undefined
 
-/**
- * Signs in through the login form as the seeded non-admin agent with the most departments,
- * so permission scoping is part of what is measured.
- */
-async function staffSession ({ app, appUrl, seed }: BenchContext): Promise<RequestPlan> {
-  if (!staffCookie) {
-    const agentId = seed.agentIds[1] ?? seed.agentIds[0]!
-    await setAgentPassword(app.db, agentId, await hashPassword(staffPassword))
-    const email = (await app.db('agents').where({ id: agentId }).first('email')).email as string
-    const jar = staffJar
-    const login = await browse(jar, `${appUrl}/staff/login`)
-    const csrf = /name="_csrf" value="([^"]*)"/.exec(login.body.toString('utf8'))?.[1] ?? ''
-    const signedIn = await browse(jar, `${appUrl}/staff/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, email, password: staffPassword }).toString()
-    })
-    if (signedIn.status !== 303 || !jar.get('tessera_staff')) throw new Error(`staff sign-in failed: ${signedIn.status}`)
-    staffCookie = jar.header(`${appUrl}/staff/queues/open`)
-  }
-  return { headers: { cookie: staffCookie } }
+/** Signs in once per run; every staff endpoint shares the session. */
+async function staffJarOf ({ app, appUrl, seed }: BenchContext): Promise<CookieJar> {
+  staffJar ??= await signInStaff(app.db, appUrl, seed)
+  return staffJar
+}
+
+async function staffSession (ctx: BenchContext): Promise<RequestPlan> {
+  return { headers: { cookie: staffCookie(await staffJarOf(ctx), ctx.appUrl) } }
 }
 
 async function secondPage (ctx: BenchContext): Promise<string> {
-  const first = await fetchRaw(`${ctx.appUrl}/staff/queues/open`, { headers: (await staffSession(ctx)).headers })
-  const next = /href="([^"]*after=[^"]*)"/.exec(first.body.toString('utf8'))?.[1]
-  if (!next) throw new Error('the All open queue has no second page')
-  return next.replaceAll('&amp;', '&')
+  return await secondQueuePage(ctx.appUrl, (await staffSession(ctx)).headers!.cookie!)
 }
 
-/** A spread of tickets the agent may see, so the page is not one cached row. */
 async function ticketPages (ctx: BenchContext): Promise<Array<{ path: string }>> {
-  const first = await fetchRaw(`${ctx.appUrl}/staff/queues/open`, { headers: (await staffSession(ctx)).headers })
-  const numbers = [...first.body.toString('utf8').matchAll(/href="\/staff\/tickets\/(\d+)"/g)].map((m) => m[1]!)
-  if (numbers.length === 0) throw new Error('no tickets in the queue to open')
-  return [...new Set(numbers)].slice(0, 20).map((number) => ({ path: `/staff/tickets/${number}` }))
+  return (await ticketPagePaths(ctx.appUrl, (await staffSession(ctx)).headers!.cookie!)).map((path) => ({ path }))
 }
 
 const warmupRequests = 200
@@ -211,40 +188,6 @@ async function countSideEffects ({ db }: FastifyInstance): Promise<SideEffects> 
     tokens: await count('ticket_access_tokens'),
     outbox: await count('outbox')
   }
-}
-
-const placeholder = 'IDXPLACEHOLDERXID'
-
-/** Valid, varied ticket forms; most come from a new address, some from a regular. */
-function ticketBodies (csrfToken: string, topicIds: readonly string[]): string[] {
-  const paragraphs = [
-    'Since the update yesterday the export button produces an empty file.',
-    'I tried it in two browsers and on a colleague’s computer, with the same result.',
-    'We need the export for our monthly accounts, so this is fairly urgent for us.',
-    'The invoice for March shows the old company address; could you correct it and send a new copy?',
-    'When I search for an order number, the results page stays empty even though the order exists.',
-    'Could you also tell me whether there is a way to be notified when this is fixed?',
-    'Thank you for your help, and sorry if this was already reported.'
-  ]
-  const variants = [
-    { subject: 'Export produces an empty file', text: [0, 1, 2, 6], regular: false },
-    { subject: 'Wrong address on invoice', text: [3, 6], regular: false },
-    { subject: 'Search finds nothing', text: [4, 1, 5], regular: true },
-    { subject: 'Question about notifications', text: [5, 6], regular: false },
-    { subject: 'Export still broken (again)', text: [0, 1, 2, 4, 5, 6, 0, 1], regular: true },
-    { subject: 'Invoice correction', text: [3], regular: false },
-    { subject: 'Search results empty after update', text: [4, 2, 6], regular: false },
-    { subject: 'Help with exports', text: [0, 5], regular: false }
-  ]
-  return variants.map((variant, i) => new URLSearchParams({
-    _csrf: csrfToken,
-    topic: topicIds[i % topicIds.length]!,
-    name: variant.regular ? 'Rosa Regular' : `Client ${placeholder}`,
-    email: variant.regular ? 'rosa.regular@example.com' : `client-${placeholder}@example.com`,
-    subject: variant.subject,
-    message: variant.text.map((p) => paragraphs[p]).join('\n\n'),
-    website: ''
-  }).toString().replaceAll(placeholder, '[<id>]'))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,8 +405,7 @@ async function main (): Promise<void> {
 
     log('page weight…')
     console.log(formatPageWeight(await measurePageWeight(appUrl)))
-    await staffSession(ctx)
-    const queue = await measurePage('Staff queue, first load', `${appUrl}/staff/queues/open`, staffJar)
+    const queue = await measurePage('Staff queue, first load', `${appUrl}/staff/queues/open`, await staffJarOf(ctx))
     const firstLoad = queue.resources.reduce((total, r) => total + r.sent, 0)
     console.log(`\nStaff queue page, first load (HTML + CSS + htmx, gzip): ${firstLoad} bytes; budget 40960: ${firstLoad < 40960 ? 'met' : '**not met**'}`)
   } finally {

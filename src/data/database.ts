@@ -115,8 +115,8 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         useNullAsDefault: true,
         acquireConnectionTimeout,
         log,
-        // One connection: SQLite takes one writer at a time anyway, and a single
-        // connection avoids SQLITE_BUSY between our own queries.
+        // One connection writes: SQLite takes one writer at a time anyway, and a single
+        // writer never meets SQLITE_BUSY from our own writes (whose wait is a sleep).
         pool: {
           min: 1,
           max: 1,
@@ -130,8 +130,57 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         migrations
       })
       beginImmediately(db)
+      readOnSeveralConnections(db, knex({
+        client: 'sqlite3',
+        connection: { filename },
+        useNullAsDefault: true,
+        acquireConnectionTimeout,
+        log,
+        pool: {
+          min: 0,
+          max: sqliteReaders,
+          afterCreate (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+            conn.exec('PRAGMA busy_timeout = 5000; PRAGMA query_only = 1;', (err) => done(err, conn))
+          }
+        }
+      }))
       return db
     }
+  }
+}
+
+/**
+ * Connections that only read, beside the one that writes. In WAL mode readers do not wait
+ * for the writer nor for each other, and each statement of node-sqlite3 runs on one of
+ * libuv's four threads: staff pages, which only read, no longer queue behind one another.
+ */
+const sqliteReaders = 3
+
+/**
+ * Sends every SELECT made outside a transaction to `reader`; everything else (writes,
+ * transactions, raw SQL, migrations) stays on `db`'s one connection. A read that follows
+ * a write sees it: the write has committed when its promise settles. The readers' events
+ * are `db`'s, so whoever counts statements on `db` still counts them all.
+ */
+function readOnSeveralConnections (db: Knex, reader: Knex): void {
+  interface Builder { _method?: string }
+  const client = db.client as {
+    runner: (builder: Builder) => unknown
+    emit: (event: string, ...args: unknown[]) => void
+    destroy: (callback?: unknown) => Promise<unknown>
+  }
+  const readerClient = reader.client as typeof client & { on: (event: string, listener: (...args: unknown[]) => void) => void }
+  const write = client.runner.bind(client)
+  const reads = new Set(['select', 'first', 'pluck'])
+  client.runner = (builder) => reads.has(builder._method ?? '') ? readerClient.runner(builder) : write(builder)
+  for (const event of ['start', 'query', 'query-error', 'query-response']) {
+    readerClient.on(event, (...args) => client.emit(event, ...args))
+  }
+  // knex.destroy() is read-only; it ends by destroying its client.
+  const destroy = client.destroy.bind(client)
+  client.destroy = async (callback) => {
+    await reader.destroy()
+    return await destroy(callback)
   }
 }
 

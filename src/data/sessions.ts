@@ -14,9 +14,10 @@ export async function saveSession (db: Db, row: SessionRow): Promise<void> {
     .onConflict('sid').merge(['data', 'agent_id', 'expires_at'])
 }
 
-export async function findSessionData (db: Db, sidHash: string, now: number): Promise<string | undefined> {
-  const row: { data: string } | undefined = await db('sessions').where({ sid: sidHash }).andWhere('expires_at', '>', now).first('data')
-  return row?.data
+/** An unexpired session: its data and when it expires. */
+export async function findSession (db: Db, sidHash: string, now: number): Promise<{ data: string, expiresAt: number } | undefined> {
+  const row: { data: string, expires_at: number | string } | undefined = await db('sessions').where({ sid: sidHash }).andWhere('expires_at', '>', now).first('data', 'expires_at')
+  return row === undefined ? undefined : { data: row.data, expiresAt: Number(row.expires_at) }
 }
 
 export async function deleteSession (db: Db, sidHash: string): Promise<void> {

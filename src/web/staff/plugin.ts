@@ -1,9 +1,10 @@
 import fastifySession from '@fastify/session'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Knex } from 'knex'
 import { loadAgentAccess, type AgentAccess } from '../../data/agents.js'
 import type { FieldErrors } from '../forms.js'
 import { wantsFragment } from '../plugins/views.js'
-import { DatabaseSessionStore } from '../session-store.js'
+import { accessCacheMs, DatabaseSessionStore, watchAccessWrites, type AccessWrites } from '../session-store.js'
 import adminRoutes from './admin-routes.js'
 import authRoutes from './auth-routes.js'
 import queueRoutes from './queue-routes.js'
@@ -52,7 +53,8 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
   await app.register(async function signedIn (area) {
     // A plugin's preValidation hook runs before each route's own (the CSRF check), so who
     // is asking is settled before anything that needs to know it.
-    area.addHook('preValidation', async (request, reply) => await requireAgent(area, request, reply))
+    const accessOf = agentAccessCache(app.db, watchAccessWrites(app.db))
+    area.addHook('preValidation', async (request, reply) => await requireAgent(area, accessOf, request, reply))
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
     await area.register(trashRoutes)
@@ -61,9 +63,30 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
   })
 }
 
-async function requireAgent (app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+/**
+ * Who an agent is and where they may work, remembered for `accessCacheMs` (every staff
+ * request needs it) and forgotten at once when this instance writes to agents, roles,
+ * teams or sessions. Concurrent requests of one agent share one load.
+ */
+function agentAccessCache (db: Knex, writes: AccessWrites): (agentId: number) => Promise<AgentAccess | undefined> {
+  const remembered = new Map<number, { access: Promise<AgentAccess | undefined>, until: number, generation: number }>()
+  return async (agentId) => {
+    const now = Date.now()
+    const generation = writes.generation()
+    const known = remembered.get(agentId)
+    if (known !== undefined && known.generation === generation && now < known.until) return await known.access
+    if (remembered.size >= 10_000) remembered.clear()
+    const access = loadAgentAccess(db, agentId)
+    remembered.set(agentId, { access, until: now + accessCacheMs, generation })
+    access.catch(() => remembered.delete(agentId))
+    return await access
+  }
+}
+
+async function requireAgent (app: FastifyInstance, accessOf: (agentId: number) => Promise<AgentAccess | undefined>,
+  request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   const agentId = request.session.agentId
-  const access = agentId === undefined ? undefined : await loadAgentAccess(app.db, agentId)
+  const access = agentId === undefined ? undefined : await accessOf(agentId)
   if (access) {
     request.agent = access
     return undefined
