@@ -1,4 +1,5 @@
 import t from 'tap'
+import { accessCacheMs } from '../src/web/session-store.js'
 import { listAdminEvents } from '../src/data/admin-log.js'
 import { findAgentByEmail } from '../src/data/agents.js'
 import { listOutbox } from '../src/data/outbox.js'
@@ -135,6 +136,8 @@ t.test('agents are invited, given roles, disabled and enabled from the shell, by
   const disabled = await runCli(app, ['disable', '--email', 'bob@desk.test'])
   t.equal(disabled.code, 0, disabled.stderr)
   t.match(disabled.stdout, 'bob@desk.test is disabled and signed out everywhere.')
+  // The shell is another instance: the app notices within the second it may remember a session.
+  await new Promise((resolve) => setTimeout(resolve, accessCacheMs + 100))
   t.match((await visitor.get('/staff/queues/open')).url, /^\/staff\/login/, 'their session ended')
   const enabled = await runCli(app, ['enable', '--email', 'bob@desk.test'])
   t.equal(enabled.code, 0, enabled.stderr)
