@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -25,7 +26,9 @@ type ProxyStyle = 'keep' | 'strip'
  * http, one that says the browser came over https (as a proxy ending TLS would).
  */
 async function startNginx (t: Test, appPort: number, style: ProxyStyle): Promise<{ http: string, https: string }> {
-  const dir = t.testdir({})
+  // A folder of its own: t.testdir() would empty the test's folder, the app's database with it.
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-nginx-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   const [httpPort, httpsPort] = [await freePort(), await freePort()]
   for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub))
   const location = (proto: string): string => `
