@@ -42,8 +42,12 @@ export function startServer (env: Record<string, string>, options: { umask?: str
   return { child, stdout: () => out, stderr: () => err, exited }
 }
 
-/** Waits until GET url answers at all (any status), or gives up after `ms`. */
-export async function waitForHttp (url: string, ms = 15_000): Promise<void> {
+/**
+ * Waits until GET url answers at all (any status), or gives up after `ms`. Generous: a
+ * server started through tsx compiles the whole app first, which on a busy 2-core machine
+ * has taken more than 15 s. This waits for readiness; it measures nothing.
+ */
+export async function waitForHttp (url: string, ms = 60_000): Promise<void> {
   const until = Date.now() + ms
   while (Date.now() < until) {
     if (await fetch(url).then(() => true, () => false)) return
