@@ -85,7 +85,7 @@ t.test('under a umask of 022 the data folder is 700 and the database, its WAL, t
   const server = startServer({ DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'silent', OUTBOX_INTERVAL_SECONDS: '0.1' }, { umask: '022' })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const url = `http://127.0.0.1:${port}`
-  await waitForHttp(`${url}/healthz`)
+  await waitForHttp(`${url}/healthz`, server)
   // A client opens a ticket: a confirmation mail with the private link is written to DATA_DIR/mail.
   await openTicketAsClient(url)
   const mailDir = join(dir, 'mail')
@@ -140,7 +140,7 @@ t.test('on an end-of-life Node the server warns at start', { skip: nodeEndOfLife
   const port = await freePort()
   const server = startServer({ DATA_DIR: t.testdirName, PORT: String(port) })
   t.teardown(() => { server.child.kill('SIGKILL') })
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`)
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, server)
   t.match(server.stdout(), /"level":40.*reached its end of life/)
 })
 
@@ -235,7 +235,7 @@ t.test('a .env file next to the project is read; the environment wins over it; a
   const server = startServer({ DATA_DIR: join(dir, 'data'), ENV_FILE: join(dir, 'good.env'), BASE_URL: 'http://from-environment.example' }, { built: true })
   t.teardown(() => { server.child.kill('SIGKILL') })
   t.match(await printedSetupLink(server), /^http:\/\/from-environment\.example\/staff\/setup\//, 'a variable set in the environment wins')
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`)
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, server)
   t.pass('PORT came from the file')
   t.match(server.stdout(), /^\d\d:\d\d:\d\d INFO {2}Server listening at http:\/\/127\.0\.0\.1:\d+$/m, 'and LOG_FORMAT=text: lines a person reads')
 

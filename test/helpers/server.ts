@@ -45,13 +45,17 @@ export function startServer (env: Record<string, string>, options: { umask?: str
 /**
  * Waits until GET url answers at all (any status), or gives up after `ms`. Generous: a
  * server started through tsx compiles the whole app first, which on a busy 2-core machine
- * has taken more than 15 s. This waits for readiness; it measures nothing.
+ * has taken more than 15 s. This waits for readiness; it measures nothing. Given the
+ * server's process, it stops at once if that exits, and says what it printed.
  */
-export async function waitForHttp (url: string, ms = 60_000): Promise<void> {
+export async function waitForHttp (url: string, server?: ServerProcess, ms = 60_000): Promise<void> {
   const until = Date.now() + ms
+  let exitCode: number | null | undefined
+  void server?.exited.then((code) => { exitCode = code })
   while (Date.now() < until) {
     if (await fetch(url).then(() => true, () => false)) return
+    if (exitCode !== undefined) throw new Error(`the server exited (${String(exitCode)}) before ${url} answered: ${server?.stderr().slice(0, 500) ?? ''}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  throw new Error(`${url} did not answer within ${ms} ms`)
+  throw new Error(`${url} did not answer within ${ms} ms; the server printed: ${server?.stderr().slice(0, 500) ?? ''}`)
 }
