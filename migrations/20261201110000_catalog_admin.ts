@@ -20,17 +20,31 @@ export async function up (knex: Knex): Promise<void> {
   await knex.schema.alterTable('help_topics', (t) => {
     t.boolean('public').notNullable().defaultTo(true)
     t.smallint('default_priority')
-    t.integer('default_team_id').unsigned().references('teams.id').onDelete('SET NULL')
-    t.integer('default_agent_id').unsigned().references('agents.id').onDelete('SET NULL')
+    // On SQLite a new foreign key rebuilds the table, and dropping the old one fails once
+    // tickets point at it: there the columns are plain, and the admin pages keep them right.
+    const team = t.integer('default_team_id').unsigned()
+    const agent = t.integer('default_agent_id').unsigned()
+    if (knex.client.config.client !== 'sqlite3') {
+      team.references('teams.id').onDelete('SET NULL')
+      agent.references('agents.id').onDelete('SET NULL')
+    }
   })
   await knex.schema.alterTable('teams', (t) => {
-    t.integer('lead_id').unsigned().references('agents.id').onDelete('SET NULL')
+    const lead = t.integer('lead_id').unsigned()
+    if (knex.client.config.client !== 'sqlite3') lead.references('agents.id').onDelete('SET NULL')
   })
 }
 
 const departmentColumns = ['new_ticket_notice', 'default_priority', 'sender_address', 'sender_name', 'archived_at']
 
 export async function down (knex: Knex): Promise<void> {
+  if ((knex.client as { config: { client: string } }).config.client === 'sqlite3') {
+    // Plain columns there (see up); SQLite drops them itself, without copying a table.
+    for (const [table, column] of <Array<[string, string]>>[['teams', 'lead_id'], ['help_topics', 'default_agent_id'], ['help_topics', 'default_team_id'], ['help_topics', 'default_priority'], ['help_topics', 'public'], ...departmentColumns.map((c): [string, string] => ['departments', c])]) {
+      await knex.raw('alter table ?? drop column ??', [table, column])
+    }
+    return
+  }
   await knex.schema.alterTable('teams', (t) => { t.dropForeign(['lead_id']) })
   await knex.schema.alterTable('teams', (t) => { t.dropColumn('lead_id') })
   await knex.schema.alterTable('help_topics', (t) => {
@@ -43,12 +57,6 @@ export async function down (knex: Knex): Promise<void> {
     t.dropColumn('default_priority')
     t.dropColumn('public')
   })
-  // Knex drops a column on SQLite by copying the table, and dropping the old departments
-  // table trips the foreign keys of the help topics in it; SQLite drops plain columns itself.
-  if ((knex.client as { config: { client: string } }).config.client === 'sqlite3') {
-    for (const column of departmentColumns) await knex.raw('alter table ?? drop column ??', ['departments', column])
-    return
-  }
   await knex.schema.alterTable('departments', (t) => {
     for (const column of departmentColumns) t.dropColumn(column)
   })
