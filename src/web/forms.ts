@@ -1,3 +1,4 @@
+import { notFound } from '../domain/errors.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 
 export type FieldErrors = Record<string, string>
@@ -88,6 +89,13 @@ export function formValues<S extends FormSpec> (request: FastifyRequest, spec: S
 /** A database id from a form or query value; anything else (text, huge, negative) is undefined. */
 export function parseId (value: unknown): number | undefined {
   return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined
+}
+
+/** The `:id` of the route's path as a database id; anything else is `what` not found. */
+export function idParam (request: FastifyRequest, what: string): number {
+  const id = parseId((request.params as { id?: unknown } | undefined)?.id)
+  if (id === undefined) throw notFound(what)
+  return id
 }
 
 export function hasErrors (errors: FieldErrors): boolean {

@@ -4,7 +4,7 @@ import { createCatalogAdmin, type DepartmentInput } from '../../../domain/admin/
 import { notFound } from '../../../domain/errors.js'
 import { setFlash, takeFlash } from '../../cookies.js'
 import { priorities } from '../../format.js'
-import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
+import { formRoute, hasErrors, idParam, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
 import { forgetReferenceData, referenceData } from '../reference-data.js'
 import { attempt, requiredId, type Refusal } from './catalog-forms.js'
 
@@ -77,14 +77,8 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
     }, { status })
   }
 
-  function departmentId (request: FastifyRequest): number {
-    const id = parseId((request.params as { id?: unknown }).id)
-    if (id === undefined) throw notFound('That department')
-    return id
-  }
-
   async function showDepartment (request: FastifyRequest, reply: FastifyReply, forms: FormState = {}, status = 200): Promise<FastifyReply> {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     const department = await findDepartment(db, id)
     if (!department) throw notFound('That department')
     const [addresses, tickets, topics, { departments }] = await Promise.all([
@@ -134,7 +128,7 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
   app.get<{ Params: { id: string } }>('/staff/admin/departments/:id', async (request, reply) => await showDepartment(request, reply))
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id', formRoute(app, departmentSpec, { show: showAgain('edit') }), async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     const { values, errors } = readForm(request, departmentSpec)
     const refusal: Refusal | undefined = hasErrors(errors) ? { errors, status: 422 } : await attempt(async () => { await catalog.changeDepartment(request.agent, id, inputOf(values)) })
     if (refusal) return await showDepartment(request, reply, { edit: { values, errors: refusal.errors } }, refusal.status)
@@ -142,7 +136,7 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/addresses', formRoute(app, addressSpec, { show: showAgain('address') }), async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     const { values, errors } = readForm(request, addressSpec)
     const refusal: Refusal | undefined = hasErrors(errors) ? { errors, status: 422 } : await attempt(async () => { await catalog.addDepartmentAddress(request.agent, id, values.address) })
     if (refusal) return await showDepartment(request, reply, { address: { values, errors: refusal.errors } }, refusal.status)
@@ -150,25 +144,25 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
   })
 
   app.post<{ Params: { id: string, addressId: string } }>('/staff/admin/departments/:id/addresses/:addressId/deletion', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     await catalog.removeDepartmentAddress(request.agent, id, parseId(request.params.addressId) ?? -1)
     return await done(request, reply, pageUrl(id), 'Address removed.')
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/archival', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     await catalog.archiveDepartment(request.agent, id)
     return await done(request, reply, pageUrl(id), 'Department archived: it is no longer offered for new tickets, transfers or topics.')
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/reactivation', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     await catalog.reactivateDepartment(request.agent, id)
     return await done(request, reply, pageUrl(id), 'Department active again.')
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/transfer', formRoute(app, moveSpec, { show: showAgain('move') }), async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     const { values, errors } = readForm(request, moveSpec)
     let moved = 0
     const refusal: Refusal | undefined = hasErrors(errors)
@@ -179,7 +173,7 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/deletion', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = departmentId(request)
+    const id = idParam(request, 'That department')
     const department = await findDepartment(db, id)
     const refusal = await attempt(async () => { await catalog.deleteDepartment(request.agent, id) })
     if (refusal) return await showDepartment(request, reply, { delete: { errors: refusal.errors } }, refusal.status)

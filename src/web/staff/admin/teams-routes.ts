@@ -3,7 +3,7 @@ import { countOpenTeamTickets, findTeam, listTeamMembers, listTeamSummaries } fr
 import { createCatalogAdmin } from '../../../domain/admin/catalog.js'
 import { notFound } from '../../../domain/errors.js'
 import { setFlash, takeFlash } from '../../cookies.js'
-import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
+import { formRoute, hasErrors, idParam, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
 import { forgetReferenceData, referenceData } from '../reference-data.js'
 import { attempt, optionalId, requiredId, type Refusal } from './catalog-forms.js'
 
@@ -41,14 +41,8 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
     }, { status })
   }
 
-  function teamId (request: FastifyRequest): number {
-    const id = parseId((request.params as { id?: unknown }).id)
-    if (id === undefined) throw notFound('That team')
-    return id
-  }
-
   async function showTeam (request: FastifyRequest, reply: FastifyReply, forms: FormState = {}, status = 200): Promise<FastifyReply> {
-    const id = teamId(request)
+    const id = idParam(request, 'That team')
     const team = await findTeam(db, id)
     if (!team) throw notFound('That team')
     const [members, openTickets, { agents }] = await Promise.all([listTeamMembers(db, id), countOpenTeamTickets(db, id), referenceData(db)()])
@@ -91,7 +85,7 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
   app.get<{ Params: { id: string } }>('/staff/admin/teams/:id', async (request, reply) => await showTeam(request, reply))
 
   app.post<{ Params: { id: string } }>('/staff/admin/teams/:id', formRoute(app, teamSpec, { show: showAgain('edit') }), async (request, reply) => {
-    const id = teamId(request)
+    const id = idParam(request, 'That team')
     const { values, errors } = readForm(request, teamSpec)
     const refusal: Refusal | undefined = hasErrors(errors)
       ? { errors, status: 422 }
@@ -101,7 +95,7 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/teams/:id/members', formRoute(app, memberSpec, { show: showAgain('member') }), async (request, reply) => {
-    const id = teamId(request)
+    const id = idParam(request, 'That team')
     const { values, errors } = readForm(request, memberSpec)
     const refusal: Refusal | undefined = hasErrors(errors)
       ? { errors, status: 422 }
@@ -111,13 +105,13 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
   })
 
   app.post<{ Params: { id: string, agentId: string } }>('/staff/admin/teams/:id/members/:agentId/removal', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = teamId(request)
+    const id = idParam(request, 'That team')
     await catalog.removeTeamMember(request.agent, id, parseId(request.params.agentId) ?? -1)
     return await done(request, reply, pageUrl(id), 'Member removed.')
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/teams/:id/deletion', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = teamId(request)
+    const id = idParam(request, 'That team')
     const team = await findTeam(db, id)
     const refusal = await attempt(async () => { await catalog.deleteTeam(request.agent, id) })
     if (refusal) return await showTeam(request, reply, { delete: { errors: refusal.errors } }, refusal.status)

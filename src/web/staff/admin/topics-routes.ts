@@ -4,7 +4,7 @@ import { createCatalogAdmin, type HelpTopicInput } from '../../../domain/admin/c
 import { notFound } from '../../../domain/errors.js'
 import { setFlash, takeFlash } from '../../cookies.js'
 import { priorities, priorityLabel } from '../../format.js'
-import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
+import { formRoute, hasErrors, idParam, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
 import { forgetReferenceData, referenceData } from '../reference-data.js'
 import { attempt, optionalId, requiredId, type Refusal } from './catalog-forms.js'
 
@@ -86,14 +86,8 @@ export default async function topicsRoutes (app: FastifyInstance): Promise<void>
     }, { status })
   }
 
-  function topicId (request: FastifyRequest): number {
-    const id = parseId((request.params as { id?: unknown }).id)
-    if (id === undefined) throw notFound('That help topic')
-    return id
-  }
-
   async function showTopic (request: FastifyRequest, reply: FastifyReply, values?: FormValues, errors: FieldErrors = {}, status = 200): Promise<FastifyReply> {
-    const id = topicId(request)
+    const id = idParam(request, 'That help topic')
     const topic = (await listHelpTopicSummaries(db)).find((t) => t.id === id)
     if (!topic) throw notFound('That help topic')
     reply.header('Cache-Control', 'private, no-cache')
@@ -129,7 +123,7 @@ export default async function topicsRoutes (app: FastifyInstance): Promise<void>
   app.get<{ Params: { id: string } }>('/staff/admin/topics/:id', async (request, reply) => await showTopic(request, reply))
 
   app.post<{ Params: { id: string } }>('/staff/admin/topics/:id', formRoute(app, topicSpec, { show: showTopic }), async (request, reply) => {
-    const id = topicId(request)
+    const id = idParam(request, 'That help topic')
     const { values, errors } = readForm(request, topicSpec)
     const read = inputOf(values, errors)
     const refusal = 'input' in read ? await attempt(async () => { await catalog.changeHelpTopic(request.agent, id, read.input) }) : read
@@ -138,13 +132,13 @@ export default async function topicsRoutes (app: FastifyInstance): Promise<void>
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/topics/:id/retirement', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = topicId(request)
+    const id = idParam(request, 'That help topic')
     await catalog.setHelpTopicActive(request.agent, id, false)
     return await done(request, reply, pageUrl(id), 'Help topic retired: it is no longer offered; tickets filed under it keep it.')
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/topics/:id/reinstatement', { preValidation: app.csrfProtection }, async (request, reply) => {
-    const id = topicId(request)
+    const id = idParam(request, 'That help topic')
     const refusal = await attempt(async () => { await catalog.setHelpTopicActive(request.agent, id, true) })
     if (refusal) return await showTopic(request, reply, undefined, refusal.errors, refusal.status)
     return await done(request, reply, pageUrl(id), 'Help topic offered again.')
