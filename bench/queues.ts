@@ -1,16 +1,6 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import knex from 'knex'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
-import { setAgentPassword } from '../src/data/agents.js'
 import { dialectOf } from '../src/data/database.js'
 import { queueNames } from '../src/data/queues.js'
-import { hashPassword } from '../src/domain/accounts.js'
-import { browse, CookieJar, fetchRaw } from './page-weight.js'
-import { seedTickets } from './seed.js'
+import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } from './large-desk.js'
 
 /**
  * Queue page latency on a large desk, one connection, one request after the other:
@@ -29,116 +19,14 @@ import { seedTickets } from './seed.js'
  * warm-up, as the seeded manager with the most departments sees each queue.
  */
 
-interface Settings { tickets: number, requests: number, warmup: number, databaseUrl: string, fresh: boolean, drop: boolean }
-
-function settings (): Settings {
-  const { values } = parseArgs({
-    options: {
-      tickets: { type: 'string', default: '1000000' },
-      requests: { type: 'string', default: '200' },
-      warmup: { type: 'string', default: '20' },
-      'database-url': { type: 'string', default: '' },
-      fresh: { type: 'boolean', default: false },
-      drop: { type: 'boolean', default: false }
-    }
-  })
-  const whole = (name: string, value: string): number => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got ${value}`)
-    return n
-  }
-  return {
-    tickets: whole('tickets', values.tickets),
-    requests: Math.max(1, whole('requests', values.requests)),
-    warmup: whole('warmup', values.warmup),
-    databaseUrl: values['database-url'],
-    fresh: values.fresh,
-    drop: values.drop
-  }
-}
-
-/** The kept database for this ticket count: its URL (or SQLite folder), whether it exists, and how to drop it. */
-async function keptDatabase (server: string, tickets: number): Promise<{ url: string, dataDir: string, exists: boolean, drop: () => Promise<void> }> {
-  const name = `tessera_queues_${tickets}`
-  const dialect = dialectOf(server)
-  if (dialect === 'sqlite') {
-    const dataDir = join(tmpdir(), name)
-    const exists = existsSync(join(dataDir, 'tessera.sqlite'))
-    mkdirSync(dataDir, { recursive: true })
-    return { url: '', dataDir, exists, drop: async () => { rmSync(dataDir, { recursive: true, force: true }) } }
-  }
-  const admin = knex({ client: dialect === 'postgres' ? 'pg' : 'mysql2', connection: server, pool: { min: 0, max: 1 } })
-  try {
-    const found = dialect === 'postgres'
-      ? (await admin.raw('select 1 from information_schema.schemata where schema_name = ?', [name])).rows
-      : (await admin.raw('select 1 from information_schema.schemata where schema_name = ?', [name]))[0]
-    const exists = (found as unknown[]).length > 0
-    if (!exists) await admin.raw(dialect === 'postgres' ? `CREATE SCHEMA ${name}` : `CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
-  } finally {
-    await admin.destroy()
-  }
-  const url = new URL(server)
-  if (dialect === 'postgres') url.searchParams.set('schema', name)
-  else url.pathname = `/${name}`
-  const dataDir = join(tmpdir(), `${name}_${dialect}`)
-  mkdirSync(dataDir, { recursive: true })
-  return {
-    url: url.toString(),
-    dataDir,
-    exists: true,
-    drop: async () => {
-      const dropper = knex({ client: dialect === 'postgres' ? 'pg' : 'mysql2', connection: server, pool: { min: 0, max: 1 } })
-      await dropper.raw(dialect === 'postgres' ? `DROP SCHEMA IF EXISTS ${name} CASCADE` : `DROP DATABASE IF EXISTS ${name}`)
-      await dropper.destroy()
-    }
-  }
-}
-
-function percentile (sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
-}
+const settings = (): LargeDeskSettings => largeDeskSettings({ requests: 200, warmup: 20 })
 
 async function main (): Promise<void> {
   const s = settings()
   const log = (line: string): void => { process.stderr.write(line + '\n') }
-  let database = await keptDatabase(s.databaseUrl, s.tickets)
-  if (s.drop || s.fresh) {
-    await database.drop()
-    log('dropped the kept database')
-    if (s.drop) return
-    database = await keptDatabase(s.databaseUrl, s.tickets)
-  }
-  const app = await buildApp(loadConfig({ DATA_DIR: database.dataDir, DATABASE_URL: database.url, LOG_LEVEL: 'silent' }), { startWorkers: false })
+  const { app, base, cookie, email } = await openLargeDesk(s, log)
+  if (!app) return
   try {
-    await app.ready()
-    const have = Number((await app.db('tickets').count({ n: '*' }).first() as { n: number | string }).n)
-    if (have !== s.tickets) {
-      if (have !== 0) throw new Error(`the kept database holds ${have} tickets, not ${s.tickets}: run with --fresh`)
-      log(`seeding ${s.tickets.toLocaleString('en-US')} tickets (kept for the next run)…`)
-      const seeded = await seedTickets(app.db, s.tickets)
-      log(`seeded in ${(seeded.ms / 1000).toFixed(1)} s`)
-    }
-    // Seeding again with no tickets only looks up the seeded staff.
-    const seed = await seedTickets(app.db, 0)
-    const agentId = seed.agentIds[1]!
-    const password = 'benchmark passphrase'
-    await setAgentPassword(app.db, agentId, await hashPassword(password))
-    const email = (await app.db('agents').where({ id: agentId }).first('email') as { email: string }).email
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const address = app.server.address()
-    if (address === null || typeof address === 'string') throw new Error('no TCP address')
-    const base = `http://127.0.0.1:${address.port}`
-    const jar = new CookieJar()
-    const login = await browse(jar, `${base}/staff/login`)
-    const csrf = /name="_csrf" value="([^"]*)"/.exec(login.body.toString('utf8'))?.[1] ?? ''
-    const signedIn = await browse(jar, `${base}/staff/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, email, password }).toString()
-    })
-    if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`)
-    const cookie = jar.header(`${base}/staff/queues/open`)
-
     const dialect = dialectOf(s.databaseUrl)
     const out = [
       `## Queue pages at ${s.tickets.toLocaleString('en-US')} tickets on ${dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`,
@@ -150,18 +38,8 @@ async function main (): Promise<void> {
     ]
     for (const queue of queueNames) {
       const url = `${base}/staff/queues/${queue}`
-      const times: number[] = []
-      let rows = 0
-      for (let i = 0; i < s.warmup + s.requests; i++) {
-        const started = performance.now()
-        const res = await fetchRaw(url, { headers: { cookie } })
-        const took = performance.now() - started
-        if (res.status !== 200) throw new Error(`${url} answered ${res.status}`)
-        if (i >= s.warmup) times.push(took)
-        else rows = (res.body.toString('utf8').match(/name="tickets" value=/g) ?? []).length
-      }
-      times.sort((a, b) => a - b)
-      out.push(`| ${queue} | ${rows} | ${percentile(times, 0.5).toFixed(1)} | ${percentile(times, 0.99).toFixed(1)} | ${times[times.length - 1]!.toFixed(1)} |`)
+      const t = await timePage(url, cookie, s, /name="tickets" value=/g)
+      out.push(`| ${queue} | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
       log(out[out.length - 1]!)
     }
     process.stdout.write(out.join('\n') + '\n')

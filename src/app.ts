@@ -5,25 +5,40 @@ import { join } from 'node:path'
 import type { Config } from './config.js'
 import { createOutboxWorker, type OutboxWorker } from './jobs/outbox-worker.js'
 import { createTrashPurge, type TrashPurge } from './jobs/trash-purge.js'
+import { createScheduler, newLeaseOwner, type Scheduler } from './jobs/scheduler.js'
+import { scheduledJobs } from './jobs/scheduled-jobs.js'
 import { createInboundMail, type InboundMail } from './mail/inbound.js'
 import { createImapPoller, type ImapPoller } from './mail/imap-poller.js'
 import apiRoutes from './web/api/routes.js'
 import healthRoutes from './web/health-routes.js'
 import { checkConnection, createDatabase, migrateToLatest } from './data/database.js'
 import { hasMailIntake } from './data/mail.js'
-import { createAccounts, type Accounts } from './domain/accounts.js'
+import { createAccounts, usePasswordHashCost, type Accounts } from './domain/accounts.js'
 import { createLifecycle, type Lifecycle } from './domain/lifecycle.js'
 import { createOutboxAdmin, type OutboxAdmin } from './domain/outbox.js'
 import { createRequesterDirectory, type RequesterDirectory } from './domain/requesters.js'
-import { createDeskSettings, defaultDeskName, deskDefaults, type DeskSettingsStore } from './domain/desk-settings.js'
+import { createSavedSearches, type SavedSearches } from './domain/saved-searches.js'
+import { attachmentCeilings, attachmentLimitsOf, createDeskSettings, defaultDeskName, deskDefaults, type DeskSettingsStore } from './domain/desk-settings.js'
 import { createApiKeys, type ApiKeys } from './domain/api-keys.js'
+import { createSurveys, type Surveys } from './domain/survey.js'
+import { createTicketLinks, type TicketLinks } from './domain/ticket-links.js'
+import surveyRoutes from './web/portal/survey-routes.js'
+import { createBlockedSenders, type BlockedSenders } from './domain/blocked-senders.js'
+import { createTwoFactor, type TwoFactor } from './domain/two-factor.js'
+import { sourceLabel } from './domain/tickets-on-behalf.js'
 import assets, { assetUrls } from './web/plugins/assets.js'
 import errors, { renderFrameworkError } from './web/plugins/errors.js'
 import security from './web/plugins/security.js'
+import uploads, { uploadLimitsShown } from './web/uploads.js'
+import { createFileStore } from './attachments/store.js'
+import { fileSizeLabel } from './attachments/names.js'
+import { inlineBodyParts } from './web/inline-images.js'
+import { unusedFiles } from './data/attachments.js'
 import views from './web/plugins/views.js'
 import portalRoutes from './web/portal/routes.js'
 import staffPlugin from './web/staff/plugin.js'
-import { actorName, age, clientStatusLabel, priorityLabel, statusLabel, timeElement } from './web/format.js'
+import { actorName, clientStatusLabel, priorityLabel, statusLabel } from './web/format.js'
+import { readerLocals, readerOf } from './web/reader-time.js'
 import { createUrls } from './web/urls.js'
 import { redactUrl } from './web/log-redaction.js'
 import { proxyRewrite } from './web/proxy.js'
@@ -38,11 +53,19 @@ declare module 'fastify' {
     absoluteUrl: (path: string) => string
     outbox: OutboxWorker
     trashPurge: TrashPurge
+    /** Time-based jobs: auto-close, reminders, auto-resolve (src/jobs/scheduled-jobs.ts). */
+    scheduler: Scheduler
     outboxAdmin: OutboxAdmin
     requesters: RequesterDirectory
+    savedSearches: SavedSearches
     /** The desk's name, portal text and limits as an administrator set them. */
     deskSettings: DeskSettingsStore
     apiKeys: ApiKeys
+    /** The satisfaction survey after closing (follow-up step). */
+    surveys: Surveys
+    ticketLinks: TicketLinks
+    blockedSenders: BlockedSenders
+    twoFactor: TwoFactor
     inbound: InboundMail
     /** Null when IMAP_URL is empty. */
     imap: ImapPoller | null
@@ -56,10 +79,13 @@ export interface AppOptions {
   startWorkers?: boolean
   /** Where the log goes instead of standard output (tests read it, the bench writes it to a file). */
   logStream?: { write: (line: string) => void }
+  /** scrypt's N for new password hashes instead of the default 2^15 (tests: a cheap one). */
+  passwordHashCost?: number
 }
 
 /** The whole application; server.ts listens with it and tests inject into it. */
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  if (options.passwordHashCost !== undefined) usePasswordHashCost(options.passwordHashCost)
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -99,39 +125,52 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const urls = createUrls(config.baseUrl, config.basePath)
   app.decorate('config', config)
   app.decorate('db', db)
-  const deskSettings = createDeskSettings(db, { defaults: deskDefaults(config), now: options.now })
+  const deskSettings = createDeskSettings(db, { defaults: deskDefaults(config), ceilings: attachmentCeilings(config), now: options.now })
   app.decorate('deskSettings', deskSettings)
   app.decorate('apiKeys', createApiKeys(db, { now: options.now }))
+  const fileStore = createFileStore(config.attachmentsDir)
+  app.decorate('blockedSenders', createBlockedSenders(db, { now: options.now }))
+  app.decorate('twoFactor', createTwoFactor(db, { secret: config.sessionSecret, now: options.now }))
   app.decorate('lifecycle', createLifecycle(db, {
     reopenWindowMs: async () => (await deskSettings.current()).reopenDays * 86400_000,
-    now: options.now
+    now: options.now,
+    releaseFiles: async (sha256s) => { await fileStore.remove(await unusedFiles(db, sha256s)) }
   }))
   app.decorate('accounts', createAccounts(db, { now: options.now }))
+  app.decorate('surveys', createSurveys(db, { now: options.now }))
+  app.decorate('ticketLinks', createTicketLinks(db, { now: options.now }))
   app.decorate('outboxAdmin', createOutboxAdmin(db, { now: options.now }))
   app.decorate('requesters', createRequesterDirectory(db, { now: options.now }))
-  app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, now: options.now }))
+  app.decorate('savedSearches', createSavedSearches(db, { now: options.now }))
+  app.decorate('inbound', createInboundMail({ db, lifecycle: app.lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, now: options.now, fileStore, attachmentLimits: deskSettings.attachmentLimits }))
   app.decorate('url', urls.url)
   app.decorate('absoluteUrl', urls.absoluteUrl)
 
   // gzip only: brotli at its default quality costs more CPU per page than it saves bytes.
   await app.register(fastifyCompress, { encodings: ['gzip', 'deflate'], threshold: 1024 })
   await app.register(security, { cookieSecret: config.sessionSecret, cookiePath: urls.url('/'), https: config.baseUrl.startsWith('https:') })
+  await app.register(uploads, {
+    store: fileStore,
+    limits: deskSettings.attachmentLimits
+  })
   await app.register(views, {
     globals: {
       productName: defaultDeskName,
       asset: assetUrls(config.basePath),
       url: urls.url,
-      time: timeElement,
       statusLabel,
       clientStatusLabel,
       priorityLabel,
-      age,
-      actorName
+      actorName,
+      fileSize: fileSizeLabel,
+      inlineBodyParts,
+      sourceLabel
     },
     pageLocals: async (reply) => {
       // An error page must not wait for (or fail on) the database that may have caused it.
       const desk = reply.statusCode >= 500 ? deskSettings.latest() : await deskSettings.current()
-      return { productName: desk.name, desk }
+      const uploadLimits = uploadLimitsShown(attachmentLimitsOf(desk, attachmentCeilings(config)))
+      return { productName: desk.name, desk, uploadLimits, ...readerLocals(readerOf(reply.request, desk, options.now ?? Date.now)) }
     }
   })
   await app.register(errors)
@@ -140,6 +179,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     await site.register(assets)
     await site.register(healthRoutes)
     await site.register(portalRoutes)
+    await site.register(surveyRoutes)
     await site.register(staffPlugin)
     await site.register(apiRoutes, { prefix: '/api/v1' })
   }, { prefix: config.basePath })
@@ -147,8 +187,10 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const outbox = createOutboxWorker({
     db,
     log: app.log,
-    compose: { absoluteUrl: urls.absoluteUrl, productName: defaultDeskName, secret: config.sessionSecret },
+    compose: { absoluteUrl: urls.absoluteUrl, productName: defaultDeskName, secret: config.sessionSecret, mailAttachmentBytes: config.mailAttachmentBytes },
+    attachmentPath: fileStore.pathOf,
     deskName: async () => (await deskSettings.current()).name,
+    deskTimeZone: async () => (await deskSettings.current()).timeZone,
     // A notice invites a reply by mail only when replies can arrive: IMAP polling, mail
     // piped in or posted to the API (which leaves inbound rows), or a key for that API.
     repliesByMail: async () => config.imapUrl !== '' || await hasMailIntake(db),
@@ -169,6 +211,18 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('trashPurge', trashPurge)
   app.addHook('onReady', async () => { if (options.startWorkers !== false) trashPurge.start() })
   app.addHook('onClose', async () => { await trashPurge.stop() })
+
+  const scheduler = createScheduler({
+    db,
+    log: app.log,
+    // A minute is fine-grained enough for steps counted in days.
+    intervalMs: 60_000,
+    now: options.now,
+    jobs: scheduledJobs({ lifecycle: app.lifecycle, deskSettings, owner: newLeaseOwner() })
+  })
+  app.decorate('scheduler', scheduler)
+  app.addHook('onReady', async () => { if (options.startWorkers !== false) scheduler.start() })
+  app.addHook('onClose', async () => { await scheduler.stop() })
 
   const imap = config.imapUrl
     ? createImapPoller({

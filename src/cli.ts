@@ -8,10 +8,11 @@ import { createAccounts } from './domain/accounts.js'
 import { createAgentAdmin, isDepartmentRole, roleNames } from './domain/admin/agents.js'
 import { normalizeEmail } from './domain/email-address.js'
 import { createApiKey } from './domain/api-keys.js'
-import { createDeskSettings, deskDefaults } from './domain/desk-settings.js'
+import { attachmentCeilings, createDeskSettings, deskDefaults } from './domain/desk-settings.js'
 import { TesseraError } from './domain/errors.js'
 import { createLifecycle } from './domain/lifecycle.js'
-import { createInboundMail } from './mail/inbound.js'
+import { createInboundMail, UnprocessableMail } from './mail/inbound.js'
+import { createFileStore } from './attachments/store.js'
 
 const usage = `Usage: npm run tessera -- <command>
 
@@ -33,7 +34,8 @@ const usage = `Usage: npm run tessera -- <command>
   mail-in < message.eml
       Reads one e-mail on standard input and turns it into a ticket or a reply. For an MTA
       pipe: exit 0 when the message was handled (or deliberately ignored), 75 when it should
-      be delivered again later, 65 when the input is not a message.`
+      be delivered again later, 65 when the input is not a message or can never be processed
+      (it is then set aside, with the reason, at Admin → Mail set aside).`
 
 /** sysexits(3) codes an MTA understands. */
 const exitCodes = { ok: 0, usage: 64, dataError: 65, tempFail: 75 }
@@ -193,14 +195,20 @@ const commands: Record<string, Command> = {
       console.error('No message on standard input.')
       return exitCodes.dataError
     }
-    const desk = createDeskSettings(db, { defaults: deskDefaults(config) })
+    const desk = createDeskSettings(db, { defaults: deskDefaults(config), ceilings: attachmentCeilings(config) })
     const lifecycle = createLifecycle(db, { reopenWindowMs: async () => (await desk.current()).reopenDays * 86400_000 })
-    const inbound = createInboundMail({ db, lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress })
+    // The same file store as the app's: attachments, and set-aside messages, piped in are kept too.
+    const inbound = createInboundMail({ db, lifecycle, secret: config.sessionSecret, ownAddress: config.mailFromAddress, fileStore: createFileStore(config.attachmentsDir), attachmentLimits: desk.attachmentLimits })
     try {
       const result = await inbound.receive(raw)
       console.log(result.outcome === 'ignored' ? `ignored: ${result.reason}` : `${result.outcome}: ticket ${result.ticketNumber}`)
       return exitCodes.ok
     } catch (err) {
+      // Never processable: the MTA bounces it (65) instead of retrying for days (75).
+      if (err instanceof UnprocessableMail) {
+        console.error(`Refused for good, set aside for an administrator: ${err.message}`)
+        return exitCodes.dataError
+      }
       console.error(`Could not process the message now: ${(err as Error).message}`)
       return exitCodes.tempFail
     }

@@ -30,7 +30,12 @@ const schema = {
     IMAP_FOLDER: { type: 'string', minLength: 1, default: 'INBOX' },
     IMAP_PROCESSED_FOLDER: { type: 'string', minLength: 1, default: 'Tessera/Processed' },
     IMAP_FAILED_FOLDER: { type: 'string', minLength: 1, default: 'Tessera/Failed' },
-    IMAP_INTERVAL_SECONDS: { type: 'number', minimum: 0.05, default: 60 }
+    IMAP_INTERVAL_SECONDS: { type: 'number', minimum: 0.05, default: 60 },
+    ATTACHMENTS_DIR: { type: 'string', default: '' },
+    ATTACHMENT_FILE_MB: { type: 'number', exclusiveMinimum: 0, maximum: 10240, default: 10 },
+    ATTACHMENT_MESSAGE_MB: { type: 'number', exclusiveMinimum: 0, maximum: 10240, default: 25 },
+    ATTACHMENT_FILES: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
+    MAIL_ATTACHMENTS_MB: { type: 'number', minimum: 0, maximum: 10240, default: 10 }
   }
 } as const
 
@@ -56,6 +61,11 @@ interface RawEnv {
   IMAP_PROCESSED_FOLDER: string
   IMAP_FAILED_FOLDER: string
   IMAP_INTERVAL_SECONDS: number
+  ATTACHMENTS_DIR: string
+  ATTACHMENT_FILE_MB: number
+  ATTACHMENT_MESSAGE_MB: number
+  ATTACHMENT_FILES: number
+  MAIL_ATTACHMENTS_MB: number
 }
 
 export interface Config {
@@ -93,6 +103,14 @@ export interface Config {
   imapProcessedFolder: string
   imapFailedFolder: string
   imapIntervalMs: number
+  /** Where attached files are kept (dataDir/attachments unless ATTACHMENTS_DIR names a shared folder). */
+  attachmentsDir: string
+  /** Upload limits: bytes per file, bytes per message, files per message. */
+  attachmentFileBytes: number
+  attachmentMessageBytes: number
+  attachmentFiles: number
+  /** An agent's files go out with the notice up to this many bytes in all; past it, a link. */
+  mailAttachmentBytes: number
 }
 
 /** A right value for each variable, shown when the given one is wrong. */
@@ -117,7 +135,12 @@ const examples: Record<keyof RawEnv, string> = {
   IMAP_FOLDER: 'INBOX',
   IMAP_PROCESSED_FOLDER: 'Tessera/Processed',
   IMAP_FAILED_FOLDER: 'Tessera/Failed',
-  IMAP_INTERVAL_SECONDS: '60'
+  IMAP_INTERVAL_SECONDS: '60',
+  ATTACHMENTS_DIR: '/srv/tessera-files (a folder every instance mounts)',
+  ATTACHMENT_FILE_MB: '10',
+  ATTACHMENT_MESSAGE_MB: '25',
+  ATTACHMENT_FILES: '20',
+  MAIL_ATTACHMENTS_MB: '10'
 }
 
 /** Secrets are never echoed back, even when wrong. */
@@ -165,7 +188,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     imapFolder: raw.IMAP_FOLDER,
     imapProcessedFolder: raw.IMAP_PROCESSED_FOLDER,
     imapFailedFolder: raw.IMAP_FAILED_FOLDER,
-    imapIntervalMs: Math.round(raw.IMAP_INTERVAL_SECONDS * 1000)
+    imapIntervalMs: Math.round(raw.IMAP_INTERVAL_SECONDS * 1000),
+    attachmentsDir: raw.ATTACHMENTS_DIR ? resolve(raw.ATTACHMENTS_DIR) : join(dataDir, 'attachments'),
+    attachmentFileBytes: Math.round(raw.ATTACHMENT_FILE_MB * 1024 * 1024),
+    attachmentMessageBytes: Math.round(raw.ATTACHMENT_MESSAGE_MB * 1024 * 1024),
+    attachmentFiles: raw.ATTACHMENT_FILES,
+    mailAttachmentBytes: Math.round(raw.MAIL_ATTACHMENTS_MB * 1024 * 1024)
   }
 }
 

@@ -8,7 +8,7 @@ import { browse, openTicketAsClient } from '../bench/page-weight.js'
 import { loadConfig, nodeEndOfLifeWarning } from '../src/config.js'
 import { logFormatFor, textLogLine } from '../src/log-format.js'
 import { projectRoot } from '../src/paths.js'
-import { freshDatabaseUrl } from './helpers/app.js'
+import { freshDatabaseUrl, testFolder } from './helpers/app.js'
 import { CookieJar } from './helpers/cookie-jar.js'
 import { freePort } from './helpers/net.js'
 import { buildIfStale, startServer, waitForHttp, type ServerProcess } from './helpers/server.js'
@@ -21,7 +21,7 @@ t.test('on SIGTERM the server closes its connections and the database and exits 
   const port = await freePort()
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', DATA_DIR: t.testdir({}), PORT: String(port), LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '', DATA_DIR: testFolder(t), PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let log = ''
@@ -102,7 +102,7 @@ t.test('under a umask of 022 the data folder is 700 and the database, its WAL, t
 
 t.test('the request log at the default level holds no token, in paths or query strings', async (t) => {
   const port = await freePort()
-  const server = startServer({ DATA_DIR: t.testdir({}), PORT: String(port) })
+  const server = startServer({ DATA_DIR: testFolder(t), PORT: String(port) })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const url = `http://127.0.0.1:${port}`
   const setupToken = /\/staff\/setup\/([A-Za-z0-9_-]+)/.exec(await printedSetupLink(server))?.[1] ?? ''
@@ -172,7 +172,7 @@ class Browser {
 
 t.test('the first-admin link names the address the server listens on, and following it signs the new admin in', async (t) => {
   const port = await freePort()
-  const server = startServer({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t), HOST: '127.0.0.1', PORT: String(port) }, { built: true })
+  const server = startServer({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t), HOST: '127.0.0.1', PORT: String(port) }, { built: true })
   t.teardown(() => { server.child.kill('SIGKILL') })
   const link = await printedSetupLink(server)
   t.match(link, new RegExp(`^http://127\\.0\\.0\\.1:${port}/staff/setup/[A-Za-z0-9_-]{20,}$`), 'the host people reach it at, not localhost')
@@ -200,7 +200,7 @@ t.test('the first-admin link names the address the server listens on, and follow
 
 t.test('listening on every address, the link uses the machine\'s name and says so; BASE_URL wins when set', async (t) => {
   const port = await freePort()
-  const dir = t.testdir({})
+  const dir = testFolder(t)
   const everywhere = startServer({ DATA_DIR: join(dir, 'a'), HOST: '0.0.0.0', PORT: String(port) }, { built: true })
   t.teardown(() => { everywhere.child.kill('SIGKILL') })
   t.match(await printedSetupLink(everywhere), `http://${hostname()}:${port}/staff/setup/`)
@@ -228,7 +228,7 @@ t.test('a busy port: one line saying so, a non-zero exit, and no setup link', as
 
 t.test('a .env file next to the project is read; the environment wins over it; a malformed line stops the start', async (t) => {
   const port = await freePort()
-  const dir = t.testdir({
+  const dir = testFolder(t, {
     'good.env': `# written by the installer\nPORT=${port}\nexport LOG_FORMAT=text\nBASE_URL="http://from-file.example"\nMAIL_FROM='Help <help@example.com>' # quoted\n`,
     'bad.env': 'PORT=3000\nthis is not a setting\n'
   })
@@ -246,7 +246,7 @@ t.test('a .env file next to the project is read; the environment wins over it; a
 })
 
 t.test('log lines: text for a terminal, JSON when piped or in production', async (t) => {
-  const dataDir = t.testdir({})
+  const dataDir = testFolder(t)
   const auto = loadConfig({ DATA_DIR: dataDir })
   t.equal(logFormatFor(auto, true), 'text', 'on a terminal')
   t.equal(logFormatFor(auto, false), 'json', 'piped to a file or a service manager')

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { dialectOfDb, type Db } from './database.js'
+import { preferenceColumns, toPreferences, type AgentPreferences, type PreferenceColumns } from './agent-preferences.js'
 import { ticketViews, toTicketViews, type TicketView } from './tickets.js'
 
 export interface AgentRow {
@@ -44,21 +45,23 @@ export interface AgentAccess {
   /** Role per department id. */
   roles: Record<number, DepartmentRole>
   teamIds: number[]
+  /** Their own time zone, date style, queue page and signature; absent where no agent signed in (the CLI). */
+  preferences?: AgentPreferences
 }
 
 /** One statement: every staff request loads this, so its roles and teams come along in a union. */
 export async function loadAgentAccess (db: Db, agentId: number): Promise<AgentAccess | undefined> {
   const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
-  const rows: Array<Pick<AgentRow, 'id' | 'name' | 'email' | 'is_admin'> & { department_id: number | null, role: DepartmentRole | null, team_id: number | null }> =
+  const rows: Array<Pick<AgentRow, 'id' | 'name' | 'email' | 'is_admin'> & PreferenceColumns & { department_id: number | null, role: DepartmentRole | null, team_id: number | null }> =
     await db('agents as a')
       .leftJoin('agent_departments as ad', 'ad.agent_id', 'a.id')
       .where('a.id', agentId).andWhere('a.active', true)
-      .select('a.id', 'a.name', 'a.email', 'a.is_admin', 'ad.department_id', 'ad.role', none('team_id'))
+      .select('a.id', 'a.name', 'a.email', 'a.is_admin', ...preferenceColumns, 'ad.department_id', 'ad.role', none('team_id'))
       .unionAll((q) => {
         void q.from('agents as a')
           .join('team_members as tm', 'tm.agent_id', 'a.id')
           .where('a.id', agentId).andWhere('a.active', true)
-          .select('a.id', 'a.name', 'a.email', 'a.is_admin', none('department_id'), none('role'), 'tm.team_id')
+          .select('a.id', 'a.name', 'a.email', 'a.is_admin', ...preferenceColumns, none('department_id'), none('role'), 'tm.team_id')
       })
   const agent = rows[0]
   if (!agent) return undefined
@@ -68,7 +71,7 @@ export async function loadAgentAccess (db: Db, agentId: number): Promise<AgentAc
     if (row.department_id !== null && row.role !== null) roles[row.department_id] = row.role
     if (row.team_id !== null) teamIds.push(row.team_id)
   }
-  return { id: agent.id, name: agent.name, email: agent.email, isAdmin: Boolean(agent.is_admin), roles, teamIds }
+  return { id: agent.id, name: agent.name, email: agent.email, isAdmin: Boolean(agent.is_admin), roles, teamIds, preferences: toPreferences(agent) }
 }
 
 export async function insertAgent (db: Db, agent: { name: string, email: string, passwordHash: string | null, isAdmin: boolean }, now: number): Promise<number> {

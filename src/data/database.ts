@@ -335,6 +335,18 @@ export function dialectOfDb (db: Db): Dialect {
 }
 
 /**
+ * Options for a transaction that waits on a row lock and must then read what the holder
+ * committed: ticket creation counts each member's open tickets after taking the team's
+ * routing slot (routing.ts). PostgreSQL's READ COMMITTED gives each statement a fresh
+ * snapshot already; MySQL's default REPEATABLE READ keeps the one from the transaction's
+ * first read, taken before the wait, and would count without the tickets created meanwhile.
+ * SQLite has one writer at a time, so there is nothing to choose.
+ */
+export function readingLatestCommits (db: Db): Knex.TransactionConfig {
+  return dialectOfDb(db) === 'mysql' ? { isolationLevel: 'read committed' } : {}
+}
+
+/**
  * The id of a row just inserted with `.returning('id')`: PostgreSQL hands back `{ id }`,
  * SQLite and MySQL the bare number.
  */

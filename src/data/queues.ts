@@ -1,14 +1,15 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
 import type { Db } from './database.js'
+import { joinedSurveyColumns, takeJoinedSurvey, type SurveyRow } from './surveys.js'
 import { ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
 import { ticketNumberPattern } from '../domain/access.js'
 
-export const queueNames = ['unassigned', 'mine', 'teams', 'open', 'pending', 'resolved', 'closed'] as const
+export const queueNames = ['unassigned', 'mine', 'teams', 'overdue', 'open', 'pending', 'resolved', 'closed'] as const
 export type QueueName = typeof queueNames[number]
 
-export const sortColumns = { activity: 'last_activity_at', created: 'created_at', priority: 'priority' } as const
+export const sortColumns = { activity: 'last_activity_at', created: 'created_at', priority: 'priority', due: 'sla_due_at' } as const
 export type SortKey = keyof typeof sortColumns
 
 export interface QueueFilters {
@@ -28,6 +29,8 @@ export interface QueueQuery {
   /** Keyset cursor: the sort value and id of the last row already shown. */
   after?: { value: number, id: number }
   limit: number
+  /** The instant the Overdue queue is measured against. */
+  now?: number
 }
 
 export interface QueueRow {
@@ -44,6 +47,8 @@ export interface QueueRow {
   team_name: string | null
   created_at: number
   last_activity_at: number
+  /** The next SLA due time still to meet (null: none). */
+  sla_due_at: number | null
 }
 
 /*
@@ -106,8 +111,9 @@ export async function listTeamAgentsWhoCanOpen (db: Db, teamId: number, ticket: 
   return await agentsWhoMay(query, ticket, 'read')
 }
 
-function inQueue (query: Knex.QueryBuilder, queue: QueueName, access: AgentAccess): Knex.QueryBuilder {
+function inQueue (query: Knex.QueryBuilder, queue: QueueName, access: AgentAccess, now: number): Knex.QueryBuilder {
   switch (queue) {
+    case 'overdue': return query.where('t.status', 'open').andWhere('t.sla_due_at', '<=', now)
     case 'unassigned': return query.where('t.status', 'open').whereNull('t.assignee_id')
     case 'mine': return query.where('t.assignee_id', access.id).whereIn('t.status', ['open', 'pending'])
     case 'teams': return query.whereIn('t.team_id', access.teamIds.length > 0 ? access.teamIds : [-1]).whereIn('t.status', ['open', 'pending'])
@@ -115,7 +121,7 @@ function inQueue (query: Knex.QueryBuilder, queue: QueueName, access: AgentAcces
   }
 }
 
-function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryBuilder {
+export function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryBuilder {
   if (filters.department !== undefined) query.where('t.department_id', filters.department)
   if (filters.topic !== undefined) query.where('t.help_topic_id', filters.topic)
   if (filters.priority !== undefined) query.where('t.priority', filters.priority)
@@ -131,36 +137,78 @@ function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryB
  * alone (index order, LIMIT), then only those rows are joined to the names a page shows.
  */
 export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
+  if (q.sort === 'due') return await listQueueByDue(db, access, q)
   const column = `t.${sortColumns[q.sort]}`
   const order = [{ column, order: 'desc' as const }, { column: 't.id', order: 'desc' as const }]
-  const page = db('tickets as t').select('t.id').whereNull('t.deleted_at')
-  visibleTo(page, access)
-  inQueue(page, q.queue, access)
-  filtered(page, q.filters)
+  const page = queueScope(db, access, q)
   if (q.after) {
     // Row-value comparison keeps the page boundary exact when many rows share a sort value.
     page.whereRaw(`(${column}, t.id) < (?, ?)`, [q.after.value, q.after.id])
   }
   page.orderBy(order).limit(q.limit)
-  const rows = await db.from(page.as('page'))
-    .join('tickets as t', 't.id', 'page.id')
+  return await withNames(db, page, order)
+}
+
+/** The tickets of a queue view (`t`), before order and cursor. */
+function queueScope (db: Db, access: AgentAccess, q: QueueQuery): Knex.QueryBuilder {
+  const page = db('tickets as t').select('t.id').whereNull('t.deleted_at')
+  visibleTo(page, access)
+  inQueue(page, q.queue, access, q.now ?? Date.now())
+  filtered(page, q.filters)
+  return page
+}
+
+/** The names a queue row shows, joined onto the tickets (`t`) of `query`. */
+function selectNames (query: Knex.QueryBuilder, extra: string[] = []): Knex.QueryBuilder {
+  return query
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .select('t.id', 't.number', 't.subject', 't.status', 't.priority', 't.answered', 't.created_at', 't.last_activity_at',
+    .select('t.id', 't.number', 't.subject', 't.status', 't.priority', 't.answered', 't.created_at', 't.last_activity_at', 't.sla_due_at',
       'd.name as department_name', 'r.name as requester_name', 'r.email as requester_email',
-      'a.name as assignee_name', 'tm.name as team_name')
-    .orderBy(order)
+      'a.name as assignee_name', 'tm.name as team_name', ...extra)
+}
+
+/** The rows of a page of ticket ids (`page` selects `t.id`), joined to the names a queue shows. */
+export async function withNames<Extra extends object = object> (db: Db, page: Knex.QueryBuilder, order: Array<{ column: string, order: 'asc' | 'desc' }>, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
+  const rows = await selectNames(db.from(page.as('page')).join('tickets as t', 't.id', 'page.id'), extra).orderBy(order)
   for (const row of rows) row.answered = Boolean(row.answered)
   return rows
+}
+
+/** The cursor value of a row without a due time: those come after every due one. */
+export const noDueCursor = -1
+
+/**
+ * A queue soonest due first, then the tickets without a due time (oldest first). Two
+ * keyset reads, each in index order: databases disagree on where NULLs sort, and a
+ * COALESCE in the ORDER BY would give up the (status, sla_due_at, id) index.
+ */
+async function listQueueByDue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
+  const ids: number[] = []
+  if (q.after?.value !== noDueCursor) {
+    const due = queueScope(db, access, q).whereNotNull('t.sla_due_at').orderBy([{ column: 't.sla_due_at', order: 'asc' }, { column: 't.id', order: 'asc' }]).limit(q.limit)
+    if (q.after) due.whereRaw('(t.sla_due_at, t.id) > (?, ?)', [q.after.value, q.after.id])
+    ids.push(...(await due).map((row: { id: number }) => row.id))
+  }
+  if (ids.length < q.limit) {
+    const none = queueScope(db, access, q).whereNull('t.sla_due_at').orderBy('t.id').limit(q.limit - ids.length)
+    if (q.after?.value === noDueCursor) none.where('t.id', '>', q.after.id)
+    ids.push(...(await none).map((row: { id: number }) => row.id))
+  }
+  if (ids.length === 0) return []
+  const rows: QueueRow[] = await selectNames(db('tickets as t').whereIn('t.id', ids))
+  const position = new Map(ids.map((id, i) => [id, i]))
+  for (const row of rows) row.answered = Boolean(row.answered)
+  return rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!)
 }
 
 /**
  * How many tickets each queue holds for this agent. The visibility rule (my departments OR
  * assigned to me) is split into two disjoint counts so each one runs on an index.
  */
-export async function countQueues (db: Db, access: AgentAccess): Promise<Record<QueueName, number>> {
+export async function countQueues (db: Db, access: AgentAccess, now = Date.now()): Promise<Record<QueueName, number>> {
   const departments = Object.keys(access.roles).map(Number)
   const scopes: Array<(q: Knex.QueryBuilder) => Knex.QueryBuilder> = access.isAdmin
     ? [(q) => q]
@@ -171,7 +219,7 @@ export async function countQueues (db: Db, access: AgentAccess): Promise<Record<
   const counts = await Promise.all(queueNames.map(async (queue) => {
     let total = 0
     for (const scope of scopes) {
-      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' }).whereNull('t.deleted_at')), queue, access)
+      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' }).whereNull('t.deleted_at')), queue, access, now)
       total += Number(row?.n ?? 0)
     }
     return [queue, total] as const
@@ -191,7 +239,7 @@ export async function findVisibleTicket (db: Db, access: AgentAccess, number: st
  * A ticket by number, if this agent may see it, with its requester's other recent tickets
  * the agent may see: one statement for the ticket page.
  */
-export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[] } | undefined> {
+export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[], survey: SurveyRow | undefined } | undefined> {
   if (!ticketNumberPattern.test(number)) return undefined
   // The page of ids is found on the tickets table alone; only those rows get their names.
   const order = (query: Knex.QueryBuilder): Knex.QueryBuilder =>
@@ -201,6 +249,11 @@ export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess
     .whereNull('t.deleted_at')
     .select('t.id', 't.number', 't.created_at')
     .limit(siblings + 1)
-  const [ticket, ...others] = toTicketViews(await order(ticketViews(db, order(visibleTo(ids, access)))))
-  return ticket?.number === number ? { ticket, others } : undefined
+  // Each ticket's survey rides along (one per ticket at most): the page needs the first's.
+  const rows: Array<TicketView & Record<string, unknown>> = await order(ticketViews(db, order(visibleTo(ids, access)))
+    .leftJoin('satisfaction_surveys as sv', 'sv.ticket_id', 't.id')
+    .select(joinedSurveyColumns('sv')))
+  const surveys = rows.map(takeJoinedSurvey)
+  const [ticket, ...others] = toTicketViews(rows)
+  return ticket?.number === number ? { ticket, others, survey: surveys[0] } : undefined
 }

@@ -3,6 +3,8 @@ import type { Knex } from 'knex'
 
 export type TicketStatus = 'open' | 'pending' | 'resolved' | 'closed'
 export type EntryKind = 'message' | 'response' | 'note'
+/** How a ticket reached the desk. */
+export type TicketSource = 'phone' | 'walk_in' | 'email' | 'web' | 'api' | 'other'
 
 export interface TicketRow {
   id: number
@@ -31,6 +33,7 @@ export interface TicketRow {
   requester_name_given: string | null
   /** The new-ticket form's one-time id, unique per requester. */
   submission_id: string | null
+  source: TicketSource
 }
 
 /** A ticket with the names a page shows beside it. */
@@ -48,7 +51,11 @@ export interface TicketView extends TicketRow {
 /** Everything that can happen to a ticket, as its history records it. */
 export type EventType =
   | 'created' | 'replied' | 'client_replied' | 'note_added' | 'assigned' | 'claimed' | 'released'
-  | 'transferred' | 'priority_changed' | 'status_changed' | 'merged' | 'merged_in' | 'deleted' | 'restored'
+  | 'transferred' | 'priority_changed' | 'status_changed' | 'merged' | 'merged_in' | 'deleted' | 'restored' | 'client_reminded'
+  /** An SLA clock changed (src/domain/sla.ts); `after_state.change` says how. */
+  | 'sla'
+  | 'survey_sent' | 'survey_rated' | 'linked' | 'unlinked'
+  | 'participant_added' | 'participant_removed'
 
 export interface EntryRow {
   id: number
@@ -66,10 +73,16 @@ export interface EntryRow {
   merged_from_id?: number | null
   /** Moved here from another person's ticket: never shown to this ticket's requester. */
   staff_only?: boolean
+  /** The HTML part of a message as sent (unsafe: shown to agents only, in a sandbox). */
+  original_html?: string | null
+  /** `body` is the start of a longer message, whose full text is in original_body. */
+  body_shortened?: boolean
 }
 
 export interface EntryView extends EntryRow {
   author_name: string
+  /** The message came with an HTML part, which agents may view (see mail-view routes). */
+  has_html?: boolean
 }
 
 export interface EventRow {
@@ -194,17 +207,19 @@ export async function listEvents (db: Db, ticketId: number): Promise<EventRow[]>
  */
 export async function listTimeline (db: Db, ticketId: number): Promise<{ entries: EntryView[], events: EventRow[] }> {
   const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
-  const rows: Array<EntryView & EventRow & { source: 'entry' | 'event' }> = await db('thread_entries as e')
+  const rows: Array<EntryView & EventRow & { source: 'entry' | 'event', has_html: number | boolean | null }> = await db('thread_entries as e')
     .leftJoin('agents as a', 'a.id', 'e.agent_id')
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
     .where('e.ticket_id', ticketId)
     .select(db.raw("'entry' as source"), 'e.id', 'e.ticket_id', 'e.created_at', 'e.agent_id', 'e.requester_id', 'e.kind', 'e.body',
       'e.message_id', 'e.original_body', 'e.staff_only', db.raw('coalesce(a.name, r.name) as author_name'),
+      'e.body_shortened', db.raw('case when e.original_html is null then 0 else 1 end as has_html'),
       none('type'), none('actor_kind'), none('before_state'), none('after_state'))
     .unionAll((q) => {
       void q.from('events as v').where('v.ticket_id', ticketId)
         .select(db.raw("'event' as source"), 'v.id', 'v.ticket_id', 'v.created_at', 'v.agent_id', 'v.requester_id', none('kind'), none('body'),
-          none('message_id'), none('original_body'), none('staff_only'), none('author_name'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
+          none('message_id'), none('original_body'), none('staff_only'), none('author_name'),
+          none('body_shortened'), none('has_html'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
     })
   const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id
   const entries: EntryView[] = rows.filter((row) => row.source === 'entry').map((row) => ({
@@ -218,6 +233,8 @@ export async function listTimeline (db: Db, ticketId: number): Promise<{ entries
     message_id: row.message_id,
     original_body: row.original_body,
     staff_only: Boolean(row.staff_only),
+    body_shortened: Boolean(row.body_shortened),
+    has_html: Boolean(Number(row.has_html)),
     author_name: row.author_name
   }))
   const events: EventRow[] = rows.filter((row) => row.source === 'event').map((row) => ({
@@ -321,7 +338,7 @@ export async function deleteTicketRows (db: Db, ticketId: number): Promise<void>
   await db('tickets').where({ merged_into_id: ticketId }).update({ merged_into_id: null })
   await db('tickets').where({ follows_ticket_id: ticketId }).update({ follows_ticket_id: null })
   await db('thread_entries').where({ merged_from_id: ticketId }).update({ merged_from_id: null })
-  for (const table of ['ticket_viewers', 'ticket_access_tokens', 'thread_entries', 'events']) {
+  for (const table of ['ticket_viewers', 'ticket_access_tokens', 'ticket_participants', 'thread_entries', 'events']) {
     await db(table).where({ ticket_id: ticketId }).delete()
   }
   await db('outbox').where({ ticket_id: ticketId }).update({ ticket_id: null })

@@ -17,7 +17,12 @@ export const adminSubjects = {
   setting: 'Settings',
   api_key: 'API keys',
   outbox: 'Outbox',
-  requester: 'Requesters'
+  requester: 'Requesters',
+  sla_plan: 'SLA plans',
+  sla_schedule: 'SLA schedules',
+  preferences: 'Agent preferences',
+  blocked_sender: 'Blocked senders',
+  two_factor: 'Two-factor sign-in'
 } as const
 
 export type AdminSubject = keyof typeof adminSubjects

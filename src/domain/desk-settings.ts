@@ -5,6 +5,8 @@ import type { Db } from '../data/database.js'
 import { putSetting, readSettings } from '../data/settings.js'
 import { changedFields, recordAdminChange } from './admin-log.js'
 import { TesseraError } from './errors.js'
+import { automationDefaults, automationErrors, automationLabels, automationRanges } from './automation-settings.js'
+import { isTimeZone } from './time-format.js'
 
 /** How the desk presents itself and the limits it keeps, as an administrator set them. */
 export interface DeskSettings {
@@ -19,13 +21,61 @@ export interface DeskSettings {
   ticketsPerHour: number
   /** Sign-in attempts one address may make per 15 minutes. */
   signInsPer15Minutes: number
+  /** Automation (src/domain/automation.ts): days before each step, 0 for never. */
+  autoCloseDays: number
+  reminderDays: number
+  autoResolveDays: number
+  /** Whether a closed ticket's requester is asked how we did. */
+  surveyEnabled: boolean
+  /** Hours after closing before the survey goes out; 0 sends it with the closed notice. */
+  surveyDelayHours: number
+  /** The IANA time zone clients, mail and agents without one of their own read times in. */
+  timeZone: string
+  /** Attachments: largest file and largest total (MB), most files, of one message. */
+  attachmentFileMb: number
+  attachmentMessageMb: number
+  attachmentFiles: number
+}
+
+/** What the server allows (ATTACHMENT_FILE_MB, ATTACHMENT_MESSAGE_MB, ATTACHMENT_FILES): an administrator may only lower it. */
+export interface AttachmentCeilings {
+  fileBytes: number
+  messageBytes: number
+  files: number
+}
+
+/** The attachment limits in force, in bytes. */
+export interface AttachmentLimits {
+  fileBytes: number
+  messageBytes: number
+  files: number
+}
+
+const mebibyte = 1024 * 1024
+
+export function attachmentCeilings (config: Pick<Config, 'attachmentFileBytes' | 'attachmentMessageBytes' | 'attachmentFiles'>): AttachmentCeilings {
+  return { fileBytes: config.attachmentFileBytes, messageBytes: config.attachmentMessageBytes, files: config.attachmentFiles }
+}
+
+/** The whole megabytes a setting may go up to (at least 1; a fractional ceiling still caps the bytes). */
+function wholeMb (bytes: number): number {
+  return Math.max(1, Math.floor(bytes / mebibyte))
+}
+
+/** The limits a desk's settings give, never above the server's. */
+export function attachmentLimitsOf (settings: Pick<DeskSettings, 'attachmentFileMb' | 'attachmentMessageMb' | 'attachmentFiles'>, ceilings: AttachmentCeilings): AttachmentLimits {
+  return {
+    fileBytes: Math.min(settings.attachmentFileMb * mebibyte, ceilings.fileBytes),
+    messageBytes: Math.min(settings.attachmentMessageMb * mebibyte, ceilings.messageBytes),
+    files: Math.min(settings.attachmentFiles, ceilings.files)
+  }
 }
 
 /** The desk's name until an administrator gives it one. */
 export const defaultDeskName = 'Tessera Help Desk'
 
 /** What the settings are before an administrator changes them: the environment's values. */
-export function deskDefaults (config: Pick<Config, 'reopenWindowMs' | 'ticketRateLimit'>): DeskSettings {
+export function deskDefaults (config: Pick<Config, 'reopenWindowMs' | 'ticketRateLimit' | 'attachmentFileBytes' | 'attachmentMessageBytes' | 'attachmentFiles'>): DeskSettings {
   return {
     name: defaultDeskName,
     intro: '',
@@ -33,7 +83,14 @@ export function deskDefaults (config: Pick<Config, 'reopenWindowMs' | 'ticketRat
     reopenDays: Math.round(config.reopenWindowMs / 86400_000),
     ticketsPerHour: config.ticketRateLimit,
     // What the sign-in form allowed before it was a setting.
-    signInsPer15Minutes: 30
+    signInsPer15Minutes: 30,
+    ...automationDefaults,
+    surveyEnabled: true,
+    surveyDelayHours: 0,
+    timeZone: 'UTC',
+    attachmentFileMb: wholeMb(config.attachmentFileBytes),
+    attachmentMessageMb: wholeMb(config.attachmentMessageBytes),
+    attachmentFiles: config.attachmentFiles
   }
 }
 
@@ -44,7 +101,16 @@ export const deskSettingKeys: Readonly<Record<keyof DeskSettings, string>> = {
   siteUrl: 'desk.site_url',
   reopenDays: 'desk.reopen_days',
   ticketsPerHour: 'limits.ticket_creation_per_hour',
-  signInsPer15Minutes: 'limits.sign_in_per_15min'
+  signInsPer15Minutes: 'limits.sign_in_per_15min',
+  autoCloseDays: 'automation.auto_close_days',
+  reminderDays: 'automation.reminder_days',
+  autoResolveDays: 'automation.auto_resolve_days',
+  surveyEnabled: 'survey.enabled',
+  surveyDelayHours: 'survey.delay_hours',
+  timeZone: 'desk.time_zone',
+  attachmentFileMb: 'attachments.file_mb',
+  attachmentMessageMb: 'attachments.message_mb',
+  attachmentFiles: 'attachments.files'
 }
 
 export const deskTextLimits = { name: 120, intro: 1000, siteUrl: 500 } as const
@@ -53,8 +119,22 @@ export const deskTextLimits = { name: 120, intro: 1000, siteUrl: 500 } as const
 export const deskNumberRanges = {
   reopenDays: { min: 0, max: 365 },
   ticketsPerHour: { min: 1, max: 10_000 },
-  signInsPer15Minutes: { min: 1, max: 10_000 }
+  signInsPer15Minutes: { min: 1, max: 10_000 },
+  ...automationRanges,
+  surveyDelayHours: { min: 0, max: 720 }
 } as const
+
+/** Every number's range: the fixed ones, and the attachment limits up to the server's. */
+export function deskRanges (ceilings: AttachmentCeilings) {
+  return {
+    ...deskNumberRanges,
+    attachmentFileMb: { min: 1, max: wholeMb(ceilings.fileBytes) },
+    attachmentMessageMb: { min: 1, max: wholeMb(ceilings.messageBytes) },
+    attachmentFiles: { min: 1, max: ceilings.files }
+  }
+}
+
+export type DeskRanges = ReturnType<typeof deskRanges>
 
 export type DeskSettingsInput = Record<keyof DeskSettings, string>
 export type DeskSettingErrors = Partial<Record<keyof DeskSettings, string>>
@@ -65,7 +145,14 @@ const labels: Record<keyof DeskSettings, string> = {
   siteUrl: 'Your website',
   reopenDays: 'Reopen window',
   ticketsPerHour: 'Tickets per hour',
-  signInsPer15Minutes: 'Sign-ins per 15 minutes'
+  signInsPer15Minutes: 'Sign-ins per 15 minutes',
+  ...automationLabels,
+  surveyEnabled: 'Satisfaction survey',
+  surveyDelayHours: 'Survey delay',
+  timeZone: 'Time zone',
+  attachmentFileMb: 'Largest file',
+  attachmentMessageMb: 'Largest total',
+  attachmentFiles: 'Most files'
 }
 
 function isWebAddress (value: string): boolean {
@@ -78,7 +165,7 @@ function isWebAddress (value: string): boolean {
 }
 
 /** The settings the form describes, or a message per field that is not acceptable. */
-export function parseDeskSettings (input: DeskSettingsInput): { settings?: DeskSettings, errors: DeskSettingErrors } {
+export function parseDeskSettings (input: DeskSettingsInput, ranges: DeskRanges): { settings?: DeskSettings, errors: DeskSettingErrors } {
   const errors: DeskSettingErrors = {}
   const name = input.name.trim()
   const intro = input.intro.trim().replace(/\r\n?/g, '\n')
@@ -89,14 +176,18 @@ export function parseDeskSettings (input: DeskSettingsInput): { settings?: DeskS
   if (siteUrl !== '' && ([...siteUrl].length > deskTextLimits.siteUrl || !isWebAddress(siteUrl))) {
     errors.siteUrl = 'Enter a web address starting with https:// or http://, or leave it empty.'
   }
-  const numbers: Partial<Record<keyof typeof deskNumberRanges, number>> = {}
-  for (const field of Object.keys(deskNumberRanges) as Array<keyof typeof deskNumberRanges>) {
-    const { min, max } = deskNumberRanges[field]
+  const numbers: Partial<Record<keyof DeskRanges, number>> = {}
+  for (const field of Object.keys(ranges) as Array<keyof DeskRanges>) {
+    const { min, max } = ranges[field]
     const text = input[field].trim()
     const value = /^[0-9]{1,6}$/.test(text) ? Number(text) : NaN
     if (!(value >= min && value <= max)) errors[field] = `${labels[field]} must be a whole number from ${min} to ${max}.`
     else numbers[field] = value
   }
+  Object.assign(errors, automationErrors(numbers, errors))
+  if (input.surveyEnabled !== 'true' && input.surveyEnabled !== 'false') errors.surveyEnabled = 'Choose whether the survey is sent.'
+  const timeZone = input.timeZone.trim()
+  if (!isTimeZone(timeZone)) errors.timeZone = 'Choose a time zone from the list.'
   if (Object.keys(errors).length > 0) return { errors }
   return {
     errors,
@@ -106,7 +197,16 @@ export function parseDeskSettings (input: DeskSettingsInput): { settings?: DeskS
       siteUrl,
       reopenDays: numbers.reopenDays!,
       ticketsPerHour: numbers.ticketsPerHour!,
-      signInsPer15Minutes: numbers.signInsPer15Minutes!
+      signInsPer15Minutes: numbers.signInsPer15Minutes!,
+      autoCloseDays: numbers.autoCloseDays!,
+      reminderDays: numbers.reminderDays!,
+      autoResolveDays: numbers.autoResolveDays!,
+      surveyEnabled: input.surveyEnabled === 'true',
+      surveyDelayHours: numbers.surveyDelayHours!,
+      timeZone,
+      attachmentFileMb: numbers.attachmentFileMb!,
+      attachmentMessageMb: numbers.attachmentMessageMb!,
+      attachmentFiles: numbers.attachmentFiles!
     }
   }
 }
@@ -114,6 +214,8 @@ export function parseDeskSettings (input: DeskSettingsInput): { settings?: DeskS
 export interface DeskSettingsOptions {
   /** What applies while nothing is stored: the environment's values and the built-in ones. */
   defaults: DeskSettings
+  /** The server's attachment limits, which the desk's may not exceed. */
+  ceilings: AttachmentCeilings
   /** How stale another instance's change may be here; this instance's own show at once. */
   ttlMs?: number
   now?: () => number
@@ -128,6 +230,7 @@ export function createDeskSettings (db: Knex, options: DeskSettingsOptions) {
   const ttlMs = options.ttlMs ?? 5_000
   const now = options.now ?? Date.now
   const keys = Object.values(deskSettingKeys)
+  const ranges = deskRanges(options.ceilings)
   let cached: { at: number, value: Promise<DeskSettings>, reloading: boolean } | undefined
   // Bumped by forget(), so a reload that started before a change never installs what it read.
   let generation = 0
@@ -136,7 +239,7 @@ export function createDeskSettings (db: Knex, options: DeskSettingsOptions) {
 
   async function load (): Promise<DeskSettings> {
     const stored = await readSettings(db, keys)
-    const loaded = fromStored(stored, options.defaults)
+    const loaded = fromStored(stored, options.defaults, ranges)
     const json = JSON.stringify(loaded)
     if (last === undefined || json !== lastJson) {
       last = loaded
@@ -182,16 +285,20 @@ export function createDeskSettings (db: Knex, options: DeskSettingsOptions) {
     /** The settings as last read, without asking the database (for error pages). */
     latest: (): DeskSettings => last ?? options.defaults,
     defaults: options.defaults,
+    ranges,
+    ceilings: options.ceilings,
+    /** The attachment limits in force, for forms and for mail in. */
+    attachmentLimits: async (): Promise<AttachmentLimits> => attachmentLimitsOf(await current(), options.ceilings),
 
     /**
      * Saves what the settings form holds (every key, so the desk is named once the form has
      * been saved) and logs the fields that changed; invalid input changes nothing.
      */
     async update (admin: AgentAccess, input: DeskSettingsInput): Promise<{ changed: boolean }> {
-      const { settings, errors } = parseDeskSettings(input)
+      const { settings, errors } = parseDeskSettings(input, ranges)
       if (!settings) throw new TesseraError('TESSERA_INVALID_INPUT', Object.values(errors)[0] ?? 'Those settings are not valid.')
       const changed = await db.transaction(async (trx) => {
-        const before = fromStored(await readSettings(trx, keys), options.defaults)
+        const before = fromStored(await readSettings(trx, keys), options.defaults, ranges)
         await writeAll(trx, settings)
         const change = changedFields({ ...before }, { ...settings })
         if (change) await recordAdminChange(trx, admin, { subject: 'setting', subjectId: null, action: 'changed', ...change }, now())
@@ -211,11 +318,12 @@ async function writeAll (trx: Db, settings: DeskSettings): Promise<void> {
   }
 }
 
-function fromStored (stored: Map<string, string>, defaults: DeskSettings): DeskSettings {
+function fromStored (stored: Map<string, string>, defaults: DeskSettings, ranges: DeskRanges): DeskSettings {
   const text = (field: 'name' | 'intro' | 'siteUrl'): string => stored.get(deskSettingKeys[field]) ?? defaults[field]
-  const number = (field: keyof typeof deskNumberRanges): number => {
+  const number = (field: keyof DeskRanges): number => {
     const value = Number(stored.get(deskSettingKeys[field]))
-    const { min, max } = deskNumberRanges[field]
+    // A stored attachment limit above a ceiling lowered since falls back to the default (the ceiling).
+    const { min, max } = ranges[field]
     // A value written by hand outside the range is ignored rather than trusted.
     return stored.has(deskSettingKeys[field]) && Number.isInteger(value) && value >= min && value <= max ? value : defaults[field]
   }
@@ -225,6 +333,15 @@ function fromStored (stored: Map<string, string>, defaults: DeskSettings): DeskS
     siteUrl: isWebAddress(text('siteUrl')) ? text('siteUrl') : '',
     reopenDays: number('reopenDays'),
     ticketsPerHour: number('ticketsPerHour'),
-    signInsPer15Minutes: number('signInsPer15Minutes')
+    signInsPer15Minutes: number('signInsPer15Minutes'),
+    autoCloseDays: number('autoCloseDays'),
+    reminderDays: number('reminderDays'),
+    autoResolveDays: number('autoResolveDays'),
+    surveyEnabled: stored.get(deskSettingKeys.surveyEnabled) !== 'false',
+    surveyDelayHours: number('surveyDelayHours'),
+    timeZone: isTimeZone(stored.get(deskSettingKeys.timeZone)) ? stored.get(deskSettingKeys.timeZone)! : defaults.timeZone,
+    attachmentFileMb: number('attachmentFileMb'),
+    attachmentMessageMb: number('attachmentMessageMb'),
+    attachmentFiles: number('attachmentFiles')
   }
 }

@@ -1,13 +1,15 @@
 import type { Knex } from 'knex'
-import { isUniqueViolation, type Db } from '../data/database.js'
+import { isUniqueViolation, readingLatestCommits, type Db } from '../data/database.js'
 import { findActiveHelpTopic, findDepartment, findHelpTopic, findTeam, type HelpTopicRow } from '../data/catalog.js'
 import { findOrCreateRequester, findRequester } from '../data/requesters.js'
 import {
-  findTicketByNumber, findTicketBySubmission, insertAccessToken, insertEntry, insertEvent, insertTicket, findEntryAfter,
+  findTicketByNumber, findTicketBySubmission, insertAccessToken, insertEntry, insertTicket, findEntryAfter,
   listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, touchViewer,
-  updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketStatus
+  updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketSource, type TicketStatus
 } from '../data/tickets.js'
 import { isAssignable } from '../data/agents.js'
+import { deleteAttachments, insertAttachments, listTicketAttachmentRefs } from '../data/attachments.js'
+import type { StoredFile } from '../attachments/store.js'
 import { notFound, TesseraError } from './errors.js'
 import {
   noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTicket, noticeTicketAssigned, noticeTicketClosed,
@@ -19,6 +21,13 @@ import {
 import { newAccessToken, randomTicketNumber } from './secrets.js'
 import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
+import { routeNewTicket } from './routing.js'
+import { slaFirstResponse, slaStatusChanged, startSla } from './sla.js'
+import { startSurvey } from './survey.js'
+import { signReply, type SignatureChoice } from './signatures.js'
+import { carryParticipantsOnMerge, copyReplyToParticipants } from './participants.js'
+import type { OnBehalf } from './tickets-on-behalf.js'
+import { recordEvent } from './ticket-events.js'
 
 export type { Actor, AgentActor } from './permissions.js'
 export { agentActor, statuses } from './permissions.js'
@@ -38,6 +47,8 @@ export interface LifecycleOptions {
    */
   reopenWindowMs: number | (() => Promise<number>)
   now?: () => number
+  /** Called after a purge with the files its tickets held, to delete those no entry uses now. */
+  releaseFiles?: (sha256s: string[]) => Promise<void>
 }
 
 export interface NewTicketInput {
@@ -54,13 +65,25 @@ export interface NewTicketInput {
   submissionId?: string
   /** Sent from the portal, which offers only public topics. */
   fromPortal?: boolean
+  /** No "we received your request" mail (the address is a list or a group alias). */
+  noReceipt?: boolean
+  /** Files attached to the first message, already in the file store. */
+  files?: readonly StoredFile[]
+  /** How it reached the desk; web unless said. */
+  source?: TicketSource
+  /** An agent opens it for someone (a caller, a visitor); see src/domain/tickets-on-behalf.ts. */
+  onBehalf?: OnBehalf
 }
 
 /** Where an entry came from when it arrived by e-mail. */
 export interface MailOrigin {
   messageId: string
-  /** The full text as received, kept when `body` had quoted history trimmed. */
+  /** The full text as received, kept when `body` had quoted history trimmed or was shortened. */
   originalBody: string | null
+  /** The HTML part as sent, for agents to view in a sandbox. */
+  html?: string | null
+  /** `body` is the start of a longer message (the full text is `originalBody`). */
+  shortened?: boolean
 }
 
 export interface OpenedTicket {
@@ -91,22 +114,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   // When this instance last marked each agent as viewing each ticket.
   const viewerMarks = new Map<string, number>()
 
-  async function record (trx: Db, ticket: TicketRow, actor: Actor, type: EventType, before: unknown, after: unknown, at: number): Promise<void> {
-    await insertEvent(trx, {
-      ticket_id: ticket.id,
-      type,
-      actor_kind: actor.kind,
-      agent_id: actor.kind === 'agent' ? actor.access.id : null,
-      requester_id: actor.kind === 'requester' ? actor.requesterId : null,
-      before_state: before === null ? null : JSON.stringify(before),
-      after_state: after === null ? null : JSON.stringify(after),
-      created_at: at
-    })
+  async function record (trx: Db, ticket: TicketRow, actor: Actor, type: EventType, before: unknown, after: unknown, at: number, ticketNow?: TicketRow): Promise<void> {
+    await recordEvent(trx, ticket.id, actor, type, before, after, at, ticketNow)
   }
 
   /** May this actor do this to the ticket at all? A ticket out of reach is not found. */
   function authorise (actor: Actor, ticket: TicketRow, action: StaffAction | ClientAction): void {
-    const byClient = action === 'clientReply' || action === 'confirmSolved'
+    const byClient = action === 'clientReply' || action === 'confirmSolved' || action === 'clientReopen'
     if (actor.kind === 'system') return
     if (actor.kind === 'requester') {
       if (!byClient || actor.requesterId !== ticket.requester_id) throw notFound('That ticket')
@@ -133,6 +147,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     if (status === 'open') { patch.resolved_at = null; patch.closed_at = null }
     const changed = await updateUnlessChanged(trx, ticket, ['status'], patch)
     await record(trx, ticket, actor, 'status_changed', { status: ticket.status }, { status }, at)
+    await slaStatusChanged(trx, ticket.id, ticket.status, status, at)
     return changed
   }
 
@@ -168,10 +183,12 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       if (existing) return { ticket: existing, accessToken: await issueToken(trx, existing.id, at), replayed: true }
     }
     const actor: Actor = { kind: 'requester', requesterId: requester.id }
+    const onBehalf = input.onBehalf
+    if (onBehalf) assertRole(onBehalf.actor.access, { department_id: departmentId, assignee_id: null }, 'reply')
     const fields = {
       subject: input.subject,
       status: 'open' as const,
-      priority,
+      priority: onBehalf?.priority ?? priority,
       department_id: departmentId,
       help_topic_id: topic.id,
       requester_id: requester.id,
@@ -180,6 +197,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       follows_ticket_id: input.follows?.id ?? null,
       requester_name_given: input.name,
       submission_id: input.submissionId ?? null,
+      source: input.source ?? 'web',
       created_at: at,
       last_activity_at: at
     }
@@ -188,30 +206,63 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     const ticket: TicketRow = {
       ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null, deleted_at: null, deleted_by: null
     }
-    await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail)
-    await record(trx, ticket, actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null }, at)
+    await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail, input.files)
+    await record(trx, ticket, onBehalf?.actor ?? actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null, source: ticket.source }, at)
+    await startSla(trx, ticket, at)
     const accessToken = await issueToken(trx, id, at)
-    await noticeTicketReceived(trx, ticket, requester, at)
+    if (input.noReceipt !== true && onBehalf?.notify !== false) await noticeTicketReceived(trx, ticket, requester, at)
     await noticeNewTicket(trx, ticket, requester, input.message, at)
-    const routed = await routeByTopic(trx, ticket, topic, at)
-    return { ticket: routed, accessToken }
+    if (!onBehalf) return { ticket: await routeByTopic(trx, ticket, topic, at), accessToken }
+    // The agent's own choice of assignee or team stands instead of the topic's routing.
+    const placed = onBehalf.assignment ? await assignOnOpening(trx, ticket, onBehalf.actor, onBehalf.assignment, at) : await routeByTopic(trx, ticket, topic, at)
+    return { ticket: await addFirstEntry(trx, placed, requester, onBehalf, at), accessToken }
   }
 
   /**
    * The team and agent the topic names work a new ticket from the start, as an assignment
-   * by Tessera (an agent who could not be assigned it by hand, disabled, invited only or
-   * without a working role in its department, is skipped).
+   * by Tessera naming its rule; the team's routing strategy may pick the agent (routing.ts).
    */
-  async function routeByTopic (trx: Db, ticket: TicketRow, topic: Pick<HelpTopicRow, 'default_team_id' | 'default_agent_id'>, at: number): Promise<TicketRow> {
-    const agentId = topic.default_agent_id
-    const assignable = agentId !== null && await isAssignable(trx, agentId, ticket.department_id)
-    const target = { assignee_id: assignable ? agentId : null, team_id: topic.default_team_id }
+  async function routeByTopic (trx: Db, ticket: TicketRow, topic: HelpTopicRow, at: number): Promise<TicketRow> {
+    const decision = await routeNewTicket(trx, ticket, topic, at)
+    const target = { assignee_id: decision.assigneeId, team_id: decision.teamId }
     if (target.assignee_id === null && target.team_id === null) return ticket
     await updateTicket(trx, ticket.id, target)
     const routed = { ...ticket, ...target }
-    await record(trx, ticket, { kind: 'system' }, 'assigned', { assignee_id: null, team_id: null }, target, at)
-    await noticeTicketAssigned(trx, ticket, routed, { kind: 'system' }, at)
+    await record(trx, ticket, { kind: 'system' }, 'assigned', { assignee_id: null, team_id: null },
+      { ...target, ...(decision.rule === null ? {} : { rule: decision.rule, strategy: decision.strategy }) }, at)
+    // An agent picked by the team's strategy is told; the rest of the team is not.
+    const told = decision.strategy === 'round_robin' || decision.strategy === 'fewest_open' ? { ...ticket, team_id: target.team_id } : ticket
+    await noticeTicketAssigned(trx, told, routed, { kind: 'system' }, at)
     return routed
+  }
+
+  /** The agent opening a ticket names who works it; checked as a hand assignment is. */
+  async function assignOnOpening (trx: Db, ticket: TicketRow, actor: AgentActor, target: { agentId: number | null, teamId: number | null }, at: number): Promise<TicketRow> {
+    if (target.agentId !== null) await requireAssignable(trx, target.agentId, ticket.department_id)
+    if (target.teamId !== null && !await findTeam(trx, target.teamId)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.')
+    const patch = { assignee_id: target.agentId, team_id: target.teamId }
+    if (patch.assignee_id === null && patch.team_id === null) return ticket
+    await updateTicket(trx, ticket.id, patch)
+    const assigned = { ...ticket, ...patch }
+    await record(trx, ticket, actor, 'assigned', { assignee_id: null, team_id: null }, patch, at)
+    await noticeTicketAssigned(trx, ticket, assigned, actor, at)
+    return assigned
+  }
+
+  /** A reply or an internal note written in the same step as the ticket; a reply is mailed only when the requester is told. */
+  async function addFirstEntry (trx: Db, ticket: TicketRow, requester: { name: string, email: string }, onBehalf: OnBehalf, at: number): Promise<TicketRow> {
+    const first = onBehalf.firstEntry
+    if (!first) return ticket
+    await addEntry(trx, ticket, first.kind, onBehalf.actor, first.body, at)
+    if (first.kind === 'note') {
+      await record(trx, ticket, onBehalf.actor, 'note_added', null, null, at)
+      return ticket
+    }
+    const answered = { ...ticket, answered: true, first_response_at: at }
+    await updateTicket(trx, ticket.id, { answered: true, first_response_at: at })
+    await record(trx, ticket, onBehalf.actor, 'replied', null, { first_response: true }, at, answered)
+    if (onBehalf.notify) await noticeAgentResponse(trx, answered, requester, onBehalf.actor.access.name, first.body, at)
+    return answered
   }
 
   async function insertNewTicket (input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number): Promise<OpenedTicket> {
@@ -219,7 +270,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     // transaction is retried with a fresh number, from a wider range after a few tries.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await db.transaction(async (trx) => await createTicket(trx, input, at, attempt))
+        return await db.transaction(async (trx) => await createTicket(trx, input, at, attempt), readingLatestCommits(db))
       } catch (err) {
         if (attempt >= 8 || !isUniqueViolation(err)) throw err
       }
@@ -234,8 +285,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return ticket.status !== 'closed' || (ticket.closed_at ?? 0) + windowMs >= at
   }
 
-  async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin): Promise<number> {
-    return await insertEntry(trx, {
+  async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin, files: readonly StoredFile[] = []): Promise<number> {
+    const entryId = await insertEntry(trx, {
       ticket_id: ticket.id,
       kind,
       agent_id: actor.kind === 'agent' ? actor.access.id : null,
@@ -243,8 +294,12 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       body,
       created_at: at,
       message_id: mail?.messageId ?? null,
-      original_body: mail?.originalBody ?? null
+      original_body: mail?.originalBody ?? null,
+      original_html: mail?.html ?? null,
+      body_shortened: mail?.shortened ?? false
     })
+    await insertAttachments(trx, entryId, files, at)
+    return entryId
   }
 
   /** The Assign lists' rule, enforced: what a list leaves out is refused when posted anyway. */
@@ -285,7 +340,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
      * The requester writes again. Resolved or pending tickets go back to open; a closed one
      * reopens within the reopen window, after it a new ticket is opened that follows the old.
      */
-    async addClientReply (ticket: LoadedTicket, actor: Actor, input: { body: string, mail?: MailOrigin }): Promise<{ number: string, followUp: OpenedTicket | null }> {
+    async addClientReply (ticket: LoadedTicket, actor: Actor, input: { body: string, mail?: MailOrigin, files?: readonly StoredFile[] }): Promise<{ number: string, followUp: OpenedTicket | null }> {
       authorise(actor, ticket, 'clientReply')
       if (ticket.deleted_at !== null) throw notFound('That ticket')
       const at = now()
@@ -298,7 +353,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         if (target.deleted_at !== null || (own ? !replyReopens(target, at, windowMs) : target.status === 'closed')) {
           return { followUpOf: own && target.deleted_at === null ? target : ticket }
         }
-        await insertEntry(trx, {
+        const entryId = await insertEntry(trx, {
           ticket_id: target.id,
           kind: 'message',
           agent_id: null,
@@ -307,9 +362,12 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
           created_at: at,
           message_id: input.mail?.messageId ?? null,
           original_body: input.mail?.originalBody ?? null,
+          original_html: input.mail?.html ?? null,
+          body_shortened: input.mail?.shortened ?? false,
           merged_from_id: target.id === ticket.id ? null : ticket.id,
           staff_only: !own
         })
+        await insertAttachments(trx, entryId, input.files ?? [], at)
         await record(trx, target, actor, 'client_replied', null, target.id === ticket.id ? null : { via: ticket.number }, at)
         // Someone else's message needs an agent, but must not change what the target's
         // requester sees: their ticket keeps its status.
@@ -328,7 +386,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         message: input.body,
         helpTopicId: followUpOf.help_topic_id ?? 0,
         follows: followUpOf,
-        mail: input.mail
+        mail: input.mail,
+        files: input.files,
+        source: input.mail ? 'email' : 'web'
       }, at)
       return { number: followUp.ticket.number, followUp }
     },
@@ -338,7 +398,27 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'confirmSolved')
       if (ticket.status === 'closed') return ticket
       assertTransition('confirmSolved', ticket.status)
-      return await db.transaction(async (trx) => await changeStatus(trx, ticket, actor, 'closed', now()))
+      return await db.transaction(async (trx) => {
+        const at = now()
+        const changed = await changeStatus(trx, ticket, actor, 'closed', at)
+        await startSurvey(trx, changed, at, { closedNotice: false })
+        return changed
+      })
+    },
+
+    /** The requester asks, from the survey, for another look at their closed ticket. */
+    async clientReopen (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
+      authorise(actor, ticket, 'clientReopen')
+      if (ticket.deleted_at !== null) throw notFound('That ticket')
+      assertNotMerged('reopen', ticket)
+      if (ticket.status === 'open') return ticket
+      assertTransition('clientReopen', ticket.status)
+      return await db.transaction(async (trx) => {
+        const at = now()
+        const changed = await changeStatus(trx, ticket, actor, 'open', at, { answered: false })
+        await noticeClientMessage(trx, changed, 'The requester reopened the ticket from the satisfaction survey.', at)
+        return changed
+      })
     },
 
     /** Queues a fresh private link when e-mail and number match; silent either way. */
@@ -371,7 +451,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
      * An agent answers the requester. `seenEntryId` is the newest entry the agent had on
      * screen: if anyone else has written since, nothing is sent and the agent decides again.
      */
-    async addResponse (ticket: LoadedTicket, actor: AgentActor, input: { body: string, seenEntryId?: number }): Promise<number> {
+    async addResponse (ticket: LoadedTicket, actor: AgentActor, input: { body: string, seenEntryId?: number, signature?: SignatureChoice, copyParticipants?: boolean, files?: readonly StoredFile[] }): Promise<number> {
       authorise(actor, ticket, 'reply')
       assertTransition('reply', ticket.status)
       return await db.transaction(async (trx) => {
@@ -379,20 +459,24 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
           throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message above, then send your reply again.')
         }
         const at = now()
-        const entryId = await addEntry(trx, ticket, 'response', actor, input.body, at)
-        await updateTicket(trx, ticket.id, { answered: true, last_activity_at: at, first_response_at: ticket.first_response_at ?? at })
-        await record(trx, ticket, actor, 'replied', null, null, at)
-        await noticeAgentResponse(trx, ticket, await requesterOf(trx, ticket), actor.access.name, input.body, at)
+        const body = await signReply(trx, actor.access.id, ticket.department_id, input.body, input.signature ?? 'none')
+        const entryId = await addEntry(trx, ticket, 'response', actor, body, at, undefined, input.files)
+        const answered = { ...ticket, answered: true, last_activity_at: at, first_response_at: ticket.first_response_at ?? at }
+        await updateTicket(trx, ticket.id, { answered: true, last_activity_at: at, first_response_at: answered.first_response_at })
+        await record(trx, ticket, actor, 'replied', null, ticket.first_response_at === null ? { first_response: true } : null, at, answered)
+        if (ticket.first_response_at === null) await slaFirstResponse(trx, ticket.id, at)
+        await noticeAgentResponse(trx, ticket, await requesterOf(trx, ticket), actor.access.name, body, at, input.files)
+        if (input.copyParticipants === true) await copyReplyToParticipants(trx, ticket, actor.access.name, body, at)
         return entryId
       })
     },
 
-    async addNote (ticket: TicketRow, actor: AgentActor, input: { body: string, mail?: MailOrigin }): Promise<number> {
+    async addNote (ticket: TicketRow, actor: AgentActor, input: { body: string, mail?: MailOrigin, files?: readonly StoredFile[] }): Promise<number> {
       authorise(actor, ticket, 'note')
       assertTransition('note', ticket.status)
       return await db.transaction(async (trx) => {
         const at = now()
-        const entryId = await addEntry(trx, ticket, 'note', actor, input.body, at, input.mail)
+        const entryId = await addEntry(trx, ticket, 'note', actor, input.body, at, input.mail, input.files)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'note_added', null, null, at)
         return entryId
@@ -486,7 +570,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     async closeTicket (ticket: LoadedTicket, actor: Actor): Promise<TicketRow> {
       return await moveTo(ticket, actor, 'close', 'closed', async (trx, changed, at) => {
-        await noticeTicketClosed(trx, changed, await requesterOf(trx, ticket), at)
+        const requester = await requesterOf(trx, ticket)
+        await noticeTicketClosed(trx, changed, requester, at, await startSurvey(trx, changed, at, { closedNotice: true, requester }))
       })
     },
 
@@ -533,6 +618,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         await updateTicket(trx, target.id, { last_activity_at: at })
         await record(trx, ticket, actor, 'merged', { status: ticket.status }, { status: 'closed', merged_into: target.number, across_requesters: crosses }, at)
         await record(trx, target, actor, 'merged_in', null, { from: ticket.number, across_requesters: crosses }, at)
+        await carryParticipantsOnMerge(trx, ticket, target, actor, at)
         const requester = await requesterOf(trx, ticket)
         // Into their own other ticket: a link to it. Into someone else's: only that it was
         // merged, with their own ticket's link, where their conversation stays readable.
@@ -571,9 +657,17 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async purgeTrash (limit = 100): Promise<number> {
       const cutoff = now() - trashRetentionMs
       let purged = 0
+      const released: string[] = []
       for (const id of await listExpiredTrash(db, cutoff, limit)) {
-        if (await db.transaction(async (trx) => await purgeTicketRows(trx, id, cutoff))) purged++
+        const files = await db.transaction(async (trx) => {
+          const refs = await listTicketAttachmentRefs(trx, id)
+          if (!await purgeTicketRows(trx, id, cutoff)) return null
+          await deleteAttachments(trx, refs.map((ref) => ref.id))
+          return refs.map((ref) => ref.sha256)
+        })
+        if (files) { purged++; released.push(...files) }
       }
+      if (released.length > 0) await options.releaseFiles?.(released)
       return purged
     }
   }

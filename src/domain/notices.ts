@@ -1,4 +1,5 @@
 import type { Db } from '../data/database.js'
+import { awayAgentIds } from '../data/agent-preferences.js'
 import { findAgent, listDepartmentAgents } from '../data/agents.js'
 import { findDepartment } from '../data/catalog.js'
 import { enqueueMessage } from '../data/outbox.js'
@@ -6,11 +7,15 @@ import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
 import { getSetting } from '../data/settings.js'
 import type { TicketRow } from '../data/tickets.js'
 import type { Actor } from './permissions.js'
+import { slaRecipients, slaNoticePayload, type SlaNoticeTarget } from './sla-notices.js'
+import type { StoredFile } from '../attachments/store.js'
 
 /**
  * Every notice Tessera sends, to whom, and what it is for. `link` names the private link its
  * mail carries (minted when the mail is composed, see `src/domain/outbox.ts`): the ticket's
- * private link, a link to choose a password (payload.resetId names the reset), or none.
+ * private link, a link to choose a password (payload.resetId names the reset), a survey
+ * link (`src/domain/survey-links.ts`; the closed notice carries one too when payload.survey
+ * is true), or none.
  */
 export const notices = {
   ticket_received: { audience: 'requester', description: 'Ticket received, with its number and private link', link: 'ticket' },
@@ -19,10 +24,16 @@ export const notices = {
   ticket_closed: { audience: 'requester', description: 'Ticket closed, with the private link', link: 'ticket' },
   access_link: { audience: 'requester', description: 'A fresh private link was requested', link: 'ticket' },
   ticket_merged: { audience: 'requester', description: 'Their ticket was merged into another', link: 'ticket' },
+  pending_reminder: { audience: 'requester', description: 'Reminder that a pending ticket waits for their answer', link: 'ticket' },
+  survey_invitation: { audience: 'requester', description: 'How did we do? The satisfaction survey, when it is sent after a delay or the client closed the ticket', link: 'survey' },
+  participant_copy: { audience: 'participant', description: 'An agent answered: a copy to the participants kept in Cc (no private link)', link: null },
   new_ticket: { audience: 'agent', description: 'New ticket in my department', link: null },
   ticket_assigned: { audience: 'agent', description: 'Ticket assigned to me or my team', link: null },
   client_message: { audience: 'agent', description: 'New client message on my ticket', link: null },
   ticket_transferred: { audience: 'agent', description: 'Ticket transferred to my department', link: null },
+  sla_warning: { audience: 'agent', description: 'A ticket I work reached 80 % of an SLA target', link: null },
+  sla_breach: { audience: 'agent', description: 'A ticket I work missed an SLA target', link: null },
+  survey_not_good: { audience: 'agent', description: 'A requester rated my ticket (or one in the department I manage) Not good', link: null },
   password_reset: { audience: 'agent', description: 'Password reset link', link: 'password' },
   invitation: { audience: 'agent', description: 'Invitation to the staff panel', link: 'password' },
   test_message: { audience: 'agent', description: 'Test message sent from the outbox page', link: null }
@@ -53,6 +64,12 @@ async function queue (trx: Db, template: NoticeTemplate, to: readonly string[], 
   }
 }
 
+/** The agents not away at `at` (see the preferences page): an away agent gets no notices. */
+async function present<A extends AgentRecipient> (trx: Db, agents: readonly A[], at: number): Promise<A[]> {
+  const away = await awayAgentIds(trx, agents.map((agent) => agent.id), at)
+  return agents.filter((agent) => !away.has(agent.id))
+}
+
 function except (agents: readonly AgentRecipient[], actor: Actor | null): string[] {
   return agents.filter((agent) => !(actor?.kind === 'agent' && actor.access.id === agent.id)).map((agent) => agent.email)
 }
@@ -67,12 +84,18 @@ export async function noticeNewTicket (trx: Db, ticket: NoticeTicket, requester:
   const audience = (await findDepartment(trx, ticket.department_id))?.new_ticket_notice ?? 'agents'
   if (audience === 'nobody') return
   const agents = await listDepartmentAgents(trx, ticket.department_id, audience === 'managers' ? ['manager'] : ['agent', 'manager'])
-  await queue(trx, 'new_ticket', except(agents, null), ticket, { requesterName: requester.name, message }, at)
+  await queue(trx, 'new_ticket', except(await present(trx, agents, at), null), ticket, { requesterName: requester.name, message }, at)
 }
 
-/** agent_response → the requester, with the answer and a private link. */
-export async function noticeAgentResponse (trx: Db, ticket: NoticeTicket, requester: Person, agentName: string, body: string, at: number): Promise<void> {
-  await queue(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName, body }, at)
+/** agent_response → the requester, with the answer, its files and a private link. */
+export async function noticeAgentResponse (trx: Db, ticket: NoticeTicket, requester: Person, agentName: string, body: string, at: number, files: readonly StoredFile[] = []): Promise<void> {
+  const attached = files.map((f) => ({ name: f.filename, sha256: f.sha256, size: f.size, type: f.contentType }))
+  await queue(trx, 'agent_response', [requester.email], ticket, { name: requester.name, agentName, body, sentAt: at, ...(attached.length > 0 ? { files: attached } : {}) }, at)
+}
+
+/** participant_copy → colleagues on the thread the agent kept in Cc: the answer, never the requester's private link. */
+export async function noticeParticipantCopy (trx: Db, ticket: NoticeTicket, to: readonly string[], agentName: string, body: string, at: number): Promise<void> {
+  await queue(trx, 'participant_copy', to, ticket, { agentName, body }, at)
 }
 
 /** ticket_resolved → the requester, with links to confirm or reply. */
@@ -80,9 +103,26 @@ export async function noticeTicketResolved (trx: Db, ticket: NoticeTicket, reque
   await queue(trx, 'ticket_resolved', [requester.email], ticket, { name: requester.name }, at)
 }
 
-/** ticket_closed → the requester. */
-export async function noticeTicketClosed (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
-  await queue(trx, 'ticket_closed', [requester.email], ticket, { name: requester.name }, at)
+/** ticket_closed → the requester; with the survey's links when `survey` (sent at once). */
+export async function noticeTicketClosed (trx: Db, ticket: NoticeTicket, requester: Person, at: number, survey = false): Promise<void> {
+  await queue(trx, 'ticket_closed', [requester.email], ticket, { name: requester.name, ...(survey ? { survey: true } : {}) }, at)
+}
+
+/** survey_invitation → the requester of a closed ticket, with the survey's links. */
+export async function noticeSurveyInvitation (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
+  await queue(trx, 'survey_invitation', [requester.email], ticket, { name: requester.name, survey: true }, at)
+}
+
+/** survey_not_good → the agent who had the ticket and the department's managers. */
+export async function noticeSurveyNotGood (trx: Db, ticket: NoticeTicket, agentId: number | null, comment: string, at: number): Promise<void> {
+  const agent = agentId === null ? undefined : await findAgent(trx, agentId)
+  const managers = await listDepartmentAgents(trx, ticket.department_id, ['manager'])
+  await queue(trx, 'survey_not_good', [...(agent?.active ? [agent.email] : []), ...managers.map((m) => m.email)], ticket, { comment }, at)
+}
+
+/** pending_reminder → the requester of a ticket that has waited for their answer (the scheduler). */
+export async function noticePendingReminder (trx: Db, ticket: NoticeTicket, requester: Person, days: number, at: number): Promise<void> {
+  await queue(trx, 'pending_reminder', [requester.email], ticket, { name: requester.name, days }, at)
 }
 
 /** access_link → the requester who asked for a fresh link. */
@@ -98,10 +138,10 @@ export async function noticeTicketMerged (trx: Db, ticket: NoticeTicket, request
   await queue(trx, 'ticket_merged', [requester.email], ticket, { name: requester.name, ...(from === null ? {} : { from }) }, at)
 }
 
-/** client_message → the ticket's assignee, while active. */
+/** client_message → the ticket's assignee, while active and not away. */
 export async function noticeClientMessage (trx: Db, ticket: NoticeTicket, body: string, at: number): Promise<void> {
   const assignee = ticket.assignee_id === null ? undefined : await findAgent(trx, ticket.assignee_id)
-  if (assignee?.active) await queue(trx, 'client_message', [assignee.email], ticket, { body }, at)
+  if (assignee?.active && (await present(trx, [assignee], at)).length > 0) await queue(trx, 'client_message', [assignee.email], ticket, { body }, at)
 }
 
 /**
@@ -112,10 +152,20 @@ export async function noticeClientMessage (trx: Db, ticket: NoticeTicket, body: 
 export async function noticeTicketAssigned (trx: Db, before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number): Promise<void> {
   const assignee = after.assignee_id !== null && after.assignee_id !== before.assignee_id ? await findAgent(trx, after.assignee_id) : undefined
   const team = after.team_id !== null && after.team_id !== before.team_id ? await listTeamAgentsWhoCanOpen(trx, after.team_id, after) : []
-  await queue(trx, 'ticket_assigned', except([...(assignee?.active ? [assignee] : []), ...team], actor), after, {}, at)
+  await queue(trx, 'ticket_assigned', except(await present(trx, [...(assignee?.active ? [assignee] : []), ...team], at), actor), after, {}, at)
 }
 
 /** ticket_transferred → the agents and managers of the department it moved to, not the mover. */
 export async function noticeTicketTransferred (trx: Db, ticket: NoticeTicket, actor: Actor, at: number): Promise<void> {
-  await queue(trx, 'ticket_transferred', except(await listDepartmentAgents(trx, ticket.department_id), actor), ticket, {}, at)
+  await queue(trx, 'ticket_transferred', except(await present(trx, await listDepartmentAgents(trx, ticket.department_id), at), actor), ticket, {}, at)
+}
+
+/** sla_warning → the assignee, or the department's managers when nobody is assigned. */
+export async function noticeSlaWarning (trx: Db, ticket: NoticeTicket, target: SlaNoticeTarget, dueAt: number, at: number): Promise<void> {
+  await queue(trx, 'sla_warning', await slaRecipients(trx, ticket), ticket, slaNoticePayload(target, dueAt), at)
+}
+
+/** sla_breach → the assignee, or the department's managers when nobody is assigned. */
+export async function noticeSlaBreach (trx: Db, ticket: NoticeTicket, target: SlaNoticeTarget, dueAt: number, at: number): Promise<void> {
+  await queue(trx, 'sla_breach', await slaRecipients(trx, ticket), ticket, slaNoticePayload(target, dueAt), at)
 }

@@ -34,7 +34,7 @@ export const staffActions = [
 /** What an agent can be allowed to do to a ticket. */
 export type StaffAction = typeof staffActions[number]
 /** What a requester does to their own ticket. */
-export type ClientAction = 'clientReply' | 'confirmSolved'
+export type ClientAction = 'clientReply' | 'confirmSolved' | 'clientReopen'
 export type TicketAction = StaffAction | ClientAction
 
 /** The lifecycle in one table: the statuses from which each action is allowed. */
@@ -54,7 +54,8 @@ export const allowedFrom: Readonly<Record<TicketAction, readonly TicketStatus[]>
   merge: working,
   delete: statuses,
   clientReply: statuses,
-  confirmSolved: ['resolved']
+  confirmSolved: ['resolved'],
+  clientReopen: ['closed']
 }
 
 /** The least department role each action needs. */
@@ -100,6 +101,7 @@ const actionLabels: Record<TicketAction, string> = {
   close: 'closed',
   reopen: 'reopened',
   confirmSolved: 'confirmed as solved',
+  clientReopen: 'reopened by its requester',
   merge: 'merged',
   delete: 'deleted'
 }

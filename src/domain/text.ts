@@ -42,3 +42,8 @@ export function sanitizeLine (text: string, max: number): string {
   const clean = sanitizeText(text, text.length).replace(/[\s\u00A0]+/g, ' ').trim()
   return truncateCodePoints(clean, max).trimEnd()
 }
+
+/** A database id from a form or query value; anything else (text, huge, negative) is undefined. */
+export function parseId (value: unknown): number | undefined {
+  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined
+}

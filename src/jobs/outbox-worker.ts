@@ -9,6 +9,7 @@ import { findTicketSender } from '../data/catalog.js'
 import { listThreadMessageIds, setOutboxMessageId } from '../data/mail.js'
 import { TesseraError } from '../domain/errors.js'
 import { mintLinkToken } from '../domain/outbox.js'
+import { mintSurveyToken } from '../domain/survey-links.js'
 import { composeMail, newMessageId, senderOf, type ComposeOptions } from '../mail/compose.js'
 import { repeatEvery } from './repeat.js'
 
@@ -20,8 +21,12 @@ export interface OutboxWorkerOptions {
   repliesByMail?: () => Promise<boolean>
   /** The desk's current name, for signatures and subjects; compose.productName when absent. */
   deskName?: () => Promise<string>
+  /** The desk's time zone, in which mail states times; compose.timeZone (or UTC) when absent. */
+  deskTimeZone?: () => Promise<string>
   smtpUrl: string
   mailFrom: string
+  /** Where a stored file lives, for files attached to a notice. */
+  attachmentPath?: (sha256: string) => string
   /** Where messages go as .eml files when no SMTP server is configured. */
   mailDir: string
   intervalMs: number
@@ -93,8 +98,9 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
       if (row.message_id === null) await setOutboxMessageId(options.db, row.id, messageId)
       const references = row.ticket_id === null ? [] : await listThreadMessageIds(options.db, row.ticket_id, row.id, row.to_address)
       const linkToken = await mintLinkToken(options.db, row, now())
-      const compose = options.deskName ? { ...options.compose, productName: await options.deskName() } : options.compose
-      const mail = composeMail(row, compose, { messageId, references }, { linkToken, repliesByMail: await repliesByMail() })
+      const compose = options.deskName ? { ...options.compose, productName: await options.deskName() } : { ...options.compose }
+      if (options.deskTimeZone) compose.timeZone = await options.deskTimeZone()
+      const mail = composeMail(row, compose, { messageId, references }, { linkToken, surveyToken: await mintSurveyToken(options.db, row, now()), repliesByMail: await repliesByMail() })
       const from = senderOf(row.ticket_id === null ? undefined : await findTicketSender(options.db, row.ticket_id), options.mailFrom)
       const at = now()
       if (abort.signal.aborted) throw abort.signal.reason
@@ -114,6 +120,9 @@ export function createOutboxWorker (options: OutboxWorkerOptions) {
         inReplyTo: mail.inReplyTo,
         references: mail.references,
         headers: mail.headers,
+        ...(mail.attachments.length > 0 && options.attachmentPath
+          ? { attachments: mail.attachments.map((f) => ({ filename: f.name, path: options.attachmentPath!(f.sha256), contentType: f.type })) }
+          : {}),
         signal: abort.signal
       }
       const info = await (await mailer()).sendMail(message)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { Knex } from 'knex'
 import type { AddressObject } from 'mailparser'
 import { findAgentByEmail, loadAgentAccess } from '../data/agents.js'
@@ -12,13 +12,27 @@ import {
 } from '../data/mail.js'
 import { findTicketById, findTicketByNumber, type TicketRow } from '../data/tickets.js'
 import { findRequester } from '../data/requesters.js'
+import { findTicketIdByThreadMessageId } from '../data/participants.js'
+import { insertSetAside, type SetAsideKind } from '../data/set-aside.js'
 import { TesseraError } from '../domain/errors.js'
 import { agentActor, type Lifecycle, type MailOrigin } from '../domain/lifecycle.js'
-import { mergeDestination } from '../domain/merge.js'
+import { mergeCrossesRequesters, mergeDestination } from '../domain/merge.js'
+import { createParticipants } from '../domain/participants.js'
 import { sanitizeLine, sanitizeText, truncateCodePoints } from '../domain/text.js'
 import { ticketNumberInMessageId } from './compose.js'
+import { automatedReason, throughList } from './machines.js'
+import { UnprocessableMail } from './normalize.js'
 import { parseMail, type InboundParsed } from './parse.js'
-import { trimReply } from './trim.js'
+import { senderOf } from './senders.js'
+import { htmlAsText } from './html.js'
+import { trimQuotedHtml, trimReply } from './trim.js'
+import { isBlockedSender } from '../domain/blocked-senders.js'
+import { collectMailAttachments } from './attachments.js'
+import type { FileStore, StoredFile } from '../attachments/store.js'
+import type { AttachmentLimits } from '../domain/desk-settings.js'
+
+export { automatedReason } from './machines.js'
+export { UnprocessableMail } from './normalize.js'
 
 export type InboundResult =
   | { outcome: 'ticket', ticketNumber: string }
@@ -38,7 +52,16 @@ export interface InboundOptions {
   maxParallel?: number
   /** Messages that may wait for a turn; beyond that, the sender is asked to deliver again later. */
   maxWaiting?: number
+  /** Where a message's attachments are kept; without it they are dropped. */
+  fileStore?: FileStore
+  /** How much of a set-aside message is kept for administrators (its start, when longer). */
+  setAsideBytes?: number
+  /** The desk's attachment limits (Admin → Settings), read for each message. */
+  attachmentLimits?: () => Promise<AttachmentLimits>
 }
+
+/** Without the desk's settings: what a mail server lets through anyway. */
+const unsetAttachmentLimits: AttachmentLimits = { fileBytes: 100 * 1024 * 1024, messageBytes: 100 * 1024 * 1024, files: 1000 }
 
 /**
  * The message cannot be taken now (the desk is busy, or the same message is being processed
@@ -51,35 +74,19 @@ export class RetryLater extends Error {
   }
 }
 
+/** What the thread shows of one message; a longer one is marked shortened, its full text kept. */
 const maxBodyLength = 100_000
+/** The full text kept of one message (MEDIUMTEXT holds 16 MB, four bytes a code point at most). */
+const maxFullLength = 4_000_000
 const maxSubjectLength = 200
 const maxNameLength = 120
+/**
+ * Of a set-aside message this much is kept: the API refuses larger mail before reading it,
+ * so only a huge message piped in by an MTA is cut (its start kept, the row says so).
+ */
+export const maxSetAsideBytes = 25 * 1024 * 1024
 /** A "processing" claim older than this was left by a crash, and its message is taken up again. */
 export const staleClaimMs = 2 * 60_000
-
-/**
- * Why a message is machine-made (auto-reply, bounce, list mail), or null for a person's
- * mail. Answering machines is how mail loops start, so such mail never becomes a ticket.
- */
-export function automatedReason (mail: Pick<InboundParsed, 'headerLines' | 'from'>): string | null {
-  // Raw header lines: mailparser turns some headers (Return-Path, List-*) into structures
-  // that hide exactly what matters here, such as an empty sender "<>".
-  const raw = new Map<string, string>()
-  for (const { key, line } of mail.headerLines) {
-    if (!raw.has(key)) raw.set(key, line.slice(line.indexOf(':') + 1).trim().toLowerCase())
-  }
-  const autoSubmitted = raw.get('auto-submitted')
-  if (autoSubmitted && autoSubmitted !== 'no') return `Auto-Submitted: ${autoSubmitted}`
-  if (raw.has('x-autoreply') || raw.has('x-autorespond')) return 'auto-reply header'
-  const precedence = raw.get('precedence') ?? ''
-  if (['bulk', 'junk', 'list', 'auto_reply'].includes(precedence)) return `Precedence: ${precedence}`
-  if (raw.has('list-id') || raw.has('list-unsubscribe') || raw.has('list-post')) return 'mailing list'
-  if (raw.has('return-path') && /^<\s*>$/.test(raw.get('return-path')!)) return 'empty Return-Path (bounce)'
-  const from = mail.from?.value[0]?.address?.toLowerCase() ?? ''
-  if (/^(mailer-daemon|postmaster)@/.test(from)) return 'bounce'
-  if (/^multipart\/report\b/.test(raw.get('content-type') ?? '')) return 'delivery report'
-  return null
-}
 
 function addresses (field: AddressObject | AddressObject[] | undefined): string[] {
   return [field ?? []].flat().flatMap((a) => a.value).map((v) => v.address?.toLowerCase() ?? '').filter(Boolean)
@@ -90,18 +97,53 @@ function messageIds (value: string | string[] | undefined): string[] {
 }
 
 async function contentHash (source: Buffer | Readable): Promise<string> {
+  return (await contentDigest(source)).hash
+}
+
+/** The message's SHA-256, its size and the start of its header (for a message that could not be parsed). */
+async function contentDigest (source: Buffer | Readable): Promise<{ hash: string, size: number, head: string }> {
   const hash = createHash('sha256')
-  if (Buffer.isBuffer(source)) return hash.update(source).digest('hex')
-  for await (const chunk of source) hash.update(chunk as Buffer)
-  return hash.digest('hex')
+  if (Buffer.isBuffer(source)) return { hash: hash.update(source).digest('hex'), size: source.length, head: source.subarray(0, 65536).toString('latin1') }
+  let size = 0
+  let head = ''
+  for await (const chunk of source) {
+    hash.update(chunk as Buffer)
+    if (head.length < 65536) head += (chunk as Buffer).subarray(0, 65536 - head.length).toString('latin1')
+    size += (chunk as Buffer).length
+  }
+  return { hash: hash.digest('hex'), size, head }
+}
+
+/** The first `limit` bytes of a message, the rest read (counted in `read.total`) and dropped. */
+async function * firstBytes (source: Buffer | Readable, limit: number, read: { total: number }): AsyncGenerator<Buffer> {
+  for await (const chunk of Buffer.isBuffer(source) ? [source] : source) {
+    const bytes = chunk as Buffer
+    const left = limit - read.total
+    if (left > 0) yield bytes.subarray(0, left)
+    read.total += bytes.length
+  }
+}
+
+/** A header's value in the raw start of a message, unfolded; for the set-aside list only. */
+function rawHeader (head: string, name: string): string | null {
+  const block = head.split(/\r?\n\r?\n|\r\r/)[0] ?? ''
+  const match = new RegExp(`^${name}[ \\t]*:(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(block)
+  return match ? match[1]!.replace(/\s+/g, ' ').trim().slice(0, 255) || null : null
 }
 
 export type InboundMail = ReturnType<typeof createInboundMail>
+
+/** A message's attachments: kept for the entry it becomes, and those over the limits. */
+interface MessageFiles {
+  keep: () => Promise<StoredFile[]>
+  refusals: () => Promise<string[]>
+}
 
 /** One pipeline for mail from the MTA pipe, the API endpoint and IMAP. */
 export function createInboundMail (options: InboundOptions) {
   const { db, lifecycle } = options
   const now = options.now ?? Date.now
+  const participants = createParticipants(db, { now: lifecycle.now })
   const maxParallel = options.maxParallel ?? 1
   const maxWaiting = options.maxWaiting ?? 8
 
@@ -141,55 +183,124 @@ export function createInboundMail (options: InboundOptions) {
     return ticket?.deleted_at === null ? ticket : undefined
   }
 
-  async function route (mail: InboundParsed, messageId: string): Promise<InboundResult> {
-    const automated = automatedReason(mail)
-    if (automated) return { outcome: 'ignored', reason: automated }
-    const from = mail.from?.value[0]
-    const sender = from?.address?.toLowerCase()
-    if (!sender) return { outcome: 'ignored', reason: 'no sender address' }
-    if (sender === options.ownAddress.toLowerCase() || await isDepartmentSender(db, sender)) return { outcome: 'ignored', reason: 'sent by this desk (loop)' }
+  /** The message as it arrived, into the file store, up to maxSetAsideBytes of it. */
+  async function keepRaw (open: () => Buffer | Readable): Promise<{ sha256: string, size: number, total: number } | null> {
+    const store = options.fileStore
+    if (!store) return null
+    const limit = options.setAsideBytes ?? maxSetAsideBytes
+    const read = { total: 0 }
+    const file = await store.receive(Readable.from(firstBytes(open(), limit, read)), limit)
+    await store.keep(file)
+    return { sha256: file.sha256, size: file.size, total: read.total }
+  }
 
-    const text = sanitizeText(mail.text ?? '', maxBodyLength * 2).trim()
-    const trimmed = truncateCodePoints(trimReply(text), maxBodyLength) || '(This message had no text.)'
-    const origin: MailOrigin = { messageId, originalBody: trimmed !== text ? text : null }
+  async function setAside (kind: SetAsideKind, reason: string, open: () => Buffer | Readable,
+    about: { messageId: string | null, from: string | null, subject: string | null, size: number | null }): Promise<void> {
+    const raw = await keepRaw(open)
+    await insertSetAside(db, {
+      kind,
+      reason,
+      message_id: about.messageId,
+      from_address: about.from,
+      subject: about.subject,
+      size_bytes: about.size ?? raw?.total ?? null,
+      created_at: now(),
+      raw_sha256: raw?.sha256 ?? null,
+      raw_size: raw?.size ?? null,
+      raw_cut: raw !== null && raw.total > raw.size
+    })
+  }
+
+  async function route (mail: InboundParsed, messageId: string, attachments: MessageFiles, open: () => Buffer | Readable): Promise<InboundResult> {
+    const files = attachments.keep
+    const sender = senderOf(mail)
+    const automated = automatedReason(mail)
+    if (automated) {
+      await setAside('automated', automated, open, { messageId, from: sender?.address ?? null, subject: sanitizeLine(mail.subject ?? '', maxSubjectLength) || null, size: null })
+      return { outcome: 'ignored', reason: automated }
+    }
+    if (!sender) return { outcome: 'ignored', reason: 'no sender address' }
+    const { address } = sender
+    if (await isBlockedSender(db, address)) {
+      // Never answered and never a ticket: listed for administrators beside the other mail set aside.
+      await setAside('blocked', 'The sender is blocked.', open, { messageId, from: address, subject: sanitizeLine(mail.subject ?? '', maxSubjectLength) || null, size: null })
+      return { outcome: 'ignored', reason: 'blocked sender' }
+    }
+    if (address === options.ownAddress.toLowerCase() || await isDepartmentSender(db, address)) return { outcome: 'ignored', reason: 'sent by this desk (loop)' }
+
+    // Files over the desk's limits are named under the text, for the agent to ask for them another way.
+    const refused = (await attachments.refusals()).join('\n')
+    const notKept = (body: string): string => refused === '' ? body : `${body}\n\n${refused}`
+    // The whole text is kept; the thread shows up to maxBodyLength of it and says when it shows less.
+    const text = sanitizeText(mail.text ?? '', maxFullLength).trim()
+    const html = mail.html !== undefined && mail.html.length <= maxFullLength ? mail.html : null
+    // An HTML-only message loses its quoted part by the webmail's markers before it becomes
+    // text, then the text rules run on what is left.
+    const subject = mail.subject ?? undefined
+    const answer = mail.textFromHtml === true && html !== null ? sanitizeText(htmlAsText(trimQuotedHtml(html, { subject })), maxFullLength).trim() : text
+    const trimmedFull = trimReply(answer, { subject })
+    const trimmed = notKept(truncateCodePoints(trimmedFull, maxBodyLength) || '(This message had no text.)')
+    const shown = truncateCodePoints(trimmedFull, maxBodyLength)
+    const origin: MailOrigin = { messageId, originalBody: shown !== text ? text : null, html, shortened: shown.length < trimmedFull.length }
     const quoted = [...messageIds(mail.inReplyTo), ...messageIds(mail.references).reverse()]
 
-    const agent = await findAgentByEmail(db, sender)
+    const agent = await findAgentByEmail(db, address)
     if (agent?.active === true) {
       // An agent writes a note by answering mail we sent to them; any other mail from their
       // address is treated as anyone's, since a From line proves nothing.
-      const answered = notTrashed(await ticketAnsweredBy(quoted, sender, false))
+      const answered = notTrashed(await ticketAnsweredBy(quoted, address, false))
       const access = answered ? await loadAgentAccess(db, agent.id) : undefined
       if (answered && access) {
         // A merged ticket's note goes where its thread went (a client reply is sent there by the lifecycle).
         const target = await mergeDestination(db, answered)
-        await lifecycle.addNote(target, agentActor(access), { body: trimmed, mail: origin })
+        await lifecycle.addNote(target, agentActor(access), { body: trimmed, mail: origin, files: await files() })
         return { outcome: 'note', ticketNumber: target.number }
       }
     }
-    const ticket = notTrashed(await ticketAnsweredBy(quoted, sender, true))
+    const ticket = notTrashed(await ticketAnsweredBy(quoted, address, true))
     const requester = ticket ? await findRequester(db, ticket.requester_id) : undefined
-    if (ticket && requester?.email === sender) {
-      const result = await lifecycle.addClientReply(ticket, { kind: 'requester', requesterId: requester.id }, { body: trimmed, mail: origin })
+    if (ticket && requester?.email === address) {
+      const result = await lifecycle.addClientReply(ticket, { kind: 'requester', requesterId: requester.id }, { body: trimmed, mail: origin, files: await files() })
       return result.followUp ? { outcome: 'ticket', ticketNumber: result.number } : { outcome: 'reply', ticketNumber: result.number }
+    }
+    const name = sanitizeLine(sender.name, maxNameLength) || sanitizeLine(address.split('@')[0]!, maxNameLength)
+
+    // A colleague on the thread (in Cc of the conversation) answers: they join the ticket.
+    // Never an agent's address: a From line proves nothing, and agents write notes.
+    if (agent === undefined) {
+      const threadTicketId = await findTicketIdByThreadMessageId(db, quoted)
+      const answered = notTrashed(threadTicketId === undefined ? undefined : await findTicketById(db, threadTicketId))
+      const target = answered ? await mergeDestination(db, answered) : undefined
+      if (answered && target && target.deleted_at === null && (await findRequester(db, target.requester_id))?.email !== address &&
+        (target.status !== 'closed' || await lifecycle.replyReopens(target))) {
+        const crosses = mergeCrossesRequesters(answered, target)
+        await participants.receive(target, { email: address, name, body: trimmed, mail: origin, staffOnly: crosses, mergedFromId: target.id === answered.id ? null : answered.id })
+        return { outcome: 'reply', ticketNumber: target.number }
+      }
     }
 
     const recipients = [...addresses(mail.to), ...addresses(mail.cc), ...addresses(mail.headers.get('delivered-to') as AddressObject | undefined)]
     let departmentId: number | undefined
-    for (const address of recipients) {
-      departmentId = await findDepartmentIdByEmail(db, address)
+    for (const recipient of recipients) {
+      departmentId = await findDepartmentIdByEmail(db, recipient)
       if (departmentId !== undefined) break
     }
     const topic = await findDefaultHelpTopic(db, departmentId) ?? await findDefaultHelpTopic(db)
     if (!topic) return { outcome: 'ignored', reason: 'no active help topic to file it under' }
+    const start = truncateCodePoints(text, maxBodyLength)
+    const message = notKept(start || '(This message had no text.)')
     const opened = await lifecycle.openTicket({
-      name: sanitizeLine(from?.name ?? '', maxNameLength) || sanitizeLine(sender.split('@')[0]!, maxNameLength),
-      email: sender,
+      name,
+      email: address,
       subject: sanitizeLine(mail.subject ?? '', maxSubjectLength) || '(no subject)',
-      message: truncateCodePoints(text, maxBodyLength) || '(This message had no text.)',
+      message,
       helpTopicId: topic.id,
       departmentId,
-      mail: { messageId, originalBody: null }
+      // A person writing through a list or a group alias gets no automatic mail: it would go to the list.
+      noReceipt: throughList(mail),
+      mail: { messageId, originalBody: start.length < text.length ? text : null, html, shortened: start.length < text.length },
+      files: await files(),
+      source: 'email'
     })
     return { outcome: 'ticket', ticketNumber: opened.ticket.number }
   }
@@ -215,8 +326,35 @@ export function createInboundMail (options: InboundOptions) {
     return true
   }
 
+  /** Records a message that can never be processed, then refuses it for good. */
+  async function refuse (open: () => Buffer | Readable, err: UnprocessableMail): Promise<never> {
+    const { hash, size, head } = await contentDigest(open())
+    const messageId = (rawHeader(head, 'message-id') ?? `<sha256.${hash}@inbound.tessera>`).slice(0, 255)
+    if (await claim(messageId)) {
+      await recordInboundMessage(db, messageId, 'ignored', `unprocessable: ${err.message}`, null)
+      await setAside('unprocessable', err.message, open, { messageId, from: rawHeader(head, 'from'), subject: rawHeader(head, 'subject'), size })
+    }
+    throw err
+  }
+
   async function handle (open: () => Buffer | Readable): Promise<InboundResult> {
-    const mail = await parseMail(open())
+    // Attachments are read in the same pass as the text, into the store's temporary folder.
+    const attachments = options.fileStore ? collectMailAttachments(options.fileStore, await options.attachmentLimits?.() ?? unsetAttachmentLimits) : undefined
+    try {
+      return await handleParsed(open, attachments)
+    } finally {
+      await attachments?.discard()
+    }
+  }
+
+  async function handleParsed (open: () => Buffer | Readable, attachments: ReturnType<typeof collectMailAttachments> | undefined): Promise<InboundResult> {
+    let mail
+    try {
+      mail = await parseMail(open(), { onAttachment: attachments?.onAttachment })
+    } catch (err) {
+      if (err instanceof UnprocessableMail) return await refuse(open, err)
+      throw err
+    }
     // Without a Message-ID the content itself identifies a redelivery.
     const messageId = (mail.messageId?.trim() || `<sha256.${await contentHash(open())}@inbound.tessera>`).slice(0, 255)
     // Claim the Message-ID first: a redelivered message stops here, even mid-processing.
@@ -228,7 +366,9 @@ export function createInboundMail (options: InboundOptions) {
         await recordInboundMessage(db, messageId, 'processed', 'recovered after an interruption', landed)
         return { outcome: 'ignored', reason: 'duplicate Message-ID' }
       }
-      const result = await route(mail, messageId)
+      // Kept only for mail that becomes an entry: machines' mail leaves nothing on disk.
+      const files: MessageFiles = { keep: async () => await attachments?.keep() ?? [], refusals: async () => await attachments?.refusals() ?? [] }
+      const result = await route(mail, messageId, files, open)
       const ticket = 'ticketNumber' in result ? await findTicketByNumber(db, result.ticketNumber) : undefined
       await recordInboundMessage(db, messageId, result.outcome === 'ignored' ? 'ignored' : 'processed',
         result.outcome === 'ignored' ? result.reason : result.outcome, ticket?.id ?? null)

@@ -1,5 +1,7 @@
 import type { EventRow, EventType, TicketRow, TicketStatus } from '../data/tickets.js'
 import { priorityValues, type Priority } from '../domain/lifecycle.js'
+import { describeSlaEvent } from './sla-format.js'
+import { isRating, ratingLabels } from '../domain/survey.js'
 
 // Staff set a ticket pending while they wait on the client; the client reads the same
 // status as a request to act.
@@ -32,7 +34,7 @@ export function clientPhase (ticket: Pick<TicketRow, 'status' | 'assignee_id' | 
 }
 
 /** How long ago, in the largest whole unit: "5 min", "3 h", "12 d". */
-export function age (ms: number, now = Date.now()): string {
+export function age (ms: number, now: number): string {
   const minutes = Math.max(0, Math.floor((now - Number(ms)) / 60_000))
   if (minutes < 60) return `${minutes} min`
   if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`
@@ -45,14 +47,6 @@ export function statusLabel (status: TicketStatus): string {
 
 export function clientStatusLabel (status: TicketStatus): string {
   return clientStatusLabels[status] ?? status
-}
-
-/** A <time> element; built from a number only, so it is safe to output unescaped. */
-export function timeElement (ms: number | string | null): string {
-  if (ms === null) return ''
-  const date = new Date(Number(ms))
-  const iso = date.toISOString()
-  return `<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>`
 }
 
 interface Names {
@@ -68,6 +62,11 @@ export function inTimeline (event: Pick<EventRow, 'type'>): boolean {
   return !shownAsEntries.has(event.type)
 }
 
+/** A survey rating as people read it ("Not good"). */
+export function ratingLabel (rating: unknown): string {
+  return isRating(rating) ? ratingLabels[rating] : String(rating)
+}
+
 /** One line of history for the ticket timeline ("Ada assigned the ticket to Team Printers"). */
 export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'before_state'>, names: Names): string {
   const after = JSON.parse(event.after_state ?? '{}') as Record<string, unknown>
@@ -79,7 +78,8 @@ export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'b
       return after.follows ? 'opened the ticket as a follow-up' : 'opened the ticket'
     case 'assigned': {
       const targets = [nameOf(names.agents, after.assignee_id), nameOf(names.teams, after.team_id)].filter(Boolean)
-      return targets.length > 0 ? `assigned the ticket to ${targets.join(' and ')}` : 'removed the assignment'
+      const rule = typeof after.rule === 'string' ? ` by the ${after.rule} rule` : ''
+      return targets.length > 0 ? `assigned the ticket to ${targets.join(' and ')}${rule}` : 'removed the assignment'
     }
     case 'claimed': return 'claimed the ticket'
     case 'released': return 'released the ticket'
@@ -93,6 +93,14 @@ export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'b
     case 'note_added': return 'added an internal note'
     case 'deleted': return 'moved the ticket to the trash'
     case 'restored': return 'restored the ticket from the trash'
+    case 'client_reminded': return `reminded the requester that the ticket waits for their answer (${String(after.days)} days without one)`
+    case 'sla': return describeSlaEvent(after)
+    case 'survey_sent': return 'asked the requester how we did'
+    case 'survey_rated': return `rated our help ${ratingLabel(after.rating)}${typeof before.rating === 'string' ? ` (was ${ratingLabel(before.rating)})` : ''}`
+    case 'linked': return `linked this ticket to #${String(after.number)}`
+    case 'unlinked': return `unlinked ticket #${String(before.number)}`
+    case 'participant_added': return `added ${String(after.name)} <${String(after.email)}> as a participant${after.by_mail === true ? ', who replied by e-mail' : ''}${typeof after.merged_from === 'string' ? `, from merged ticket ${after.merged_from}` : ''}`
+    case 'participant_removed': return `removed the participant ${String(before.name)} <${String(before.email)}>`
   }
 }
 

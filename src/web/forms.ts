@@ -1,4 +1,5 @@
 import { notFound } from '../domain/errors.js'
+import { parseId } from '../domain/text.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 
 export type FieldErrors = Record<string, string>
@@ -86,10 +87,7 @@ export function formValues<S extends FormSpec> (request: FastifyRequest, spec: S
   return values
 }
 
-/** A database id from a form or query value; anything else (text, huge, negative) is undefined. */
-export function parseId (value: unknown): number | undefined {
-  return typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined
-}
+export { parseId } from '../domain/text.js'
 
 /** The `:id` of the route's path as a database id; anything else is `what` not found. */
 export function idParam (request: FastifyRequest, what: string): number {

@@ -59,7 +59,7 @@ for (const javaScriptEnabled of [false, true]) {
     await page.getByRole('button', { name: 'Add to the team' }).click()
     t.equal(await flash(page), 'Member added.')
     await page.getByLabel('Lead', { exact: true }).selectOption({ label: 'Bob Kahn' })
-    await page.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
     t.equal(await flash(page), 'Team saved.')
     await page.getByRole('link', { name: /The team’s queue/ }).click()
     await page.getByRole('heading', { level: 1, name: 'All open' }).waitFor()

@@ -6,12 +6,12 @@ import t from 'tap'
 import { appendToLock, checkLock, migrationsDir } from '../../scripts/migration-lock.js'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase, dialectOfDb, migrateToLatest } from '../../src/data/database.js'
-import { freshDatabaseUrl } from '../helpers/app.js'
+import { freshDatabaseUrl, testFolder } from '../helpers/app.js'
 
 const beforeEdits = fileURLToPath(new URL('../fixtures/migrations-before-edits/', import.meta.url))
 
 t.test('migrations run up, all the way down, and up again', async (t) => {
-  const db = createDatabase(loadConfig({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t) }))
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) }))
   t.teardown(async () => { await db.destroy() })
 
   await migrateToLatest(db)
@@ -41,7 +41,7 @@ t.test('landed migrations are locked: an edit, a removal or an unlocked file fai
 })
 
 t.test('the lock only grows: the script appends new migrations and refuses to bless an edit', async (t) => {
-  const dir = t.testdir({
+  const dir = testFolder(t, {
     '20260101000000_first.ts': 'export async function up () {}\n',
     '20260101000100_second.ts': 'export async function up () {}\n'
   })
@@ -61,7 +61,7 @@ t.test('the lock only grows: the script appends new migrations and refuses to bl
 })
 
 t.test('a database migrated before two migrations were edited is brought to today\'s shape', async (t) => {
-  const db = createDatabase(loadConfig({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t) }))
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) }))
   t.teardown(async () => { await db.destroy() })
 
   // The migrations as they were when such a database ran them: the two edited files in
@@ -92,7 +92,7 @@ t.test('a database migrated before two migrations were edited is brought to toda
 })
 
 t.test('on a database created today the catch-up migration is a no-op', async (t) => {
-  const db = createDatabase(loadConfig({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t) }))
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) }))
   t.teardown(async () => { await db.destroy() })
   await migrateToLatest(db)
   t.same(await db('department_addresses').select('id'), [])

@@ -23,7 +23,7 @@ async function openTicket (app: FastifyInstance, subject = 'Printer jams'): Prom
 type Verb = Exclude<StaffAction, 'read' | 'delete'> | ClientAction
 
 /** Where the status verbs lead: asked from there already, they are calm no-ops. */
-const leadsTo: Partial<Record<Verb, TicketStatus>> = { setPending: 'pending', resolve: 'resolved', close: 'closed', reopen: 'open', confirmSolved: 'closed' }
+const leadsTo: Partial<Record<Verb, TicketStatus>> = { setPending: 'pending', resolve: 'resolved', close: 'closed', reopen: 'open', confirmSolved: 'closed', clientReopen: 'open' }
 
 /** What each verb does to a ticket, and the status it leaves behind when allowed. */
 async function verbs (app: FastifyInstance, agentId: number, otherTicketId: number): Promise<Record<Verb, { run: (ticket: TicketRow) => Promise<unknown>, leaves: (from: TicketStatus) => TicketStatus }>> {
@@ -46,6 +46,7 @@ async function verbs (app: FastifyInstance, agentId: number, otherTicketId: numb
     close: { run: async (ticket) => await lc.closeTicket(ticket, agent), leaves: () => 'closed' },
     reopen: { run: async (ticket) => await lc.reopenTicket(ticket, agent), leaves: () => 'open' },
     confirmSolved: { run: async (ticket) => await lc.confirmSolved(ticket, asRequester(ticket)), leaves: () => 'closed' },
+    clientReopen: { run: async (ticket) => await lc.clientReopen(ticket, asRequester(ticket)), leaves: () => 'open' },
     merge: { run: async (ticket) => await lc.mergeTicket(ticket, agent, { target: await ticketRow(app, otherTicketId) }), leaves: () => 'closed' }
   }
 }
@@ -107,7 +108,8 @@ t.test('verbs that would change nothing answer calmly and record nothing', async
   const closed = await app.lifecycle.confirmSolved(resolved, asRequester(resolved))
   await app.lifecycle.confirmSolved(closed, asRequester(closed))
   await app.lifecycle.closeTicket(closed, agent)
-  t.same(await events(), ['created', 'claimed', 'status_changed', 'status_changed'], 'claiming twice and confirming twice record each once')
+  // The confirmation closes the ticket, which asks the requester how we did (survey_sent).
+  t.same(await events(), ['created', 'claimed', 'status_changed', 'status_changed', 'survey_sent'], 'claiming twice and confirming twice record each once')
   t.same((await listOutbox(app.db, { ticketId: id })).map((m) => m.template).filter((m) => m === 'ticket_closed'), [], 'closing a closed ticket sends nothing')
 })
 

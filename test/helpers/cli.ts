@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { FastifyInstance } from 'fastify'
 import { projectRoot } from '../../src/paths.js'
+import { buildIfStale } from './server.js'
 
 export interface CliResult {
   code: number | null
@@ -8,8 +9,11 @@ export interface CliResult {
   stderr: string
 }
 
+let built = false
+
 /**
- * `npm run tessera -- <args>` as an admin or an MTA runs it: a separate process on the
+ * `npm run tessera -- <args>` as an admin or an MTA runs it: the built dist/src/cli.js (as
+ * that script does; through tsx each run cost twice the CPU), a separate process on the
  * app's data folder (and, on PostgreSQL or MySQL, the app's database and secret).
  */
 export async function runCli (app: FastifyInstance, args: string[], stdin: Buffer | string = '', env: Record<string, string> = {}): Promise<CliResult> {
@@ -26,7 +30,8 @@ export async function runCli (app: FastifyInstance, args: string[], stdin: Buffe
     childEnv.DATABASE_URL = app.config.databaseUrl
     childEnv.SESSION_SECRET = app.config.sessionSecret
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: projectRoot, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] })
+  if (!built) { buildIfStale(); built = true }
+  const child = spawn(process.execPath, ['dist/src/cli.js', ...args], { cwd: projectRoot, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] })
   const stdout: Buffer[] = []
   const stderr: Buffer[] = []
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))

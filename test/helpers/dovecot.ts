@@ -7,6 +7,7 @@ import { ImapFlow } from 'imapflow'
 import type { Test } from 'tap'
 import { freePort } from './net.js'
 import { findProgram, programs } from './programs.js'
+import { testFolder } from './app.js'
 
 export interface StoredMessage {
   uid: number
@@ -107,13 +108,13 @@ service imap-login {
 /**
  * A real Dovecot IMAP server on 127.0.0.1 with one user, for one test; stopped when the test
  * ends. Its configuration, passwd-file, maildir and log live in the test's folder, under
- * dovecot/. Call it first: it empties the test's folder (t.testdir()), and so would testApp
+ * dovecot/. Call it first: it empties the test's folder (testFolder(t)), and so would testApp
  * and sharedApps, so give the apps a DATA_DIR under t.testdirName.
  */
 export async function dovecotServer (t: Test): Promise<TestDovecot> {
   if (process.getuid?.() !== 0) throw new Error('the Dovecot test server must be started as root (it runs mail as an unprivileged user)')
   const binary = findDovecot()
-  const dir = join(t.testdir({}), 'dovecot')
+  const dir = join(testFolder(t), 'dovecot')
   // Unix socket paths may not exceed 107 bytes, and the test folder's path is long: the
   // sockets (and only they) go into a short folder of their own.
   const baseDir = mkdtempSync(join(tmpdir(), 'dovecot-'))

@@ -56,3 +56,14 @@ export async function signIn (app: FastifyInstance, email: string): Promise<{ vi
   if (page.status !== 200 || !page.url.startsWith('/staff/queues')) throw new Error(`sign-in failed for ${email}: ${page.status} ${page.url} ${page.text.slice(0, 300)}`)
   return { visitor, page }
 }
+
+/** Bob (agent in Support) claims a new ticket of Grace's and closes it from the ticket page. */
+export async function closedByBob (app: FastifyInstance, desk: Desk): Promise<{ id: number, number: string, token: string }> {
+  const ticket = await openTicket(app, desk.topics.broken)
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  let page = await bob.get(`/staff/tickets/${ticket.number}`)
+  page = await bob.submit(page, `form[action="/staff/tickets/${ticket.number}/claim"]`)
+  page = await bob.submit(page, `form[action="/staff/tickets/${ticket.number}/closure"]`)
+  if (!page.text.includes('Status changed.')) throw new Error('closing failed')
+  return ticket
+}

@@ -18,7 +18,8 @@ export const programs = {
   dovecot: { name: 'dovecot', paths: ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot'], debianPackage: 'dovecot-imapd' },
   chromium: { name: 'chromium', paths: ['/usr/bin/chromium'], debianPackage: 'chromium' },
   nginx: { name: 'nginx', paths: ['/usr/sbin/nginx', '/usr/local/sbin/nginx'], debianPackage: 'nginx' },
-  java: { name: 'java', paths: ['/usr/bin/java', '/usr/local/bin/java'], debianPackage: 'default-jre-headless' }
+  java: { name: 'java', paths: ['/usr/bin/java', '/usr/local/bin/java'], debianPackage: 'default-jre-headless' },
+  lynx: { name: 'lynx', paths: ['/usr/bin/lynx', '/usr/local/bin/lynx'], debianPackage: 'lynx' }
 } satisfies Record<string, Program>
 
 /** Where each skip is written down for the summary at the end of the run (test/after.ts). */

@@ -1,4 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { closeSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { projectRoot } from '../../src/paths.js'
 
 export interface ServerProcess {
@@ -14,8 +18,26 @@ export interface ServerProcess {
  * with the compiler's output when that fails.
  */
 export function buildIfStale (): void {
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: projectRoot, encoding: 'utf8' })
-  if (build.status !== 0) throw new Error(`scripts/build.mjs --if-stale failed:\n${build.stdout}${build.stderr}`)
+  // Test files run side by side, and a build starts by removing dist/: one at a time.
+  const lock = join(tmpdir(), `tessera-build-${createHash('sha256').update(projectRoot).digest('hex').slice(0, 12)}.lock`)
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'))
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      // A lock older than any build is one whose process died holding it.
+      const held = statSync(lock, { throwIfNoEntry: false })
+      if (held !== undefined && Date.now() - held.mtimeMs > 5 * 60_000) rmSync(lock, { force: true })
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+    }
+  }
+  try {
+    const build = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: projectRoot, encoding: 'utf8' })
+    if (build.status !== 0) throw new Error(`scripts/build.mjs --if-stale failed:\n${build.stdout}${build.stderr}`)
+  } finally {
+    unlinkSync(lock)
+  }
 }
 
 /**

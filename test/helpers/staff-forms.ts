@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
+import { loadAgentAccess } from '../../src/data/agents.js'
 import { testApp } from './app.js'
 import { assertSafe, send, shorten, type Answer } from './answers.js'
 import { openTicket, password, seedDesk, signIn, type Desk } from './fixtures.js'
@@ -14,7 +15,7 @@ export interface StaffForm {
   /** What the form does, for test names. */
   name: string
   /** Which test file runs it. */
-  group: 'signed-out' | 'ticket' | 'ticket-changes' | 'desk' | 'departments' | 'topics-teams'
+  group: 'signed-out' | 'ticket' | 'ticket-changes' | 'around-ticket' | 'desk' | 'departments' | 'topics-teams' | 'preferences' | 'signatures' | 'desk-tools'
   /** Who is signed in; undefined for the forms used before signing in. */
   as?: 'ada' | 'bob'
   /** A desk with no agent yet (first-run setup). */
@@ -70,10 +71,35 @@ export const staffForms: StaffForm[] = [
   { name: 'transfer', group: 'ticket-changes', as: 'bob', prepare: async ({ ticket, desk }) => { const n = await ticket(); return { page: `/staff/tickets/${n}`, action: `/staff/tickets/${n}/department`, valid: { department: String(desk!.departments.billing) } } } },
   { name: 'merge', group: 'ticket-changes', as: 'ada', prepare: async ({ ticket }) => { const n = await ticket(); const into = await ticket('Same printer'); return { page: `/staff/tickets/${n}`, action: `/staff/tickets/${n}/merge`, valid: { target: into } } } },
   { name: 'deletion', group: 'ticket-changes', as: 'ada', prepare: async ({ ticket }) => { const n = await ticket(); return { page: `/staff/tickets/${n}`, action: `/staff/tickets/${n}/deletion`, valid: {} } } },
+  { name: 'ticket link', group: 'around-ticket', as: 'bob', prepare: async ({ ticket }) => { const n = await ticket(); const other = await ticket('Toner streaks'); return { page: `/staff/tickets/${n}`, action: `/staff/tickets/${n}/links`, valid: { target: other } } } },
+  { name: 'ticket unlink', group: 'around-ticket', as: 'bob', prepare: async ({ ticket }) => { const n = await ticket(); const other = await ticket('Toner streaks'); return { page: `/staff/tickets/${n}`, action: `/staff/tickets/${n}/links/${other}/deletion`, valid: {} } } },
   { name: 'bulk action', group: 'desk', as: 'bob', prepare: async ({ ticket }) => { const n = await ticket(); return { page: '/staff/queues/open', action: '/staff/bulk', valid: { action: 'priority', tickets: n, priority: '1', back: '/staff/queues/open' } } } },
   { name: 'outbox test message', group: 'desk', as: 'ada', prepare: async () => ({ page: '/staff/admin/outbox', action: '/staff/admin/outbox/test', valid: {} }) },
   { name: 'outbox retry', group: 'desk', as: 'ada', prepare: async () => ({ page: '/staff/admin/outbox', action: '/staff/admin/outbox/1/retry', valid: {} }) },
-  ...catalogForms()
+  ...catalogForms(),
+  {
+    name: 'preferences',
+    group: 'preferences',
+    as: 'bob',
+    prepare: async ({ desk }) => ({
+      page: '/staff/preferences',
+      action: '/staff/preferences',
+      valid: { name: 'Bob Kahn', email: desk!.agents.bob.email, signature: 'Bob\nPrinters', defaultSignature: 'department', defaultQueue: 'mine', rowsPerPage: '20', timeZone: 'Europe/Berlin', dateStyle: 'day-month', awayUntil: '' }
+    })
+  },
+  {
+    name: 'department signature',
+    group: 'signatures',
+    as: 'ada',
+    prepare: async ({ desk }) => ({ page: `/staff/admin/departments/${desk!.departments.support}`, action: `/staff/admin/departments/${desk!.departments.support}/signature`, valid: { signature: 'Support team' } })
+  },
+  { name: 'new ticket for a caller', group: 'desk-tools', as: 'bob', prepare: async ({ desk }) => ({ page: '/staff/tickets/new', action: '/staff/tickets', valid: { name: 'Carl Caller', email: 'carl@example.com', source: 'phone', topic: String(desk!.topics.broken), department: '', priority: '', assignee: '', subject: 'Phone is dead', message: 'It does not ring.', notify: 'yes', firstKind: 'note', firstBody: 'Called back.' } }) },
+  { name: 'blocked sender', group: 'desk-tools', as: 'ada', prepare: async () => ({ page: '/staff/admin/blocked-senders', action: '/staff/admin/blocked-senders', valid: { sender: 'spam.example' } }) },
+  { name: 'blocked sender removal', group: 'desk-tools', as: 'ada', prepare: async ({ app, desk }) => { const { id } = await app.blockedSenders.block((await loadAgentAccess(app.db, desk!.agents.ada.id))!, 'spam.example'); return { page: '/staff/admin/blocked-senders', action: `/staff/admin/blocked-senders/${id}/removal`, valid: {} } } },
+  { name: 'two-factor requirement', group: 'desk-tools', as: 'ada', prepare: async () => ({ page: '/staff/admin/two-factor', action: '/staff/admin/two-factor', valid: { required: 'admins' } }) },
+  { name: 'two-factor reset', group: 'desk-tools', as: 'ada', prepare: async ({ desk }) => ({ page: '/staff/admin/two-factor', action: `/staff/admin/two-factor/${desk!.agents.bob.id}/removal`, valid: {} }) },
+  { name: 'two-factor confirmation', group: 'desk-tools', as: 'bob', prepare: async () => ({ page: '/staff/account/two-factor', action: '/staff/account/two-factor', valid: { code: '123456' } }) },
+  { name: 'two-factor removal', group: 'desk-tools', as: 'bob', prepare: async () => ({ page: '/staff/account/two-factor', action: '/staff/account/two-factor/removal', valid: { password, code: '123456' } }) }
 ]
 
 /** The admin forms for departments, help topics and teams. */

@@ -1,6 +1,7 @@
 import * as cheerio from 'cheerio'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { CookieJar } from './cookie-jar.js'
+import { multipartBody, type FileToSend } from './multipart.js'
 
 export interface Page {
   status: number
@@ -50,6 +51,21 @@ export class Visitor {
     })
   }
 
+  /** Submits a multipart form (enctype="multipart/form-data") with files chosen in its file input. */
+  async upload (page: Page, selector: string, fields: Record<string, string>, files: readonly FileToSend[], options: RequestOptions = {}): Promise<Page> {
+    const form = page.$(selector).first()
+    if (form.length === 0) throw new Error(`No form ${selector} on ${page.url}`)
+    if (form.attr('enctype') !== 'multipart/form-data') throw new Error(`The form ${selector} cannot send files`)
+    const values = formFields(page.$, form)
+    for (const [name, value] of Object.entries(fields)) values.set(name, value)
+    const fileField = form.find('input[type=file]').attr('name') ?? 'files'
+    const { body, contentType } = multipartBody(values, files, fileField)
+    return await this.request('POST', form.attr('action') ?? page.url, body, {
+      ...options,
+      headers: { 'content-type': contentType, ...options.headers }
+    })
+  }
+
   async post (url: string, body: string, options: RequestOptions = {}): Promise<Page> {
     return await this.request('POST', url, body, options)
   }
@@ -62,15 +78,15 @@ export class Visitor {
     this.jar.clear()
   }
 
-  private async fetch (method: string, url: string, body: string | undefined, headers: Record<string, string>): Promise<{ statusCode: number, headers: LightMyRequestResponse['headers'], body: string }> {
-    const res = await fetch(this.origin! + url, { method, body, headers, redirect: 'manual' })
+  private async fetch (method: string, url: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<{ statusCode: number, headers: LightMyRequestResponse['headers'], body: string }> {
+    const res = await fetch(this.origin! + url, { method, body: Buffer.isBuffer(body) ? new Uint8Array(body) : body, headers, redirect: 'manual' })
     const setCookies = res.headers.getSetCookie()
     const responseHeaders: Record<string, string | string[]> = Object.fromEntries(res.headers.entries())
     responseHeaders['set-cookie'] = setCookies
     return { statusCode: res.status, headers: responseHeaders, body: await res.text() }
   }
 
-  private async request (method: 'GET' | 'POST', url: string, body: string | undefined, options: RequestOptions): Promise<Page> {
+  private async request (method: 'GET' | 'POST', url: string, body: string | Buffer | undefined, options: RequestOptions): Promise<Page> {
     const cookie = this.jar.header(url)
     const headers = { ...(cookie ? { cookie } : {}), ...options.headers }
     const res = this.origin ? await this.fetch(method, url, body, headers) : await this.app.inject({ method, url, payload: body, headers })

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import { findInboundMessage } from '../../src/data/mail.js'
 import { listEntries } from '../../src/data/tickets.js'
 import { createImapPoller, imapConnection, type ImapPollerOptions } from '../../src/mail/imap-poller.js'
-import { freshDatabaseUrl, testApp } from '../helpers/app.js'
+import { freshDatabaseUrl, testApp, testFolder } from '../helpers/app.js'
 import { dovecotServer, type TestDovecot } from '../helpers/dovecot.js'
 import { programs, skipWithout } from '../helpers/programs.js'
 
@@ -254,7 +254,7 @@ t.test('stop() cuts off a server that stops answering mid-pass; nothing is lost'
 })
 
 t.test('IMAP settings', async (t) => {
-  const base = { DATA_DIR: t.testdir({}), SESSION_SECRET: 'x'.repeat(32) }
+  const base = { DATA_DIR: testFolder(t), SESSION_SECRET: 'x'.repeat(32) }
   t.match(loadConfig(base), { imapUrl: '', imapFolder: 'INBOX', imapProcessedFolder: 'Tessera/Processed', imapFailedFolder: 'Tessera/Failed', imapIntervalMs: 60_000 })
   t.match(loadConfig({ ...base, IMAP_URL: 'imaps://desk%40example.com:p%40ss@imap.example.com', IMAP_INTERVAL_SECONDS: '30' }), { imapUrl: 'imaps://desk%40example.com:p%40ss@imap.example.com', imapIntervalMs: 30_000 })
   t.throws(() => loadConfig({ ...base, IMAP_URL: 'https://user:pass@imap.example.com' }), /IMAP_URL/)

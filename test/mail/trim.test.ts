@@ -1,7 +1,7 @@
 import t from 'tap'
 import { simpleParser } from 'mailparser'
 import { replyMarker } from '../../src/mail/compose.js'
-import { trimReply } from '../../src/mail/trim.js'
+import { trimQuotedHtml, trimReply } from '../../src/mail/trim.js'
 import { fixture } from '../helpers/mail.js'
 
 const vars = {
@@ -127,4 +127,60 @@ t.test('when nothing would be left, the whole text is kept', async (t) => {
 t.test('text without any history is returned as it was (bar trailing space)', async (t) => {
   t.equal(trimReply('Hello,\n\nThe printer jams.\n\nGrace\n\n\n'), 'Hello,\n\nThe printer jams.\n\nGrace')
   t.equal(trimReply('\n\nHello,\n  indented line\nGrace'), 'Hello,\n  indented line\nGrace', 'leading blank lines go, indentation stays')
+})
+
+t.test('a forward is content: with a forward subject, the header block it carries is kept', async (t) => {
+  const text = 'Please help this customer.\n\nFrom: Max Mustermann <max@example.de>\nSent: Thursday, November 26, 2026 9:02 AM\nTo: sales@example.com\nSubject: Invoice missing\n\nWhere is my invoice?'
+  t.equal(trimReply(text, { subject: 'FW: Invoice missing' }), text, 'Outlook forward (FW:)')
+  t.equal(trimReply(text, { subject: 'WG: Invoice missing' }), text, 'German Outlook forward (WG:)')
+  t.equal(trimReply(text, { subject: 'RE: Invoice missing' }), 'Please help this customer.', 'a reply with the same body is trimmed')
+  t.equal(trimReply(text, { subject: 'Re: Fwd: Invoice missing' }), 'Please help this customer.', 'and so is a reply to a forward')
+  t.equal(trimReply(text), 'Please help this customer.', 'and so is one without a subject given')
+})
+
+t.test('trimQuotedHtml cuts at the marker and closes what was open there', async (t) => {
+  const reply = '<html><body><div>Yes, Friday.</div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg"><b>From:</b> Tessera Help Desk</div><div>Hello Grace,</div></body></html>'
+  t.equal(trimQuotedHtml(reply), '<html><body><div>Yes, Friday.</div></body></html>')
+  t.equal(trimQuotedHtml(reply, { subject: 'Fwd: Printer' }), reply, 'a forward keeps the header block and what follows')
+  const nested = '<div dir="ltr"><p>Thanks</p><div><blockquote type="cite">old</blockquote></div></div>'
+  t.equal(trimQuotedHtml(nested), '<div dir="ltr"><p>Thanks</p><div></div></div>')
+})
+
+t.test('trimQuotedHtml keeps the HTML as it was when nothing would be left or the markup is broken', async (t) => {
+  const onlyQuote = '<html><head><title>Re: Printer</title></head><body><blockquote type="cite">Hello Grace,</blockquote></body></html>'
+  t.equal(trimQuotedHtml(onlyQuote), onlyQuote, 'only a quote (the title is not text of the message)')
+  t.equal(trimQuotedHtml(''), '')
+  for (const broken of ['<div class="gmail_quote', '<<<>>>', '</div></div><p', '<blockquote type=cite>x', 'Thanks<!-- <div class="gmail_quote"> -->']) {
+    t.doesNotThrow(() => trimQuotedHtml(broken), broken)
+  }
+  t.equal(trimQuotedHtml('Thanks<!-- <div class="gmail_quote"> --> and bye'), 'Thanks<!-- <div class="gmail_quote"> --> and bye', 'a marker in a comment is no marker')
+  t.equal(trimQuotedHtml('<p>Thanks</p><script>"<blockquote type=cite>"</script><p>bye</p>'), '<p>Thanks</p><script>"<blockquote type=cite>"</script><p>bye</p>', 'nor one in a script')
+})
+
+t.test('hostile input of 1 MB is trimmed in linear time', async (t) => {
+  const megabyte = 1_000_000
+  const inputs: Record<string, string> = {
+    'one long line': 'a'.repeat(megabyte),
+    'white space before a last character': ' '.repeat(megabyte) + 'x',
+    'answers and quotes alternating': 'text\n> quote\n'.repeat(megabyte / 14),
+    'quoted lines then an answer': '> q\n'.repeat(megabyte / 4) + 'answer',
+    'attribution words repeated': 'On '.repeat(megabyte / 3) + 'wrote:',
+    'attribution on one long line': 'On 1 <a@b> wrote: '.repeat(megabyte / 18) + '\n> x',
+    'header lines only': 'From: x\nSent: y\n'.repeat(megabyte / 16),
+    dashes: '-'.repeat(megabyte),
+    'underscores then From': '_'.repeat(megabyte) + '\nFrom: x',
+    'angle brackets': '<'.repeat(megabyte),
+    'open quote markers': '<div class="gmail_quote">'.repeat(megabyte / 25),
+    'unmatched end tags': '<div>'.repeat(megabyte / 10) + '</span>'.repeat(megabyte / 14),
+    'unterminated attributes': '<div class="'.repeat(megabyte / 12),
+    'quotes and answers in HTML': '<blockquote type="cite">x</blockquote>y'.repeat(megabyte / 40),
+    entities: '&#1234567;&nbsp;'.repeat(megabyte / 16)
+  }
+  for (const [name, input] of Object.entries(inputs)) {
+    const started = performance.now()
+    trimReply(input)
+    trimQuotedHtml(input)
+    // Generous for a shared machine: quadratic work on 1 MB takes minutes, linear well under a second.
+    t.ok(performance.now() - started < 10_000, `${name} (${Math.round(performance.now() - started)} ms)`)
+  }
 })

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { TesseraError } from '../../domain/errors.js'
 import { httpStatusOf } from '../plugins/errors.js'
-import { RetryLater } from '../../mail/inbound.js'
+import { RetryLater, UnprocessableMail } from '../../mail/inbound.js'
 
 /**
  * Mail is accepted up to this size, which one parse at a time fits in npm start's 160 MB
@@ -89,6 +89,10 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
       return await reply.code(result.outcome === 'ignored' ? 202 : 201).send(result)
     } catch (err) {
       if (err instanceof RetryLater) return await busy(reply, err.message)
+      // Never processable: a 4xx, which an MTA turns into a bounce rather than retrying.
+      if (err instanceof UnprocessableMail) {
+        return await reply.code(422).send({ error: { code: 'TESSERA_UNPROCESSABLE', message: `This message can never be processed (${err.message}); it was set aside for an administrator.` } })
+      }
       throw err
     } finally {
       await rm(file, { force: true })

@@ -16,6 +16,8 @@ declare module 'fastify' {
     showForm?: (request: FastifyRequest, reply: FastifyReply, errors: FieldErrors, status: number) => Promise<FastifyReply>
     /** For a POST route: the page (inside the app) a GET of its address goes to instead of the page above it. */
     getGoesTo?: string
+    /** The route reads multipart/form-data (files); every other route refuses it with 415. */
+    takesFiles?: boolean
   }
 }
 

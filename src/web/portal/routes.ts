@@ -9,9 +9,13 @@ import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
 import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
 import { clientPhase } from '../format.js'
-import type { DeskSettings } from '../../domain/desk-settings.js'
+import { ratingLabels } from '../../domain/survey.js'
+import { attachmentLimitsOf, type DeskSettings } from '../../domain/desk-settings.js'
 import { catalogCache } from '../staff/reference-data.js'
 import { formRoute, formValues, hasErrors, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../forms.js'
+import { keepUploads, uploadError, uploadFormRoute, uploadLimitsShown } from '../uploads.js'
+import { findRequesterAttachment, listEntryAttachments } from '../../data/attachments.js'
+import { fileParam, sendAttachment } from '../attachment-download.js'
 
 const ticketSpec = {
   topic: { label: 'Help topic', missing: 'Choose a help topic.', invalid: 'Choose one of the help topics listed.', maxLength: 12 },
@@ -36,7 +40,8 @@ const checkSpec = {
   number: { label: 'Ticket number', missing: 'Enter your ticket number.', invalid: 'A ticket number is 6 to 12 digits.', maxLength: 12 }
 } satisfies FormSpec
 
-const accessCookie = 'tessera_access'
+export const accessCookie = 'tessera_access'
+const refusedMessage = 'We could not accept this request. Please contact us another way.'
 const accessCookieDays = 90
 
 export default async function portalRoutes (app: FastifyInstance): Promise<void> {
@@ -68,16 +73,21 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   }
 
   async function showTicket (request: FastifyRequest, reply: FastifyReply, ticket: TicketView, form: { values?: FormValues, errors?: FieldErrors, status?: number } = {}): Promise<FastifyReply> {
-    const [entries, destination] = await Promise.all([
+    const [entries, destination, survey] = await Promise.all([
       listRequesterEntries(db, ticket),
-      ticket.merged_into_id === null ? undefined : mergeDestination(db, ticket)
+      ticket.merged_into_id === null ? undefined : mergeDestination(db, ticket),
+      ticket.status === 'closed' ? app.surveys.findForTicket(ticket.id) : undefined
     ])
+    const attachments = await listEntryAttachments(db, entries.map((e) => e.id))
     // Into their own other ticket, they may be told which; someone else's is not named.
     const merged = destination === undefined ? null : mergeCrossesRequesters(ticket, destination) ? { into: null } : { into: destination.number }
     return await reply.render('portal/ticket', {
       ticket,
       entries,
+      attachments,
       merged,
+      survey,
+      ratingLabels,
       phase: clientPhase(ticket),
       canReopen: await lifecycle.replyReopens(ticket),
       pageUrl: app.absoluteUrl(`/tickets/${ticket.number}`),
@@ -119,7 +129,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     let html = forms.get(topic)
     if (html === undefined) {
       const values = { ...Object.fromEntries(Object.keys(ticketSpec).map((name) => [name, ''])), topic, submission: submissionSlot }
-      html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, desk, productName: desk.name, csrfToken: () => tokenSlot })
+      const uploadLimits = uploadLimitsShown(attachmentLimitsOf(desk, app.deskSettings.ceilings))
+      html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, desk, productName: desk.name, uploadLimits, csrfToken: () => tokenSlot })
       forms.set(topic, html)
     }
     return html
@@ -133,7 +144,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     return await reply.send(blank.replaceAll(tokenSlot, reply.generateCsrf()).replace(submissionSlot, newSubmissionId()))
   })
 
-  app.post('/tickets', formRoute(app, ticketSpec, {
+  app.post('/tickets', uploadFormRoute(app, ticketSpec, {
     formats: { email: 'email' },
     rateLimit: { max: async () => (await app.deskSettings.current()).ticketsPerHour, timeWindow: '1 hour' },
     getGoesTo: '/tickets/new',
@@ -142,7 +153,11 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     const { values, errors } = readForm(request, ticketSpec)
     if (!errors.topic && parseId(values.topic) === undefined) errors.topic = ticketSpec.topic.invalid
     if (values.website !== '') errors.website = 'Leave this field empty.'
+    const refused = uploadError(request)
+    if (refused !== undefined) errors.files = refused
     if (hasErrors(errors)) return await showTicketForm(request, reply, values, errors, 422)
+    // Neutral on purpose: a blocked sender learns nothing about why.
+    if (await app.blockedSenders.isBlocked(values.email)) return await showTicketForm(request, reply, values, { _form: refusedMessage }, 422)
 
     const opened = await lifecycle.openTicket({
       name: values.name.trim(),
@@ -151,7 +166,8 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
       message: values.message,
       helpTopicId: parseId(values.topic)!,
       submissionId: submissionPattern.test(values.submission) ? values.submission : undefined,
-      fromPortal: true
+      fromPortal: true,
+      files: await keepUploads(request)
     }).catch((err: unknown) => {
       if (isTesseraError(err, 'TESSERA_INVALID_INPUT')) return null
       throw err
@@ -201,15 +217,17 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     return await showTicket(request, reply, await requesterTicket(request))
   })
 
-  app.post<{ Params: { number: string } }>('/tickets/:number/replies', formRoute(app, replySpec, {
+  app.post<{ Params: { number: string } }>('/tickets/:number/replies', uploadFormRoute(app, replySpec, {
     show: async (request, reply, values, errors, status) =>
       await showTicket(request, reply, await requesterTicket(request as FastifyRequest<{ Params: { number: string } }>), { values, errors, status })
   }), async (request, reply) => {
     const ticket = await requesterTicket(request)
     const { values, errors } = readForm(request, replySpec)
+    const refused = uploadError(request)
+    if (refused !== undefined) errors.files = refused
     if (hasErrors(errors)) return await showTicket(request, reply, ticket, { values, errors, status: 422 })
 
-    const result = await lifecycle.addClientReply(ticket, { kind: 'requester', requesterId: ticket.requester_id }, { body: values.message })
+    const result = await lifecycle.addClientReply(ticket, { kind: 'requester', requesterId: ticket.requester_id }, { body: values.message, files: await keepUploads(request) })
     if (result.followUp) {
       grantAccess(request, reply, result.number, result.followUp.accessToken)
       setFlash(request, reply, `Ticket ${ticket.number} was closed, so we opened ticket ${result.number} for your message.`)
@@ -217,6 +235,17 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     }
     setFlash(request, reply, 'Your reply has been sent.')
     return reply.redirect(ticketPath(ticket.number), 303)
+  })
+
+  // The access cookie's path covers the ticket's files: only that ticket's requester gets them.
+  app.get<{ Params: { number: string, file: string } }>('/tickets/:number/files/:file', async (request, reply) => {
+    const id = fileParam(request)
+    return await sendAttachment(request, reply, await findRequesterAttachment(db, await requesterTicket(request), id), false)
+  })
+
+  app.get<{ Params: { number: string, file: string } }>('/tickets/:number/files/:file/image', async (request, reply) => {
+    const id = fileParam(request)
+    return await sendAttachment(request, reply, await findRequesterAttachment(db, await requesterTicket(request), id), true)
   })
 
   app.post<{ Params: { number: string } }>('/tickets/:number/closure', {

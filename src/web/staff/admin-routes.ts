@@ -10,12 +10,16 @@ import { parseId } from '../forms.js'
 import { referenceData } from './reference-data.js'
 import agentsRoutes from './admin/agents-routes.js'
 import apiKeysRoutes from './admin/api-keys-routes.js'
+import blockedSendersRoutes from './admin/blocked-senders-routes.js'
+import twoFactorAdminRoutes from './admin/two-factor-routes.js'
 import cannedRoutes from './admin/canned-routes.js'
 import departmentsRoutes from './admin/departments-routes.js'
 import noticesRoutes from './admin/notices-routes.js'
 import settingsRoutes from './admin/settings-routes.js'
 import teamsRoutes from './admin/teams-routes.js'
 import topicsRoutes from './admin/topics-routes.js'
+import slaRoutes from './admin/sla-routes.js'
+import setAsideRoutes from './admin/set-aside-routes.js'
 
 const outboxStatuses: ReadonlyArray<OutboxRow['status']> = ['queued', 'sent', 'failed']
 const logPageSize = 50
@@ -125,9 +129,13 @@ export default async function adminRoutes (app: FastifyInstance): Promise<void> 
   await app.register(departmentsRoutes)
   await app.register(topicsRoutes)
   await app.register(teamsRoutes)
+  await app.register(slaRoutes)
   await app.register(agentsRoutes)
   await app.register(cannedRoutes)
   await app.register(noticesRoutes)
   await app.register(settingsRoutes)
   await app.register(apiKeysRoutes)
+  await app.register(setAsideRoutes)
+  await app.register(blockedSendersRoutes)
+  await app.register(twoFactorAdminRoutes)
 }

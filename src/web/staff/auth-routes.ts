@@ -5,6 +5,7 @@ import { setFlash, takeFlash } from '../cookies.js'
 import { formRoute, hasErrors, readForm, type FieldErrors, type FormSpec } from '../forms.js'
 import { csrfCookieName } from '../plugins/security.js'
 import { forgetReferenceData } from './reference-data.js'
+import { beginSecondStep, requireSetup } from './two-factor-session.js'
 
 const loginSpec = {
   email: { label: 'E-mail address', missing: 'Enter your e-mail address.', invalid: 'Enter an e-mail address like name@example.com.', maxLength: 254 },
@@ -59,7 +60,7 @@ function rotateCsrfSecret (request: FastifyRequest, reply: FastifyReply): void {
 }
 
 /** Starts a fresh session for the agent: a session id or CSRF token planted before it is worthless. */
-async function startSession (request: FastifyRequest, reply: FastifyReply, agentId: number): Promise<void> {
+export async function startSession (request: FastifyRequest, reply: FastifyReply, agentId: number): Promise<void> {
   await request.session.regenerate()
   request.session.agentId = agentId
   rotateCsrfSecret(request, reply)
@@ -96,7 +97,9 @@ export default async function authRoutes (app: FastifyInstance): Promise<void> {
     if (hasErrors(errors)) return await showLogin(request, reply, values, errors, 422)
     try {
       const agent = await accounts.signIn(values.email, values.password, request.ip)
+      if (await app.twoFactor.isEnabled(agent.id)) return await beginSecondStep(request, reply, agent.id, safeNext(values.next, staffHome))
       await startSession(request, reply, agent.id)
+      if (await app.twoFactor.isRequiredFor({ isAdmin: agent.is_admin })) return await requireSetup(request, reply)
       return await reply.redirect(safeNext(values.next, staffHome), 303)
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err

@@ -7,10 +7,22 @@ import { wantsFragment } from '../plugins/views.js'
 import { accessCacheMs, DatabaseSessionStore, watchAccessWrites, type AccessWrites } from '../session-store.js'
 import adminRoutes from './admin-routes.js'
 import authRoutes from './auth-routes.js'
+import preferencesRoutes from './preferences-routes.js'
 import queueRoutes from './queue-routes.js'
 import requesterRoutes from './requester-routes.js'
+import searchRoutes from './search-routes.js'
+import staffAttachmentRoutes from './attachment-routes.js'
 import ticketRoutes from './ticket-routes.js'
+import aroundTicketRoutes from './around-ticket-routes.js'
+import reportRoutes from './report-routes.js'
+import satisfactionRoutes from './satisfaction-routes.js'
+import mailViewRoutes from './mail-view-routes.js'
+import participantRoutes from './participant-routes.js'
 import trashRoutes from './trash-routes.js'
+import newTicketRoutes from './new-ticket-routes.js'
+import twoFactorRoutes from './two-factor-routes.js'
+import { twoFactorSetupGate } from './two-factor-session.js'
+import twoFactorSignInRoutes from './two-factor-sign-in-routes.js'
 
 declare module 'fastify' {
   interface Session {
@@ -50,16 +62,28 @@ export default async function staffPlugin (app: FastifyInstance): Promise<void> 
   })
 
   await app.register(authRoutes)
+  await app.register(twoFactorSignInRoutes)
   await app.register(async function signedIn (area) {
     // A plugin's preValidation hook runs before each route's own (the CSRF check), so who
     // is asking is settled before anything that needs to know it.
     const accessOf = agentAccessCache(app.db, watchAccessWrites(app.db))
     area.addHook('preValidation', async (request, reply) => await requireAgent(area, accessOf, request, reply))
+    area.addHook('preHandler', twoFactorSetupGate)
     await area.register(queueRoutes)
     await area.register(ticketRoutes)
+    await area.register(aroundTicketRoutes)
+    await area.register(satisfactionRoutes)
+    await area.register(reportRoutes)
+    await area.register(participantRoutes)
+    await area.register(mailViewRoutes)
+    await area.register(staffAttachmentRoutes)
     await area.register(trashRoutes)
     await area.register(requesterRoutes)
+    await area.register(searchRoutes)
     await area.register(adminRoutes)
+    await area.register(preferencesRoutes)
+    await area.register(newTicketRoutes)
+    await area.register(twoFactorRoutes)
   })
 }
 

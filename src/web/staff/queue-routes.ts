@@ -1,27 +1,37 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AgentAccess } from '../../data/agents.js'
-import { countQueues, findVisibleTicket, listQueue, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type SortKey } from '../../data/queues.js'
+import { countQueues, findVisibleTicket, listQueue, noDueCursor, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type QueueRow, type SortKey } from '../../data/queues.js'
 import type { TicketRow, TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { agentActor, statuses } from '../../domain/lifecycle.js'
+import { defaultRowsPerPage, rowsPerPageRange } from '../../domain/preferences.js'
 import { priorities } from '../format.js'
 import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { staleWhileRevalidate } from '../ttl-cache.js'
 import { assigneesFor, referenceData } from './reference-data.js'
 import { wantsFragment } from '../plugins/views.js'
+import { sendCsv, ticketCells, ticketColumns } from '../csv.js'
+import { queueDueLabel } from '../sla-format.js'
 
 export const queueLabels: Record<QueueName, string> = {
   unassigned: 'Unassigned',
   mine: 'Mine',
   teams: 'My teams',
+  overdue: 'Overdue',
   open: 'All open',
   pending: 'Pending',
   resolved: 'Resolved',
   closed: 'Closed'
 }
 
-const pageSize = 50
+const pageSize = defaultRowsPerPage
+
+/** Rows on one queue page: the agent's choice, within the range the preferences page allows. */
+function rowsPerPage (agent: AgentAccess): number {
+  const rows = agent.preferences?.rowsPerPage ?? pageSize
+  return rows >= rowsPerPageRange.min && rows <= rowsPerPageRange.max ? rows : pageSize
+}
 const countsTtlMs = 5_000
 
 type QueueParams = Record<string, string | string[] | undefined>
@@ -115,24 +125,27 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
   // ones load, so no page waits for them after the agent's first.
   const counts = staleWhileRevalidate<number, Record<QueueName, number>>(countsTtlMs)
   const queueCounts = async (request: FastifyRequest): Promise<Record<QueueName, number>> =>
-    await counts(request.agent.id, async () => await countQueues(db, request.agent))
+    await counts(request.agent.id, async () => await countQueues(db, request.agent, lifecycle.now()))
 
-  app.get('/staff', async (request, reply) => await reply.redirect(app.url('/staff/queues/open'), 303))
+  // Sign-in lands here: the agent's own queue, else All open.
+  app.get('/staff', async (request, reply) =>
+    await reply.redirect(app.url(`/staff/queues/${queueNamed(request.agent.preferences?.defaultQueue) ?? 'open'}`), 303))
 
   app.get<{ Params: { queue: string }, Querystring: QueueParams }>('/staff/queues/:queue', async (request, reply) => {
     const queue = queueNamed(request.params.queue)
     if (queue === undefined) throw notFound('That queue')
-    const q = parseQueueQuery(queue, request.query)
+    const q = { ...parseQueueQuery(queue, request.query), now: lifecycle.now(), limit: rowsPerPage(request.agent) }
     const clean = app.url(`/staff/queues/${queue}`) + queueSearch(q)
     // A filter form sends every field, chosen or not; the address kept is the clean one.
     if (Object.values(request.query).some((value) => value === '')) {
       if (!wantsFragment(request)) return await reply.redirect(clean, 303)
       reply.header('HX-Push-Url', clean)
     }
-    const [rows, counts, { departments, topics, agents, assignable, teams }] = await Promise.all([
+    const [rows, counts, { departments, topics, agents, assignable, teams }, saved] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
       queueCounts(request),
-      reference()
+      reference(),
+      app.savedSearches.list(request.agent)
     ])
     const hasMore = rows.length > q.limit
     const page = rows.slice(0, q.limit)
@@ -144,13 +157,15 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       agent: request.agent,
       queue,
       queues: queueNames.map((name) => ({ name, label: queueLabels[name], count: counts[name] })),
+      saved,
       label: queueLabels[queue],
       q,
       rows: page,
       selected,
       basePath: app.url(`/staff/queues/${queue}`),
       search: queueSearch(q),
-      nextSearch: hasMore && last ? queueSearch(q, `${String(last[sortColumn])}_${last.id}`) : null,
+      nextSearch: hasMore && last ? queueSearch(q, `${String(last[sortColumn] ?? noDueCursor)}_${last.id}`) : null,
+      due: (row: QueueRow) => queueDueLabel(row, q.now),
       isFirstPage: q.after === undefined,
       departments,
       topics,
@@ -161,6 +176,25 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       statuses,
       flash: takeFlash(request, reply)
     }, { fragment: { 'queue-results': 'staff/_queue-results', 'queue-rows': 'staff/_queue-rows' } })
+  })
+
+  // The whole queue as CSV, with the same filters and order, a thousand rows a statement.
+  app.get<{ Params: { queue: string }, Querystring: QueueParams }>('/staff/queues/:queue/export.csv', async (request, reply) => {
+    const queue = queueNamed(request.params.queue)
+    if (queue === undefined) throw notFound('That queue')
+    const q = { ...parseQueueQuery(queue, request.query), after: undefined, limit: 1000 }
+    const sortColumn = sortColumns[q.sort]
+    async function * pages (): AsyncGenerator<QueueRow[]> {
+      let after: QueueQuery['after']
+      for (;;) {
+        const rows = await listQueue(db, request.agent, { ...q, after })
+        if (rows.length > 0) yield rows
+        const last = rows.at(-1)
+        if (!last || rows.length < q.limit) return
+        after = { value: Number(last[sortColumn]), id: last.id }
+      }
+    }
+    return await sendCsv(reply, `${queue}-tickets.csv`, ticketColumns, ticketCells, pages())
   })
 
   const fallback = app.url('/staff/queues/open')

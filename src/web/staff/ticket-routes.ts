@@ -2,16 +2,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptio
 import { findVisibleTicket, findVisibleTicketWithSiblings } from '../../data/queues.js'
 import type { NamedRow } from '../../data/agents.js'
 import { listTimeline, listViewers, type TicketRow, type TicketView } from '../../data/tickets.js'
+import { listParticipants } from '../../data/participants.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { cannedResponsesFor, fillPlaceholders, ticketLinkPlaceholder } from '../../domain/canned-responses.js'
 import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
 import { allowedActions } from '../../domain/permissions.js'
+import { surveyShownToStaff } from '../../domain/survey.js'
+import { defaultSignatureChoice, isSignatureChoice, signatureOptions, type SignatureChoice } from '../../domain/signatures.js'
 import { trashRetentionDays } from '../../domain/trash.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { httpStatusOf } from '../plugins/errors.js'
-import { describeEvent, inTimeline, priorities } from '../format.js'
+import { describeEvent, inTimeline, priorities, ratingLabel } from '../format.js'
+import { listLinkedTickets } from '../../data/ticket-links.js'
 import { assigneesFor, referenceData } from './reference-data.js'
-import { formRoute, hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
+import { slaTargetsView } from '../sla-format.js'
+import { hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
+import { keepUploads, uploadError, uploadFormRoute } from '../uploads.js'
+import { listEntryAttachments } from '../../data/attachments.js'
 
 const composerSpec = {
   message: { label: 'Message', missing: 'Write a message first.', maxLength: 20000 },
@@ -22,7 +29,10 @@ const composerSpec = {
    * intent decides, so a note never goes out as a reply.
    */
   intent: { label: 'Action', missing: '', maxLength: 12, optional: true },
-  canned: { label: 'Canned response', missing: '', maxLength: 12, optional: true }
+  canned: { label: 'Canned response', missing: '', maxLength: 12, optional: true },
+  signature: { label: 'Signature', missing: '', maxLength: 16, optional: true },
+  /** "yes" keeps the ticket's participants in Cc of a reply (the box is ticked at first). */
+  cc: { label: 'Copy to participants', missing: '', maxLength: 3, optional: true }
 } satisfies FormSpec
 
 const viewerWindowMs = 60_000
@@ -44,7 +54,7 @@ interface AssignmentBody { agent?: string, team?: string }
 interface DepartmentBody { department: string }
 interface PriorityBody { priority: string }
 interface MergeBody { target: string }
-interface DraftBody { message?: string, canned?: string, seen?: string }
+interface DraftBody { message?: string, canned?: string, seen?: string, signature?: string }
 
 interface Composer {
   values?: FormValues
@@ -81,13 +91,16 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     const found = await findVisibleTicketWithSiblings(db, request.agent, ticketNumberOf(request))
     if (!found) throw notFound('That ticket')
     const { ticket, others } = found
+    const survey = surveyShownToStaff(found.survey)
     await lifecycle.recordViewer(ticket, agentActor(request.agent))
     const at = lifecycle.now()
-    const [{ entries, events }, { agents, assignable, teams, departments, canned }, viewers] = await Promise.all([
+    const [{ entries, events }, { agents, assignable, teams, departments, canned }, viewers, linked] = await Promise.all([
       listTimeline(db, ticket.id),
       reference(),
-      listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id)
+      listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id),
+      listLinkedTickets(db, request.agent, ticket.id)
     ])
+    const attachments = await listEntryAttachments(db, entries.map((e) => e.id))
     const names = { agents, teams, departments }
     const timeline = [
       ...entries.map((entry) => ({ kind: 'entry' as const, at: entry.created_at, order: entry.id, entry })),
@@ -99,6 +112,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       agent: request.agent,
       ticket,
       timeline,
+      attachments,
       agents,
       assignees: withCurrentAssignee(assigneesFor(assignable, ticket.department_id), ticket, agents),
       teams,
@@ -106,6 +120,10 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       canned: cannedResponsesFor(request.agent, canned),
       ticketLinkPlaceholder,
       otherTickets: others,
+      survey,
+      ratingLabel,
+      linked,
+      participants: await listParticipants(db, ticket.id),
       viewers,
       priorities,
       allowed: allowedActions(request.agent, ticket),
@@ -114,8 +132,10 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       errors: composer.errors ?? {},
       conflict: composer.conflict,
       spec: composerSpec,
+      signatureOptions,
       flash: takeFlash(request, reply),
-      ticketUrl: ticketUrl(ticket.number)
+      ticketUrl: ticketUrl(ticket.number),
+      sla: slaTargetsView(ticket, at)
     }, {
       status: composer.status,
       fragment: { 'ticket-summary': 'staff/_ticket-summary', conversation: 'staff/_conversation-update', viewers: 'staff/_viewers' }
@@ -145,6 +165,9 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
 
   const actionRoute = (schema: object = actionBody()): RouteShorthandOptions =>
     ({ schema: { body: schema }, attachValidation: true, preValidation: app.csrfProtection })
+  // The composer's form is multipart (it may carry files), and its canned-response button posts it here.
+  const draftRoute = (schema: object): RouteShorthandOptions =>
+    ({ schema: { body: schema }, attachValidation: true, config: { takesFiles: true }, preValidation: [app.readUploads, app.csrfProtection] })
 
   app.get<{ Params: NumberParams }>('/staff/tickets/:number', async (request, reply) => await showTicket(request, reply))
 
@@ -155,7 +178,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     return await reply.render('staff/_viewers', { viewers, ticketUrl: ticketUrl(ticket.number) })
   })
 
-  const composerRoute = formRoute(app, composerSpec, {
+  const composerRoute = uploadFormRoute(app, composerSpec, {
     show: async (request, reply, values, errors, status) => await showTicket(request, reply, { values, errors, status })
   })
 
@@ -165,11 +188,17 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     const { values, errors } = readForm(request, composerSpec)
     if (values.intent === 'canned') return await insertCanned(request, reply, ticket, values)
     const kind = route === 'replies' && values.intent !== 'note' ? 'reply' : 'note'
+    // An empty choice (a form from before signatures) takes the agent's default.
+    const signature = values.signature === '' ? defaultSignatureChoice(request.agent) : values.signature
+    if (!isSignatureChoice(signature)) errors.signature ??= 'Choose my signature, the department’s or none.'
+    const refused = uploadError(request)
+    if (refused !== undefined) errors.files = refused
     if (hasErrors(errors)) return await showTicket(request, reply, { values, errors, status: 422 })
     const actor = agentActor(request.agent)
     try {
-      if (kind === 'reply') await lifecycle.addResponse(ticket, actor, { body: values.message, seenEntryId: parseId(values.seen) })
-      else await lifecycle.addNote(ticket, actor, { body: values.message })
+      const files = await keepUploads(request)
+      if (kind === 'reply') await lifecycle.addResponse(ticket, actor, { body: values.message, seenEntryId: parseId(values.seen), signature: signature as SignatureChoice, copyParticipants: values.cc === 'yes', files })
+      else await lifecycle.addNote(ticket, actor, { body: values.message, files })
     } catch (err) {
       if (!(err instanceof TesseraError) || err.code === 'TESSERA_NOT_FOUND') throw err
       // The draft stays in the box; a collision also refreshes what the agent has seen.
@@ -180,12 +209,12 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   }
 
   /** Adds the chosen response to the draft with its placeholders filled, for the agent to read before sending. */
-  async function insertCanned (request: TicketRequest, reply: FastifyReply, ticket: TicketView, values: { message?: string, canned?: string, seen?: string }): Promise<FastifyReply> {
+  async function insertCanned (request: TicketRequest, reply: FastifyReply, ticket: TicketView, values: { message?: string, canned?: string, seen?: string, signature?: string }): Promise<FastifyReply> {
     const draft = values.message ?? ''
     const canned = cannedResponsesFor(request.agent, (await reference()).canned).find((c) => c.id === parseId(values.canned))
     const text = canned ? fillPlaceholders(canned.body, { requesterName: ticket.requester_name, ticketNumber: ticket.number, agentName: request.agent.name }) : ''
     const message = canned ? (draft.trim() ? `${draft.trimEnd()}\n\n${text}` : text) : draft
-    return await showTicket(request, reply, { values: { message, seen: values.seen ?? '' } })
+    return await showTicket(request, reply, { values: { message, seen: values.seen ?? '', ...(values.signature ? { signature: values.signature } : {}) } })
   }
 
   app.post<{ Params: NumberParams }>('/staff/tickets/:number/replies', composerRoute, async (request, reply) =>
@@ -194,8 +223,8 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   app.post<{ Params: NumberParams }>('/staff/tickets/:number/notes', composerRoute, async (request, reply) =>
     await compose(request, reply, 'notes'))
 
-  app.post<{ Params: NumberParams, Body: DraftBody }>('/staff/tickets/:number/draft', actionRoute(actionBody({
-    message: { type: 'string', maxLength: composerSpec.message.maxLength }, canned: id, seen: id
+  app.post<{ Params: NumberParams, Body: DraftBody }>('/staff/tickets/:number/draft', draftRoute(actionBody({
+    message: { type: 'string', maxLength: composerSpec.message.maxLength }, canned: id, seen: id, signature: { type: 'string', maxLength: 16 }
   })), async (request, reply) => {
     const ticket = await staffTicket(request)
     return await insertCanned(request, reply, ticket, request.validationError ? {} : request.body)

@@ -221,7 +221,7 @@ t.test('help topics: public or internal, ordered, routed to a department with de
   const ticket = await app.db('tickets').where({ subject: 'Printer jams' }).first('id', 'department_id', 'priority', 'team_id', 'assignee_id', 'help_topic_id')
   t.match(ticket, { department_id: desk.departments.billing, priority: 3, team_id: desk.teams.printers, assignee_id: desk.agents.ned.id }, 'the topic’s department, priority, team and agent')
   const assigned = await app.db('events').where({ ticket_id: ticket.id, type: 'assigned' }).first('actor_kind', 'after_state')
-  t.same(assigned, { actor_kind: 'system', after_state: JSON.stringify({ assignee_id: desk.agents.ned.id, team_id: desk.teams.printers }) }, 'recorded as an assignment by Tessera')
+  t.same(assigned, { actor_kind: 'system', after_state: JSON.stringify({ assignee_id: desk.agents.ned.id, team_id: desk.teams.printers, rule: 'Printer trouble', strategy: 'topic' }) }, 'recorded as an assignment by Tessera')
   t.ok(await app.db('outbox').where({ template: 'ticket_assigned', to_address: desk.agents.ned.email }).first(), 'the agent is told')
 
   page = await ada.get(`/staff/admin/topics/${printer}`)

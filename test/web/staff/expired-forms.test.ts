@@ -27,6 +27,9 @@ t.test('every staff POST with a missing or stale CSRF token answers calmly, neve
   const app = await testApp(t)
   const desk = await seedDesk(app)
   const ticket = await openTicket(app, desk.topics.broken)
+  // Pages of things addressed by id exist for id 1, so the form they show again is found.
+  await app.db('sla_schedules').insert({ id: 1, name: 'Office hours', time_zone: 'UTC', windows: '[]', holidays: '[]', created_at: 0 })
+  await app.db('sla_plans').insert({ id: 1, name: 'Standard', first_response_hours: 4, resolution_hours: 24, schedule_id: 1, created_at: 0 })
   const routes = postRoutes(app).filter((path) => path.startsWith('/staff/'))
   t.ok(routes.includes('/staff/tickets/:number/replies') && routes.includes('/staff/logout') && routes.length >= 10, `found the staff POST routes: ${routes.join(' ')}`)
   const urlOf = (path: string): string => path.replace(':number', ticket.number).replace(':id', '1').replace(':token', 'not-a-real-token')

@@ -117,7 +117,8 @@ t.test('every staff page, in each of its states, is valid HTML', { skip }, async
   const { visitor: vic } = await signIn(app, desk.agents.vic.email)
   const viewOnly = await vic.get(ticketPath)
   t.equal(viewOnly.$('form.composer').length, 0, 'a viewer cannot answer')
-  t.equal(viewOnly.$('#ticket-summary form').length, 0, 'nor change anything')
+  t.equal(viewOnly.$('#ticket-summary form[method=post]').length, 0, 'nor change anything (the print choice is a GET form)')
+  t.equal(viewOnly.$('#ticket-summary form[method=get][action$="/print"]').length, 1, 'but may print')
   keep('ticket, view only (vic)', viewOnly, 200, 'Please try the rear paper tray')
 
   ticket = await bob.submit(await bob.get(ticketPath), `form[action="${ticketPath}/resolution"]`)

@@ -181,3 +181,43 @@ t.test('merging into itself, into a merged ticket, a merged ticket, or in a loop
   t.match((await mergeByHand(app, desk, a.number, c.number)).text, `Merged into ticket ${c.number}.`)
   t.equal((await findTicketByNumber(app.db, b.number))!.merged_into_id, c.id)
 })
+
+t.test('a merge brings the merged ticket\'s participants onto the surviving thread, once each, as events; across two requesters it brings nobody', async (t) => {
+  const app = await testApp(t, mailEnv, { startWorkers: false })
+  const desk = await seedDesk(app)
+  const first = await openTicket(app, desk.topics.broken, 'Printer jams')
+  const second = await openTicket(app, desk.topics.broken, 'Printer jams again')
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  const addParticipant = async (number: string, email: string, name: string): Promise<void> => {
+    const page = await bob.submit(await bob.get(`/staff/tickets/${number}`), 'form.participant-form', { email, name })
+    if (!page.$('.participants').text().includes(email)) throw new Error(`${email} was not added to ${number}`)
+  }
+  await addParticipant(first.number, 'joan@example.com', 'Joan Clarke')
+  await addParticipant(second.number, 'joan@example.com', 'Joan Clarke')
+  await addParticipant(second.number, 'alan@example.com', 'Alan Turing')
+
+  t.match((await mergeByHand(app, desk, second.number, first.number)).text, `Merged into ticket ${first.number}.`)
+  const { visitor: ada } = await signIn(app, desk.agents.ada.email)
+  let page = await ada.get(`/staff/tickets/${first.number}`)
+  t.same(page.$('.participants li').map((_, li) => page.$(li).contents().first().text().trim()).get(),
+    ['Joan Clarke <joan@example.com>', 'Alan Turing <alan@example.com>'], 'Alan joins; Joan, there already, is not doubled')
+  t.match(page.text, `Ada Lovelace added Alan Turing <alan@example.com> as a participant, from merged ticket ${second.number}`, 'shown in the history')
+  const added = await app.db('events').where({ ticket_id: first.id, type: 'participant_added' }).orderBy('id')
+  t.equal(added.length, 2, 'one event for Joan (by Bob), one for Alan (by the merge)')
+  t.match(added[1], { actor_kind: 'agent', agent_id: desk.agents.ada.id })
+  t.same(JSON.parse(added[1].after_state as string), { email: 'alan@example.com', name: 'Alan Turing', merged_from: second.number })
+
+  // The next reply goes in copy to Alan too.
+  page = await ada.submit(page, 'form.composer', { message: 'A new drum is on its way.' })
+  t.match(page.text, 'Reply sent to the requester.')
+  const copies = await app.db('outbox').where({ ticket_id: first.id, template: 'participant_copy' }).orderBy('to_address').pluck('to_address')
+  t.same(copies, ['alan@example.com', 'joan@example.com'])
+
+  // Another person's ticket: its participant would read Grace's conversation, so stays behind.
+  const dan = await app.lifecycle.openTicket({ name: 'Dan Brown', email: 'dan@example.org', subject: 'Printer jams here too', message: 'Same here.', helpTopicId: desk.topics.broken })
+  await addParticipant(dan.ticket.number, 'erin@example.org', 'Erin Dan\'s colleague')
+  t.match((await mergeByHand(app, desk, dan.ticket.number, first.number)).text, `Merged into ticket ${first.number}.`)
+  t.same(await app.db('ticket_participants').where({ ticket_id: first.id }).orderBy('id').pluck('email'), ['joan@example.com', 'alan@example.com'],
+    'neither Dan nor his colleague joins Grace\'s ticket')
+  t.equal(await app.db('events').where({ ticket_id: first.id, type: 'participant_added' }).count({ n: '*' }).first().then((row) => Number((row as { n: number | string }).n)), 2)
+})

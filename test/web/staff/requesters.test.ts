@@ -23,7 +23,7 @@ t.test('the requester directory: find a person, see the tickets one may see, kee
   t.equal(next.$('tbody tr').length, 6, 'the rest on the next page')
   t.match(next.$('tbody tr').last().text(), 'Person 54', 'in name order, nobody twice')
 
-  page = await bob.submit(page, 'form[role=search]', { q: 'GRACE' })
+  page = await bob.submit(page, 'form[role=search][action$="/staff/requesters"]', { q: 'GRACE' })
   t.equal(page.$('tbody tr').length, 1, 'found by name, whatever the case')
   t.equal((await bob.get('/staff/requesters?q=p7%40example')).$('tbody tr').length, 1, 'by address')
   t.match((await bob.get(`/staff/requesters?q=${invoice.number}`)).$('tbody tr').text(), 'Grace Hopper', 'by ticket number')

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import t from 'tap'
 import { loadConfig } from '../../../src/config.js'
 import { createDatabase, migrateToLatest } from '../../../src/data/database.js'
-import { freshDatabaseUrl, testApp } from '../../helpers/app.js'
+import { freshDatabaseUrl, testApp, testFolder } from '../../helpers/app.js'
 import { seedDesk, signIn } from '../../helpers/fixtures.js'
 
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex')
@@ -31,7 +31,7 @@ t.test('the database holds only hashes of session ids, each with its agent', asy
 })
 
 t.test('sessions stored before ids were hashed are hashed in place and keep their agent', async (t) => {
-  const db = createDatabase(loadConfig({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t) }))
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) }))
   t.teardown(async () => { await db.destroy() })
   // Up to the migration that gives sessions their owner, not the one that hashes the ids.
   while (true) {

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { loadConfig } from '../../../src/config.js'
 import { createDatabase, migrateToLatest } from '../../../src/data/database.js'
-import { freshDatabaseUrl, sharedApps, testApp, testClock } from '../../helpers/app.js'
+import { freshDatabaseUrl, sharedApps, testApp, testClock, testFolder } from '../../helpers/app.js'
 import { password, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { Visitor } from '../../helpers/visitor.js'
 
@@ -103,7 +103,7 @@ t.test('a sign-in address is read in one form: capitals make no second account t
 })
 
 t.test('failures counted before this version become sign-in events', async (t) => {
-  const db = createDatabase(loadConfig({ DATA_DIR: t.testdir({}), DATABASE_URL: await freshDatabaseUrl(t) }))
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) }))
   t.teardown(async () => { await db.destroy() })
   // Up to the migration that creates sign_in_events, not the one that fills it.
   while (true) {

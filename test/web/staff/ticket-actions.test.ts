@@ -40,7 +40,7 @@ t.test('each change to a ticket is its own resource, posted by a plain form; a c
   const stale = await bob.post(`/staff/tickets/${printerJam.number}/closure`, `_csrf=${encodeURIComponent(page.$('input[name=_csrf]').first().attr('value')!)}`,
     { headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   t.equal(stale.status, 200, 'closing a closed ticket (a stale page, a double click) answers calmly')
-  t.same(await events(), ['created', 'claimed', 'released', 'assigned', 'priority_changed', 'status_changed', 'status_changed', 'status_changed', 'status_changed'])
+  t.same(await events(), ['created', 'claimed', 'released', 'assigned', 'priority_changed', 'status_changed', 'status_changed', 'status_changed', 'status_changed', 'survey_sent'])
 
   page = await bob.get(`/staff/tickets/${printerJam.number}`)
   const unreadable = await bob.post(`/staff/tickets/${printerJam.number}/priority`, `_csrf=${encodeURIComponent(page.$('input[name=_csrf]').first().attr('value')!)}&priority=urgent`,
@@ -149,5 +149,5 @@ t.test('"this solved my problem" twice (a double click) closes the ticket once a
   const second = await grace.submit(page, `form[action="/tickets/${printerJam.number}/closure"]`)
   t.equal(second.status, 200, 'the second click is not a 409')
   t.match(second.text, 'The ticket is now closed.')
-  t.same((await listEvents(app.db, printerJam.id)).map((e) => e.type), ['created', 'status_changed', 'status_changed'], 'resolved, then closed once')
+  t.same((await listEvents(app.db, printerJam.id)).map((e) => e.type), ['created', 'status_changed', 'status_changed', 'survey_sent'], 'resolved, then closed once (and asked how we did, once)')
 })

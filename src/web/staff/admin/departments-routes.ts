@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { countDepartmentTickets, findDepartment, listDepartmentAddresses, listDepartmentSummaries, listDepartmentTopicNames, newTicketAudiences, type DepartmentDetail } from '../../../data/catalog.js'
 import { createCatalogAdmin, type DepartmentInput } from '../../../domain/admin/catalog.js'
 import { notFound } from '../../../domain/errors.js'
+import { changeDepartmentSignature, signatureMaxLength, SignatureInputError } from '../../../domain/signatures.js'
+import { findDepartmentSignature } from '../../../data/signatures.js'
 import { setFlash, takeFlash } from '../../cookies.js'
 import { priorities } from '../../format.js'
 import { formRoute, hasErrors, idParam, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
@@ -20,6 +22,11 @@ const addressSpec = {
   address: { label: 'Address', missing: 'Enter the address mail arrives at.', maxLength: 254 }
 } satisfies FormSpec
 
+const signatureSpec = {
+  // Browsers send a textarea's line breaks as two characters; the signature counts one.
+  signature: { label: 'Signature', missing: '', maxLength: signatureMaxLength * 2, optional: true }
+} satisfies FormSpec
+
 const moveSpec = {
   department: { label: 'Move them to', missing: 'Choose the department to move the tickets to.', maxLength: 12 }
 } satisfies FormSpec
@@ -31,7 +38,7 @@ export const audienceLabels: Record<typeof newTicketAudiences[number], string> =
 }
 
 type DepartmentForm = Record<keyof typeof departmentSpec, string>
-type FormState = Partial<Record<'edit' | 'address' | 'move' | 'delete', { values?: FormValues, errors: FieldErrors }>>
+type FormState = Partial<Record<'edit' | 'address' | 'move' | 'delete' | 'signature', { values?: FormValues, errors: FieldErrors }>>
 
 const blankDepartment: DepartmentForm = { name: '', senderName: '', senderAddress: '', defaultPriority: '2', newTicketNotice: 'agents' }
 
@@ -81,8 +88,8 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
     const id = idParam(request, 'That department')
     const department = await findDepartment(db, id)
     if (!department) throw notFound('That department')
-    const [addresses, tickets, topics, { departments }] = await Promise.all([
-      listDepartmentAddresses(db, id), countDepartmentTickets(db, id), listDepartmentTopicNames(db, id), referenceData(db)()
+    const [addresses, tickets, topics, { departments }, signature] = await Promise.all([
+      listDepartmentAddresses(db, id), countDepartmentTickets(db, id), listDepartmentTopicNames(db, id), referenceData(db)(), findDepartmentSignature(db, id)
     ])
     reply.header('Cache-Control', 'private, no-cache')
     return await reply.render('staff/admin/department', {
@@ -96,6 +103,7 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
       address: { values: forms.address?.values ?? { address: '' }, errors: forms.address?.errors ?? {} },
       move: { values: forms.move?.values ?? { department: '' }, errors: forms.move?.errors ?? {} },
       deletion: { errors: forms.delete?.errors ?? {} },
+      signature: { values: forms.signature?.values ?? { signature: signature ?? '' }, errors: forms.signature?.errors ?? {}, maxLength: signatureMaxLength },
       spec: departmentSpec,
       priorities,
       audiences,
@@ -147,6 +155,21 @@ export default async function departmentsRoutes (app: FastifyInstance): Promise<
     const id = idParam(request, 'That department')
     await catalog.removeDepartmentAddress(request.agent, id, parseId(request.params.addressId) ?? -1)
     return await done(request, reply, pageUrl(id), 'Address removed.')
+  })
+
+  app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/signature', formRoute(app, signatureSpec, { show: showAgain('signature') }), async (request, reply) => {
+    const id = idParam(request, 'That department')
+    const { values, errors } = readForm(request, signatureSpec)
+    if (!hasErrors(errors)) {
+      try {
+        const { changed } = await changeDepartmentSignature(db, request.agent, id, values.signature, app.lifecycle.now())
+        return await done(request, reply, pageUrl(id), changed ? 'Signature saved.' : 'Nothing had changed.')
+      } catch (err) {
+        if (!(err instanceof SignatureInputError)) throw err
+        errors.signature = err.message
+      }
+    }
+    return await showDepartment(request, reply, { signature: { values, errors } }, 422)
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/departments/:id/archival', { preValidation: app.csrfProtection }, async (request, reply) => {

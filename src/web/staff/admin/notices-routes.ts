@@ -17,7 +17,11 @@ const samplePayload = {
   agentName: 'Ada Lovelace',
   body: 'Thanks for the details. We replaced the feed roller; please try printing again.',
   message: 'The second page always jams, whatever the paper.',
-  from: '482777'
+  from: '482777',
+  days: 3,
+  targetLabel: 'First response',
+  dueAt: '2026-11-30 09:00 UTC',
+  comment: 'The printer still jams on page two.'
 }
 const sampleToken = 'SAMPLE-PRIVATE-LINK'
 
@@ -45,7 +49,7 @@ export default async function noticesRoutes (app: FastifyInstance): Promise<void
       message_id: null
     }
     const mail = composeMail(row, { absoluteUrl: app.absoluteUrl, productName: deskName, secret: 'preview' },
-      { messageId: '<preview@example.com>', references: [] }, { linkToken: notices[template].link === null ? undefined : sampleToken })
+      { messageId: '<preview@example.com>', references: [] }, { linkToken: notices[template].link === null ? undefined : sampleToken, surveyToken: sampleToken })
     return { to: mail.to, subject: mail.subject, text: mail.text }
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { deskNumberRanges, deskTextLimits, parseDeskSettings, type DeskSettings, type DeskSettingsInput } from '../../../domain/desk-settings.js'
+import { deskTextLimits, parseDeskSettings, type DeskSettings, type DeskSettingsInput } from '../../../domain/desk-settings.js'
 import { setFlash, takeFlash } from '../../cookies.js'
+import { timeZoneOptions } from '../../time-zone-options.js'
 import { formRoute, hasErrors, readForm, type FieldErrors, type FormSpec } from '../../forms.js'
 
 const settingsSpec = {
@@ -10,7 +11,16 @@ const settingsSpec = {
   siteUrl: { label: 'Your website', missing: '', maxLength: deskTextLimits.siteUrl, optional: true },
   reopenDays: { label: 'Reopen window', missing: 'Enter the reopen window in days.', maxLength: 12 },
   ticketsPerHour: { label: 'Tickets per hour', missing: 'Enter how many tickets one address may open per hour.', maxLength: 12 },
-  signInsPer15Minutes: { label: 'Sign-ins per 15 minutes', missing: 'Enter how many sign-in attempts one address may make per 15 minutes.', maxLength: 12 }
+  signInsPer15Minutes: { label: 'Sign-ins per 15 minutes', missing: 'Enter how many sign-in attempts one address may make per 15 minutes.', maxLength: 12 },
+  autoCloseDays: { label: 'Close resolved tickets after', missing: 'Enter the days, or 0 to never close by itself.', maxLength: 12 },
+  reminderDays: { label: 'Remind the client after', missing: 'Enter the days, or 0 for no reminder.', maxLength: 12 },
+  autoResolveDays: { label: 'Resolve after the reminder', missing: 'Enter the days, or 0 to never resolve by itself.', maxLength: 12 },
+  surveyEnabled: { label: 'Satisfaction survey', missing: 'Choose whether the survey is sent.', maxLength: 5 },
+  surveyDelayHours: { label: 'Survey delay', missing: 'Enter the delay in hours (0 for at once).', maxLength: 12 },
+  timeZone: { label: 'Time zone', missing: 'Choose a time zone from the list.', maxLength: 64 },
+  attachmentFileMb: { label: 'Largest file', missing: 'Enter the largest file in MB.', maxLength: 12 },
+  attachmentMessageMb: { label: 'Largest total', missing: 'Enter the largest total of one message’s files in MB.', maxLength: 12 },
+  attachmentFiles: { label: 'Most files', missing: 'Enter how many files one message may carry.', maxLength: 12 }
 } satisfies FormSpec
 
 function asForm (settings: DeskSettings): DeskSettingsInput {
@@ -20,7 +30,16 @@ function asForm (settings: DeskSettings): DeskSettingsInput {
     siteUrl: settings.siteUrl,
     reopenDays: String(settings.reopenDays),
     ticketsPerHour: String(settings.ticketsPerHour),
-    signInsPer15Minutes: String(settings.signInsPer15Minutes)
+    signInsPer15Minutes: String(settings.signInsPer15Minutes),
+    autoCloseDays: String(settings.autoCloseDays),
+    reminderDays: String(settings.reminderDays),
+    autoResolveDays: String(settings.autoResolveDays),
+    surveyEnabled: String(settings.surveyEnabled),
+    surveyDelayHours: String(settings.surveyDelayHours),
+    timeZone: settings.timeZone,
+    attachmentFileMb: String(settings.attachmentFileMb),
+    attachmentMessageMb: String(settings.attachmentMessageMb),
+    attachmentFiles: String(settings.attachmentFiles)
   }
 }
 
@@ -35,8 +54,9 @@ export default async function settingsRoutes (app: FastifyInstance): Promise<voi
       values,
       errors,
       spec: settingsSpec,
-      ranges: deskNumberRanges,
+      ranges: app.deskSettings.ranges,
       defaults: app.deskSettings.defaults,
+      timeZones: timeZoneOptions,
       flash: takeFlash(request, reply)
     }, { status })
   }
@@ -47,7 +67,7 @@ export default async function settingsRoutes (app: FastifyInstance): Promise<voi
   app.post('/staff/admin/settings', formRoute(app, settingsSpec, { show: showSettings }), async (request, reply) => {
     const { values, errors } = readForm(request, settingsSpec)
     if (hasErrors(errors)) return await showSettings(request, reply, values, errors, 422)
-    const parsed = parseDeskSettings(values)
+    const parsed = parseDeskSettings(values, app.deskSettings.ranges)
     if (!parsed.settings) return await showSettings(request, reply, values, parsed.errors as FieldErrors, 422)
     const { changed } = await app.deskSettings.update(request.agent, values)
     setFlash(request, reply, changed ? 'Settings saved. The portal shows them now.' : 'Nothing had changed.')

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { countOpenTeamTickets, findTeam, listTeamMembers, listTeamSummaries } from '../../../data/catalog.js'
 import { createCatalogAdmin } from '../../../domain/admin/catalog.js'
+import { createTeamRouting, routingStrategyLabels } from '../../../domain/admin/team-routing.js'
+import { findTeamRouting } from '../../../data/routing.js'
 import { notFound } from '../../../domain/errors.js'
 import { setFlash, takeFlash } from '../../cookies.js'
 import { formRoute, hasErrors, idParam, parseId, readForm, type FieldErrors, type FormSpec, type FormValues } from '../../forms.js'
@@ -20,12 +22,17 @@ const memberSpec = {
   agent: { label: 'Agent', missing: 'Choose the agent to add.', maxLength: 12 }
 } satisfies FormSpec
 
-type FormState = Partial<Record<'edit' | 'member' | 'delete', { values?: FormValues, errors: FieldErrors }>>
+const routingSpec = {
+  routing: { label: 'Strategy', missing: 'Choose a strategy.', maxLength: 16 }
+} satisfies FormSpec
+
+type FormState = Partial<Record<'edit' | 'member' | 'delete' | 'routing', { values?: FormValues, errors: FieldErrors }>>
 
 /** Teams: a group of agents tickets can be assigned to, with a lead and a queue of its own. */
 export default async function teamsRoutes (app: FastifyInstance): Promise<void> {
   const { db } = app
   const catalog = createCatalogAdmin(db, { now: app.lifecycle.now })
+  const teamRouting = createTeamRouting(db, { now: app.lifecycle.now })
   const listUrl = app.url('/staff/admin/teams')
   const pageUrl = (id: number): string => app.url(`/staff/admin/teams/${id}`)
 
@@ -45,7 +52,7 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
     const id = idParam(request, 'That team')
     const team = await findTeam(db, id)
     if (!team) throw notFound('That team')
-    const [members, openTickets, { agents }] = await Promise.all([listTeamMembers(db, id), countOpenTeamTickets(db, id), referenceData(db)()])
+    const [members, openTickets, { agents }, routing] = await Promise.all([listTeamMembers(db, id), countOpenTeamTickets(db, id), referenceData(db)(), findTeamRouting(db, id)])
     const memberIds = new Set(members.map((m) => m.id))
     reply.header('Cache-Control', 'private, no-cache')
     return await reply.render('staff/admin/team', {
@@ -57,6 +64,7 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
       edit: { values: forms.edit?.values ?? { name: team.name, lead: team.lead_id === null ? '' : String(team.lead_id) }, errors: forms.edit?.errors ?? {} },
       member: { values: forms.member?.values ?? { agent: '' }, errors: forms.member?.errors ?? {} },
       deletion: { errors: forms.delete?.errors ?? {} },
+      routing: { values: forms.routing?.values ?? { routing: routing?.routing ?? 'none' }, errors: forms.routing?.errors ?? {}, strategies: routingStrategyLabels },
       spec: teamSpec,
       queueUrl: app.url(`/staff/queues/open?team=${id}`),
       flash: takeFlash(request, reply)
@@ -92,6 +100,17 @@ export default async function teamsRoutes (app: FastifyInstance): Promise<void> 
       : await attempt(async () => { await catalog.changeTeam(request.agent, id, { name: values.name, leadId: optionalId(values.lead) }) })
     if (refusal) return await showTeam(request, reply, { edit: { values, errors: refusal.errors } }, refusal.status)
     return await done(request, reply, pageUrl(id), 'Team saved.')
+  })
+
+  app.post<{ Params: { id: string } }>('/staff/admin/teams/:id/routing', formRoute(app, routingSpec, { show: showAgain('routing') }), async (request, reply) => {
+    const id = idParam(request, 'That team')
+    const { values, errors } = readForm(request, routingSpec)
+    let changed = false
+    const refusal: Refusal | undefined = hasErrors(errors)
+      ? { errors, status: 422 }
+      : await attempt(async () => { changed = await teamRouting.setStrategy(request.agent, id, values.routing) })
+    if (refusal) return await showTeam(request, reply, { routing: { values, errors: refusal.errors } }, refusal.status)
+    return await done(request, reply, pageUrl(id), changed ? 'Routing saved.' : 'Nothing had changed.')
   })
 
   app.post<{ Params: { id: string } }>('/staff/admin/teams/:id/members', formRoute(app, memberSpec, { show: showAgain('member') }), async (request, reply) => {

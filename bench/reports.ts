@@ -1,0 +1,83 @@
+import type { Knex } from 'knex'
+import { dialectOf } from '../src/data/database.js'
+import { up as backfillReports } from '../migrations/20261203010100_report_daily_backfill.js'
+import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } from './large-desk.js'
+
+/**
+ * Report page latency on a large desk, one connection, one request after the other:
+ *
+ *   npx tsx bench/reports.ts --tickets 1000000
+ *   npx tsx bench/reports.ts --tickets 1000000 --database-url postgres://postgres@127.0.0.1:5432/test
+ *
+ * Uses the desk bench/queues.ts keeps (seeded on first use; opening it runs the report
+ * backfill migration on it). The seed writes only 'created' events, so once this adds, in
+ * SQL, the status change behind every seeded resolution and closing, and runs the backfill
+ * again (timed): the resolution numbers then have something to count. Each page is timed
+ * around the whole request, as the seeded manager of the support departments.
+ */
+
+const settings = (): LargeDeskSettings => largeDeskSettings({ requests: 30, warmup: 3 })
+
+/** A status_changed event for each seeded ticket that was resolved or closed, written once. */
+async function addResolutions (db: Knex, log: (line: string) => void): Promise<boolean> {
+  if (await db('events').where({ type: 'status_changed' }).first('id')) return false
+  log('adding the status change behind every seeded resolution…')
+  const started = Date.now()
+  const max = Number((await db('tickets').max({ max: 'id' }).first() as { max: number | string | null }).max ?? 0)
+  const chunk = 50_000
+  for (let from = 0; from <= max; from += chunk) {
+    await db.raw(`insert into events (ticket_id, type, actor_kind, before_state, after_state, created_at)
+      select t.id, 'status_changed', 'system', ?, case when t.status = 'closed' then ? else ? end, coalesce(t.resolved_at, t.closed_at)
+      from tickets t where t.id > ? and t.id <= ? and t.status in ('resolved', 'closed') and coalesce(t.resolved_at, t.closed_at) is not null`,
+    ['{"status":"open"}', '{"status":"closed"}', '{"status":"resolved"}', from, from + chunk])
+  }
+  log(`added in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  return true
+}
+
+async function main (): Promise<void> {
+  const s = settings()
+  const log = (line: string): void => { process.stderr.write(line + '\n') }
+  const { app, base, cookie, email } = await openLargeDesk(s, log)
+  if (!app) return
+  try {
+    let backfill = ''
+    if (await addResolutions(app.db, log)) {
+      const started = Date.now()
+      await backfillReports(app.db)
+      backfill = `backfill migration (re)run in ${((Date.now() - started) / 1000).toFixed(1)} s; `
+      log(backfill)
+    }
+    const rows = Number((await app.db('report_daily').count({ n: '*' }).first() as { n: number | string }).n)
+    const dialect = dialectOf(s.databaseUrl)
+    const today = new Date().toISOString().slice(0, 10)
+    const daysAgo = (n: number): string => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
+    const pages = [
+      { name: 'default: last 30 days per day, by department', path: '/staff/reports' },
+      { name: '90 days per week, by agent', path: `/staff/reports?from=${daysAgo(89)}&to=${today}&group=week&by=agent` },
+      { name: '180 days per day, by help topic', path: `/staff/reports?from=${daysAgo(179)}&to=${today}&group=day&by=topic` },
+      { name: 'longest range (731 days) per day, by team', path: `/staff/reports?from=${daysAgo(730)}&to=${today}&group=day&by=team` },
+      { name: 'a past month (backlog summed before it), by agent', path: `/staff/reports?from=${daysAgo(120)}&to=${daysAgo(91)}&by=agent` },
+      { name: 'CSV: first response, 180 days', path: `/staff/reports/first-response.csv?from=${daysAgo(179)}&to=${today}` },
+      { name: 'CSV: breakdown by agent, 180 days', path: `/staff/reports/breakdown.csv?from=${daysAgo(179)}&to=${today}&by=agent` }
+    ]
+    const out = [
+      `## Reports at ${s.tickets.toLocaleString('en-US')} tickets (${rows.toLocaleString('en-US')} report_daily rows), on ${dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`,
+      '',
+      `node ${process.version}; ${backfill}one connection; ${s.warmup} warm-up and ${s.requests} timed requests per page, as ${email}`,
+      '',
+      '| page | table rows | p50 ms | p99 ms | max ms |',
+      '| --- | ---: | ---: | ---: | ---: |'
+    ]
+    for (const page of pages) {
+      const t = await timePage(base + page.path, cookie, s, page.path.includes('.csv') ? /\r\n/g : /<tr><th scope="row">/g)
+      out.push(`| ${page.name} | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
+      log(out[out.length - 1]!)
+    }
+    process.stdout.write(out.join('\n') + '\n')
+  } finally {
+    await app.close()
+  }
+}
+
+await main()

@@ -1,0 +1,95 @@
+import type { Knex } from 'knex'
+import { dialectOf } from '../src/data/database.js'
+import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } from './large-desk.js'
+
+/**
+ * Search page latency on a large desk, one connection, one request after the other:
+ *
+ *   npx tsx bench/search.ts --tickets 1000000
+ *   npx tsx bench/search.ts --tickets 1000000 --database-url postgres://postgres@127.0.0.1:5432/test
+ *
+ * Uses the desk bench/queues.ts keeps (seeded on first use), and gives each ticket three
+ * thread entries in all (a reply and a note added in SQL, once) so a million tickets hold
+ * three million entries. Each search is timed around the whole page request: the match,
+ * the permission scope, ranking, the page of names and the quoted snippets.
+ */
+
+const settings = (): LargeDeskSettings => largeDeskSettings({ requests: 50, warmup: 5 })
+
+const replies = [
+  'Thank you for the details. Could you send a screenshot of the error and the exact time it happened?',
+  'We changed a setting on the Firefox profile; please try again and tell us whether the upload works.',
+  'The invoice with the missing VAT number has been corrected and sent again as a PDF.',
+  'Our engineers found the cause: a cache on the reporting server. The monthly report works again.'
+]
+const notes = [
+  'Checked the logs: timeout on the storage node at 03:12, same as ticket from last week.',
+  'Customer is on the legacy plan; billing needs to approve the refund before we answer.',
+  'Probably the Safari extension again; asked for the browser version.',
+  'Escalated to the second line, waiting on the database team.'
+]
+
+/** Two more entries per ticket (a reply and a note), written in SQL once. */
+async function thickenThreads (db: Knex, tickets: number, log: (line: string) => void): Promise<void> {
+  const row = await db('thread_entries').count({ n: '*' }).first() as { n: number | string }
+  if (Number(row.n) >= tickets * 3) return
+  log(`adding a reply and a note to each of ${tickets.toLocaleString('en-US')} tickets…`)
+  const started = Date.now()
+  const chunk = 50_000
+  const max = Number((await db('tickets').max({ max: 'id' }).first() as { max: number | string | null }).max ?? 0)
+  for (let from = 0; from <= max; from += chunk) {
+    await db.transaction(async (trx) => {
+      for (const [kind, texts] of [['response', replies], ['note', notes]] as const) {
+        // The text depends on the ticket id, so words are spread unevenly, as in a real desk.
+        const choose = texts.map((text, i) => `when t.id % ${texts.length} = ${i} then ?`).join(' ')
+        await trx.raw(`insert into thread_entries (ticket_id, kind, agent_id, body, created_at, staff_only)
+          select t.id, ?, t.assignee_id, case ${choose} end, t.created_at + 3600000, ?
+          from tickets t where t.id > ? and t.id <= ?`, [kind, ...texts, false, from, from + chunk])
+      }
+    })
+  }
+  log(`threads thickened in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+}
+
+const searches = [
+  { name: 'one word', q: 'firefox' },
+  { name: 'one rare word', q: 'extension' },
+  { name: 'two words', q: 'invoice pdf' },
+  { name: 'phrase', q: '"monthly report"' },
+  { name: 'prefix', q: 'screensh' },
+  { name: 'requester name', q: 'zofia' },
+  { name: 'one word, status open', q: 'firefox', filter: 'status=open' },
+  { name: 'two words, department', q: 'invoice pdf', filter: 'department=1' },
+  { name: 'phrase, priority high', q: '"monthly report"', filter: 'priority=3' }
+]
+
+async function main (): Promise<void> {
+  const s = settings()
+  const log = (line: string): void => { process.stderr.write(line + '\n') }
+  const { app, base, cookie, email } = await openLargeDesk(s, log)
+  if (!app) return
+  try {
+    await thickenThreads(app.db, s.tickets, log)
+    const dialect = dialectOf(s.databaseUrl)
+    const entries = Number((await app.db('thread_entries').count({ n: '*' }).first() as { n: number | string }).n)
+    const out = [
+      `## Search at ${s.tickets.toLocaleString('en-US')} tickets, ${entries.toLocaleString('en-US')} thread entries, on ${dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`,
+      '',
+      `node ${process.version}; one connection; ${s.warmup} warm-up and ${s.requests} timed requests per search, as ${email}`,
+      '',
+      '| search | results on page | p50 ms | p99 ms | max ms |',
+      '| --- | ---: | ---: | ---: | ---: |'
+    ]
+    for (const search of searches) {
+      const url = `${base}/staff/search?q=${encodeURIComponent(search.q)}${search.filter ? `&${search.filter}` : ''}`
+      const t = await timePage(url, cookie, s, /class="result-title"/g)
+      out.push(`| ${search.name} (${search.q}${search.filter ? `, ${search.filter}` : ''}) | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
+      log(out[out.length - 1]!)
+    }
+    process.stdout.write(out.join('\n') + '\n')
+  } finally {
+    await app.close()
+  }
+}
+
+await main()

@@ -1,0 +1,62 @@
+import { workingRoles } from './agents.js'
+import type { Db } from './database.js'
+
+/** How a team hands its new tickets to one of its members. */
+export const routingStrategies = ['none', 'round_robin', 'fewest_open'] as const
+export type RoutingStrategy = typeof routingStrategies[number]
+
+export function isRoutingStrategy (value: unknown): value is RoutingStrategy {
+  return typeof value === 'string' && (routingStrategies as readonly string[]).includes(value)
+}
+
+export async function findTeamRouting (db: Db, teamId: number): Promise<{ id: number, name: string, routing: RoutingStrategy } | undefined> {
+  const row: { id: number, name: string, routing: string } | undefined = await db('teams').where({ id: teamId }).first('id', 'name', 'routing')
+  if (!row) return undefined
+  return { ...row, routing: isRoutingStrategy(row.routing) ? row.routing : 'none' }
+}
+
+export async function updateTeamRouting (db: Db, teamId: number, routing: RoutingStrategy): Promise<void> {
+  await db('teams').where({ id: teamId }).update({ routing })
+}
+
+/**
+ * Takes the team's next round-robin slot: the increment is one atomic update whose row lock
+ * lasts until the creating transaction commits, so concurrent creators (on any instance)
+ * each get a slot of their own, in turn. The first slot is 0.
+ */
+export async function takeRoutingSlot (trx: Db, teamId: number): Promise<number> {
+  await trx('teams').where({ id: teamId }).increment('rr_cursor', 1)
+  const row: { rr_cursor: number | string } | undefined = await trx('teams').where({ id: teamId }).first('rr_cursor')
+  return Number(row?.rr_cursor ?? 1) - 1
+}
+
+/**
+ * The team's members who may take a new ticket of the department now: enabled, signed up,
+ * with a working role there and not away. In id order, so every instance counts the same
+ * rotation.
+ */
+export async function listRoutableMembers (db: Db, teamId: number, departmentId: number, at: number): Promise<number[]> {
+  const rows: Array<{ id: number }> = await db('team_members as tm')
+    .join('agents as a', 'a.id', 'tm.agent_id')
+    .join('agent_departments as ad', (j) => { j.on('ad.agent_id', 'a.id').andOnVal('ad.department_id', departmentId) })
+    .where('tm.team_id', teamId)
+    .andWhere('a.active', true).whereNotNull('a.password_hash')
+    .whereIn('ad.role', [...workingRoles])
+    .andWhere((q) => { void q.whereNull('a.away_until').orWhere('a.away_until', '<=', at) })
+    .orderBy('a.id').select('a.id')
+  return rows.map((row) => row.id)
+}
+
+/** Whether the agent has marked themselves away at `at`. */
+export async function isAway (db: Db, agentId: number, at: number): Promise<boolean> {
+  const row: { away_until: number | string | null } | undefined = await db('agents').where({ id: agentId }).first('away_until')
+  return row?.away_until !== null && row?.away_until !== undefined && Number(row.away_until) > at
+}
+
+/** Open and pending tickets assigned to each of `agentIds` (missing agents have none). */
+export async function countOpenAssigned (db: Db, agentIds: readonly number[]): Promise<Map<number, number>> {
+  const rows: Array<{ assignee_id: number, n: number | string }> = await db('tickets')
+    .whereIn('assignee_id', agentIds).whereIn('status', ['open', 'pending']).whereNull('deleted_at')
+    .groupBy('assignee_id').select('assignee_id').count({ n: '*' })
+  return new Map(rows.map((row) => [Number(row.assignee_id), Number(row.n)]))
+}

@@ -1,0 +1,57 @@
+import { foldText } from '../domain/search-query.js'
+
+/** A piece of a quoted result line; the template marks the hits. */
+export interface SnippetPart { text: string, hit: boolean }
+
+const scanLimit = 100_000
+const isWordChar = (char: string | undefined): boolean => char !== undefined && /[\p{L}\p{N}]/u.test(char)
+
+/**
+ * About `width` characters of `text` around its first hit, with every hit marked. Hits are
+ * found on the folded text (no case, no accents), as the index found them, and marked on
+ * the text as written.
+ */
+export function snippet (text: string, tokens: Array<{ token: string, prefix: boolean }>, width = 180): SnippetPart[] {
+  const source = text.slice(0, scanLimit)
+  // The folded text, and for each of its characters where it came from in `source`.
+  let folded = ''
+  const origin: number[] = []
+  for (let i = 0; i < source.length;) {
+    const char = String.fromCodePoint(source.codePointAt(i)!)
+    const fold = foldText(char)
+    for (let k = 0; k < fold.length; k++) origin.push(i)
+    folded += fold
+    i += char.length
+  }
+  origin.push(source.length)
+  const ranges: Array<[number, number]> = []
+  for (const { token, prefix } of tokens) {
+    for (let at = folded.indexOf(token); at !== -1; at = folded.indexOf(token, at + 1)) {
+      const end = at + token.length
+      if (isWordChar(folded[at - 1]) || (!prefix && isWordChar(folded[end]))) continue
+      let wordEnd = end
+      if (prefix) while (isWordChar(folded[wordEnd])) wordEnd++
+      ranges.push([origin[at]!, origin[wordEnd]!])
+    }
+  }
+  ranges.sort((a, b) => a[0] - b[0])
+  const first = ranges[0]?.[0] ?? 0
+  let start = Math.max(0, first - Math.floor(width / 3))
+  if (start > 0) start = Math.max(source.lastIndexOf(' ', start) + 1, start - 20)
+  const end = Math.min(source.length, start + width)
+  const parts: SnippetPart[] = []
+  let at = start
+  const push = (to: number, hit: boolean): void => {
+    if (to > at) parts.push({ text: source.slice(at, to).replace(/\s+/g, ' '), hit })
+    at = to
+  }
+  for (const [from, to] of ranges) {
+    if (from < at || from >= end) continue
+    push(from, false)
+    push(Math.min(to, end), true)
+  }
+  push(end, false)
+  if (start > 0) parts.unshift({ text: '…', hit: false })
+  if (end < text.length) parts.push({ text: '…', hit: false })
+  return parts
+}
