@@ -13,7 +13,7 @@ import { browse, CookieJar, fetchRaw } from './page-weight.js'
 import { seedTickets, type SeedResult } from './seed.js'
 
 /*
- * A large seeded desk kept between benchmark runs (bench/queues.ts, bench/search.ts), and a
+ * A large seeded desk kept between benchmark runs (bench/queues.ts, search.ts, reports.ts), and a
  * signed-in manager to browse it as.
  */
 
@@ -150,4 +150,51 @@ export async function openLargeDesk (s: { tickets: number, databaseUrl: string, 
   if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`)
   const cookie = jar.header(`${base}/staff/queues/open`)
   return { app, base, cookie, email, seed }
+}
+
+/** What a large-desk bench times: one table row per page. */
+export interface TimedPages {
+  /** The table's heading, after "## ". */
+  title: string
+  /** Said before "one connection" in the line under the heading (end it with "; "). */
+  setup?: string
+  /** What a row is ("queue", "search", "page"), and what its count column counts. */
+  row: string
+  counted: string
+  pages: ReadonlyArray<{ name: string, path: string, count: RegExp }>
+}
+
+export function databaseName (databaseUrl: string): string {
+  const dialect = dialectOf(databaseUrl)
+  return dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'
+}
+
+/**
+ * The frame of every large-desk bench: opens the kept desk, lets `plan` prepare what this
+ * bench needs and name its pages, times each page and prints a markdown table.
+ */
+export async function benchLargeDesk (defaults: { requests: number, warmup: number }, plan: (desk: { app: FastifyInstance, s: LargeDeskSettings, log: (line: string) => void }) => Promise<TimedPages>): Promise<void> {
+  const s = largeDeskSettings(defaults)
+  const log = (line: string): void => { process.stderr.write(line + '\n') }
+  const { app, base, cookie, email } = await openLargeDesk(s, log)
+  if (!app) return
+  try {
+    const p = await plan({ app, s, log })
+    const out = [
+      `## ${p.title}`,
+      '',
+      `node ${process.version}; ${p.setup ?? ''}one connection; ${s.warmup} warm-up and ${s.requests} timed requests per ${p.row}, as ${email}`,
+      '',
+      `| ${p.row} | ${p.counted} | p50 ms | p99 ms | max ms |`,
+      '| --- | ---: | ---: | ---: | ---: |'
+    ]
+    for (const page of p.pages) {
+      const t = await timePage(base + page.path, cookie, s, page.count)
+      out.push(`| ${page.name} | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
+      log(out[out.length - 1]!)
+    }
+    process.stdout.write(out.join('\n') + '\n')
+  } finally {
+    await app.close()
+  }
 }

@@ -1,6 +1,5 @@
-import { dialectOf } from '../src/data/database.js'
 import { queueNames } from '../src/data/queues.js'
-import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } from './large-desk.js'
+import { benchLargeDesk, databaseName } from './large-desk.js'
 
 /**
  * Queue page latency on a large desk, one connection, one request after the other:
@@ -19,33 +18,9 @@ import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } fr
  * warm-up, as the seeded manager with the most departments sees each queue.
  */
 
-const settings = (): LargeDeskSettings => largeDeskSettings({ requests: 200, warmup: 20 })
-
-async function main (): Promise<void> {
-  const s = settings()
-  const log = (line: string): void => { process.stderr.write(line + '\n') }
-  const { app, base, cookie, email } = await openLargeDesk(s, log)
-  if (!app) return
-  try {
-    const dialect = dialectOf(s.databaseUrl)
-    const out = [
-      `## Queue pages at ${s.tickets.toLocaleString('en-US')} tickets on ${dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`,
-      '',
-      `node ${process.version}; one connection; ${s.warmup} warm-up and ${s.requests} timed requests per queue, as ${email}`,
-      '',
-      '| queue | rows shown | p50 ms | p99 ms | max ms |',
-      '| --- | ---: | ---: | ---: | ---: |'
-    ]
-    for (const queue of queueNames) {
-      const url = `${base}/staff/queues/${queue}`
-      const t = await timePage(url, cookie, s, /name="tickets" value=/g)
-      out.push(`| ${queue} | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
-      log(out[out.length - 1]!)
-    }
-    process.stdout.write(out.join('\n') + '\n')
-  } finally {
-    await app.close()
-  }
-}
-
-await main()
+await benchLargeDesk({ requests: 200, warmup: 20 }, async ({ s }) => ({
+  title: `Queue pages at ${s.tickets.toLocaleString('en-US')} tickets on ${databaseName(s.databaseUrl)}`,
+  row: 'queue',
+  counted: 'rows shown',
+  pages: queueNames.map((queue) => ({ name: queue, path: `/staff/queues/${queue}`, count: /name="tickets" value=/g }))
+}))

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex'
-import { dialectOf } from '../src/data/database.js'
 import { up as backfillReports } from '../migrations/20261203010100_report_daily_backfill.js'
-import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } from './large-desk.js'
+import { benchLargeDesk, databaseName } from './large-desk.js'
 
 /**
  * Report page latency on a large desk, one connection, one request after the other:
@@ -15,8 +14,6 @@ import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } fr
  * again (timed): the resolution numbers then have something to count. Each page is timed
  * around the whole request, as the seeded manager of the support departments.
  */
-
-const settings = (): LargeDeskSettings => largeDeskSettings({ requests: 30, warmup: 3 })
 
 /** A status_changed event for each seeded ticket that was resolved or closed, written once. */
 async function addResolutions (db: Knex, log: (line: string) => void): Promise<boolean> {
@@ -35,49 +32,32 @@ async function addResolutions (db: Knex, log: (line: string) => void): Promise<b
   return true
 }
 
-async function main (): Promise<void> {
-  const s = settings()
-  const log = (line: string): void => { process.stderr.write(line + '\n') }
-  const { app, base, cookie, email } = await openLargeDesk(s, log)
-  if (!app) return
-  try {
-    let backfill = ''
-    if (await addResolutions(app.db, log)) {
-      const started = Date.now()
-      await backfillReports(app.db)
-      backfill = `backfill migration (re)run in ${((Date.now() - started) / 1000).toFixed(1)} s; `
-      log(backfill)
-    }
-    const rows = Number((await app.db('report_daily').count({ n: '*' }).first() as { n: number | string }).n)
-    const dialect = dialectOf(s.databaseUrl)
-    const today = new Date().toISOString().slice(0, 10)
-    const daysAgo = (n: number): string => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
-    const pages = [
-      { name: 'default: last 30 days per day, by department', path: '/staff/reports' },
-      { name: '90 days per week, by agent', path: `/staff/reports?from=${daysAgo(89)}&to=${today}&group=week&by=agent` },
-      { name: '180 days per day, by help topic', path: `/staff/reports?from=${daysAgo(179)}&to=${today}&group=day&by=topic` },
-      { name: 'longest range (731 days) per day, by team', path: `/staff/reports?from=${daysAgo(730)}&to=${today}&group=day&by=team` },
-      { name: 'a past month (backlog summed before it), by agent', path: `/staff/reports?from=${daysAgo(120)}&to=${daysAgo(91)}&by=agent` },
-      { name: 'CSV: first response, 180 days', path: `/staff/reports/first-response.csv?from=${daysAgo(179)}&to=${today}` },
-      { name: 'CSV: breakdown by agent, 180 days', path: `/staff/reports/breakdown.csv?from=${daysAgo(179)}&to=${today}&by=agent` }
-    ]
-    const out = [
-      `## Reports at ${s.tickets.toLocaleString('en-US')} tickets (${rows.toLocaleString('en-US')} report_daily rows), on ${dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`,
-      '',
-      `node ${process.version}; ${backfill}one connection; ${s.warmup} warm-up and ${s.requests} timed requests per page, as ${email}`,
-      '',
-      '| page | table rows | p50 ms | p99 ms | max ms |',
-      '| --- | ---: | ---: | ---: | ---: |'
-    ]
-    for (const page of pages) {
-      const t = await timePage(base + page.path, cookie, s, page.path.includes('.csv') ? /\r\n/g : /<tr><th scope="row">/g)
-      out.push(`| ${page.name} | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
-      log(out[out.length - 1]!)
-    }
-    process.stdout.write(out.join('\n') + '\n')
-  } finally {
-    await app.close()
+await benchLargeDesk({ requests: 30, warmup: 3 }, async ({ app, s, log }) => {
+  let backfill = ''
+  if (await addResolutions(app.db, log)) {
+    const started = Date.now()
+    await backfillReports(app.db)
+    backfill = `backfill migration (re)run in ${((Date.now() - started) / 1000).toFixed(1)} s; `
+    log(backfill)
   }
-}
-
-await main()
+  const rows = Number((await app.db('report_daily').count({ n: '*' }).first() as { n: number | string }).n)
+  const today = new Date().toISOString().slice(0, 10)
+  const daysAgo = (n: number): string => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10)
+  const page = (name: string, path: string): { name: string, path: string, count: RegExp } =>
+    ({ name, path, count: path.includes('.csv') ? /\r\n/g : /<tr><th scope="row">/g })
+  return {
+    title: `Reports at ${s.tickets.toLocaleString('en-US')} tickets (${rows.toLocaleString('en-US')} report_daily rows), on ${databaseName(s.databaseUrl)}`,
+    setup: backfill,
+    row: 'page',
+    counted: 'table rows',
+    pages: [
+      page('default: last 30 days per day, by department', '/staff/reports'),
+      page('90 days per week, by agent', `/staff/reports?from=${daysAgo(89)}&to=${today}&group=week&by=agent`),
+      page('180 days per day, by help topic', `/staff/reports?from=${daysAgo(179)}&to=${today}&group=day&by=topic`),
+      page('longest range (731 days) per day, by team', `/staff/reports?from=${daysAgo(730)}&to=${today}&group=day&by=team`),
+      page('a past month (backlog summed before it), by agent', `/staff/reports?from=${daysAgo(120)}&to=${daysAgo(91)}&by=agent`),
+      page('CSV: first response, 180 days', `/staff/reports/first-response.csv?from=${daysAgo(179)}&to=${today}`),
+      page('CSV: breakdown by agent, 180 days', `/staff/reports/breakdown.csv?from=${daysAgo(179)}&to=${today}&by=agent`)
+    ]
+  }
+})

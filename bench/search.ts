@@ -1,6 +1,5 @@
 import type { Knex } from 'knex'
-import { dialectOf } from '../src/data/database.js'
-import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } from './large-desk.js'
+import { benchLargeDesk, databaseName } from './large-desk.js'
 
 /**
  * Search page latency on a large desk, one connection, one request after the other:
@@ -13,8 +12,6 @@ import { largeDeskSettings, openLargeDesk, timePage, type LargeDeskSettings } fr
  * three million entries. Each search is timed around the whole page request: the match,
  * the permission scope, ranking, the page of names and the quoted snippets.
  */
-
-const settings = (): LargeDeskSettings => largeDeskSettings({ requests: 50, warmup: 5 })
 
 const replies = [
   'Thank you for the details. Could you send a screenshot of the error and the exact time it happened?',
@@ -63,33 +60,17 @@ const searches = [
   { name: 'phrase, priority high', q: '"monthly report"', filter: 'priority=3' }
 ]
 
-async function main (): Promise<void> {
-  const s = settings()
-  const log = (line: string): void => { process.stderr.write(line + '\n') }
-  const { app, base, cookie, email } = await openLargeDesk(s, log)
-  if (!app) return
-  try {
-    await thickenThreads(app.db, s.tickets, log)
-    const dialect = dialectOf(s.databaseUrl)
-    const entries = Number((await app.db('thread_entries').count({ n: '*' }).first() as { n: number | string }).n)
-    const out = [
-      `## Search at ${s.tickets.toLocaleString('en-US')} tickets, ${entries.toLocaleString('en-US')} thread entries, on ${dialect === 'sqlite' ? 'SQLite' : dialect === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'}`,
-      '',
-      `node ${process.version}; one connection; ${s.warmup} warm-up and ${s.requests} timed requests per search, as ${email}`,
-      '',
-      '| search | results on page | p50 ms | p99 ms | max ms |',
-      '| --- | ---: | ---: | ---: | ---: |'
-    ]
-    for (const search of searches) {
-      const url = `${base}/staff/search?q=${encodeURIComponent(search.q)}${search.filter ? `&${search.filter}` : ''}`
-      const t = await timePage(url, cookie, s, /class="result-title"/g)
-      out.push(`| ${search.name} (${search.q}${search.filter ? `, ${search.filter}` : ''}) | ${t.shown} | ${t.p50} | ${t.p99} | ${t.max} |`)
-      log(out[out.length - 1]!)
-    }
-    process.stdout.write(out.join('\n') + '\n')
-  } finally {
-    await app.close()
+await benchLargeDesk({ requests: 50, warmup: 5 }, async ({ app, s, log }) => {
+  await thickenThreads(app.db, s.tickets, log)
+  const entries = Number((await app.db('thread_entries').count({ n: '*' }).first() as { n: number | string }).n)
+  return {
+    title: `Search at ${s.tickets.toLocaleString('en-US')} tickets, ${entries.toLocaleString('en-US')} thread entries, on ${databaseName(s.databaseUrl)}`,
+    row: 'search',
+    counted: 'results on page',
+    pages: searches.map((search) => ({
+      name: `${search.name} (${search.q}${search.filter ? `, ${search.filter}` : ''})`,
+      path: `/staff/search?q=${encodeURIComponent(search.q)}${search.filter ? `&${search.filter}` : ''}`,
+      count: /class="result-title"/g
+    }))
   }
-}
-
-await main()
+})
