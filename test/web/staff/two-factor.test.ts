@@ -1,19 +1,9 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { Secret, TOTP } from 'otpauth'
 import { testApp, testClock } from '../../helpers/app.js'
+import { codeAt, passwordStep } from '../../helpers/two-factor.js'
 import { password, seedDesk, signIn } from '../../helpers/fixtures.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
-
-const codeAt = (secret: string, at: number): string =>
-  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: at })
-
-/** The password step; answers the page it leads to (the code form for an agent with two-factor sign-in). */
-async function passwordStep (app: FastifyInstance, email: string): Promise<{ visitor: Visitor, page: Page }> {
-  const visitor = new Visitor(app)
-  const page = await visitor.submit(await visitor.get('/staff/login'), 'form[action="/staff/login"]', { email, password })
-  return { visitor, page }
-}
 
 async function codeStep (visitor: Visitor, page: Page, code: string): Promise<Page> {
   return await visitor.submit(page, 'form[action="/staff/login/two-factor"]', { code })
