@@ -41,7 +41,8 @@ t.test('on SIGTERM the server closes its connections and the database and exits 
   const signalled = Date.now()
   server.kill('SIGTERM')
   t.equal(await exited, 0, 'the process exits with status 0')
-  t.ok(Date.now() - signalled < 5000, 'promptly, without waiting for idle connections to time out')
+  // Idle keep-alive connections would hold it for Fastify's 72 s keepAliveTimeout.
+  t.ok(Date.now() - signalled < 20_000, 'promptly, without waiting for idle connections to time out')
   t.match(log, '"signal":"SIGTERM"')
   t.notMatch(log, '"level":50', 'and logs no error on the way out')
 })
@@ -70,8 +71,9 @@ t.test('an unreachable database: one line naming the host and the problem, exit 
     t.equal(await server.exited, 69, `${url}: exit code 69 (EX_UNAVAILABLE)`)
     const seconds = (Date.now() - started) / 1000
     if (problem === 'connection refused') startUp = seconds
-    // The old code took 30 s against a silent port.
-    t.ok(seconds - startUp < 7, `${url}: gave up after ${seconds.toFixed(1)} s`)
+    // The old code took 30 s against a silent port; the bound leaves room for a slower
+    // start-up than the first case's on a busy machine, and still tells 5 s from 30.
+    t.ok(seconds - startUp < 20, `${url}: gave up after ${seconds.toFixed(1)} s`)
     const lines = server.stderr().trim().split('\n')
     t.equal(lines.length, 1, 'one line')
     const port = new URL(url).port

@@ -233,7 +233,8 @@ t.test('a send cut off for taking too long is retried later with the same Messag
   const opened = await app.lifecycle.openTicket(ticket)
   const started = Date.now()
   t.equal(await worker.runOnce(), 0)
-  t.ok(Date.now() - started < 2000, 'the send was cut off at half the lease')
+  // Half the lease is 0.5 s; uncut, the send would wait out the server's 5 s.
+  t.ok(Date.now() - started < 4000, 'the send was cut off at half the lease')
   let [row] = await listOutbox(app.db, { ticketId: opened.ticket.id })
   t.equal(row!.status, 'queued')
   t.match(row!.last_error, 'took too long')
@@ -259,7 +260,7 @@ t.test('closing the app cuts short a send to a hanging mail server; the message 
   const started = Date.now()
   await first!.close()
   const took = Date.now() - started
-  t.ok(took < 3000, `close() returned in ${took} ms, far below systemd's 30 s`)
+  t.ok(took < 15_000, `close() returned in ${took} ms, far below systemd's 30 s (the server would hang for 90 s)`)
   t.equal(await sending, 0)
   let [row] = await listOutbox(second!.db, { ticketId: opened.ticket.id })
   t.equal(row!.status, 'queued', 'the message is kept')

@@ -21,7 +21,8 @@ t.test('while another process holds the write lock, a client gets the 503 page a
   const readySeconds = (Date.now() - started) / 1000
   t.equal(ready.statusCode, 503, '/readyz is not ready')
   t.same(ready.json(), { status: 'database not answering', timeoutMs: 900 })
-  t.ok(readySeconds < 1.5, `and says so in ${readySeconds.toFixed(2)} s`)
+  // Its own limit is 0.9 s; without it the probe would wait out SQLite's 5 s busy timeout.
+  t.ok(readySeconds < 4, `and says so in ${readySeconds.toFixed(2)} s`)
 
   started = Date.now()
   const page = await client.submit(form, 'form[action="/tickets"]', {
