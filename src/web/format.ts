@@ -67,15 +67,26 @@ export function ratingLabel (rating: unknown): string {
   return isRating(rating) ? ratingLabels[rating] : String(rating)
 }
 
+/** How the history says a ticket came in; the portal needs no words ("opened the ticket"). */
+const howOpened: Readonly<Record<string, string>> = {
+  phone: ' from a phone call',
+  walk_in: ' for a visitor at the desk',
+  email: ' from an e-mail',
+  api: ' through the API',
+  other: ' from another channel'
+}
+
 /** One line of history for the ticket timeline ("Ada assigned the ticket to Team Printers"). */
 export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'before_state'>, names: Names): string {
   const after = JSON.parse(event.after_state ?? '{}') as Record<string, unknown>
   const before = JSON.parse(event.before_state ?? '{}') as Record<string, unknown>
   const nameOf = (list: Array<{ id: number, name: string }>, id: unknown): string | undefined => list.find((x) => x.id === id)?.name
   switch (event.type) {
-    case 'created':
-      if (typeof after.follows_number === 'string') return `opened the ticket as a follow-up to #${after.follows_number}`
-      return after.follows ? 'opened the ticket as a follow-up' : 'opened the ticket'
+    case 'created': {
+      const how = typeof after.source === 'string' && Object.hasOwn(howOpened, after.source) ? howOpened[after.source]! : ''
+      if (typeof after.follows_number === 'string') return `opened the ticket${how} as a follow-up to #${after.follows_number}`
+      return after.follows ? `opened the ticket${how} as a follow-up` : `opened the ticket${how}`
+    }
     case 'assigned': {
       const targets = [nameOf(names.agents, after.assignee_id), nameOf(names.teams, after.team_id)].filter(Boolean)
       const rule = typeof after.rule === 'string' ? ` by the ${after.rule} rule` : ''

@@ -34,6 +34,7 @@ t.test('an agent opens a ticket for a caller: found in the directory, told by ma
   t.ok(number, 'lands on the new ticket')
   t.match(page.$('[role=status]').text(), `Ticket ${number} is open; Grace Hopper is sent its private link.`)
   t.equal(page.$('dt:contains("Came in by") + dd').text(), 'Phone', 'the source is shown')
+  t.match(page.$('main').text(), /Bob Kahn\s+opened the ticket from a phone call/, 'and the history says who opened it, and how')
   t.match(page.$('main').text(), 'a technician comes by at 11', 'the first reply is on the thread')
   const ticket = (await findTicketByNumber(app.db, number))!
   t.equal(ticket.source, 'phone')
@@ -71,6 +72,7 @@ t.test('a walk-in who is not told: a new requester, an internal note, the agent\
   const number = /^\/staff\/tickets\/(\d+)$/.exec(page.url)?.[1] ?? ''
   t.match(page.$('[role=status]').text(), 'the requester was not told')
   t.equal(page.$('dt:contains("Came in by") + dd').text(), 'Walk-in')
+  t.match(page.$('main').text(), 'opened the ticket for a visitor at the desk')
   t.equal(page.$('dt:contains("Assignee") + dd').text(), 'Bob Kahn', 'the agent\'s choice of assignee')
   t.equal(page.$('dt:contains("Team") + dd').text(), '—', 'the topic\'s routing did not apply')
   t.equal(page.$('dt:contains("Priority") + dd').text(), 'Urgent')
