@@ -28,7 +28,9 @@ export async function deleteExpiredSessions (db: Db, now: number): Promise<void>
   await db('sessions').where('expires_at', '<=', now).delete()
 }
 
-/** Signs an agent out everywhere. */
-export async function deleteAgentSessions (db: Db, agentId: number): Promise<number> {
-  return await db('sessions').where({ agent_id: agentId }).delete()
+/** Signs an agent out everywhere, or everywhere but the session whose id hashes to `keepSidHash`. */
+export async function deleteAgentSessions (db: Db, agentId: number, keepSidHash?: string): Promise<number> {
+  const rows = db('sessions').where({ agent_id: agentId })
+  if (keepSidHash !== undefined) rows.whereNot({ sid: keepSidHash })
+  return await rows.delete()
 }

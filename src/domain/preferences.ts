@@ -4,10 +4,12 @@ import { findAgentByEmail } from '../data/agents.js'
 import { findAgentSettings, signatureChoices, updateAgentSettings, type AgentSettingsPatch, type AgentSettingsRow, type SignatureChoice } from '../data/agent-preferences.js'
 import { isUniqueViolation } from '../data/database.js'
 import { queueNames, type QueueName } from '../data/queues.js'
+import { deleteAgentSessions } from '../data/sessions.js'
 import { hashPassword, passwordMinLength, verifyPassword } from './accounts.js'
 import { changedFields, recordAdminChange } from './admin-log.js'
 import { agentEmailMaxLength, agentNameMaxLength } from './admin/agents.js'
 import { normalizeEmail } from './email-address.js'
+import { hashToken } from './secrets.js'
 import { notFound, TesseraError } from './errors.js'
 import { signatureMaxLength } from './signatures.js'
 import { sanitizeLine, sanitizeText } from './text.js'
@@ -188,8 +190,12 @@ export function createPreferences (db: Knex, options: { now?: () => number, desk
       }
     },
 
-    /** Saves the form; throws PreferenceInputError for the field at fault. */
-    async update (agent: AgentAccess, input: PreferencesInput): Promise<{ changed: boolean }> {
+    /**
+     * Saves the form; throws PreferenceInputError for the field at fault. A new password
+     * ends every other session of the agent (a stolen session must not outlive the password
+     * it was taken with); `sessionId` is the one making the change, which stays signed in.
+     */
+    async update (agent: AgentAccess, input: PreferencesInput, sessionId?: string): Promise<{ changed: boolean, otherSessionsEnded: number }> {
       const at = now()
       const { preferences, errors } = parsePreferences(input, await options.deskZone(), at)
       if (!preferences) {
@@ -230,10 +236,11 @@ export function createPreferences (db: Knex, options: { now?: () => number, desk
           const logged = passwordHash === undefined
             ? change
             : { before: { ...change?.before, password: 'unchanged' }, after: { ...change?.after, password: 'changed' } }
-          if (!logged) return { changed: false }
+          if (!logged) return { changed: false, otherSessionsEnded: 0 }
           await updateAgentSettings(trx, agent.id, passwordHash === undefined ? patch : { ...patch, password_hash: passwordHash })
           await recordAdminChange(trx, agent, { subject: 'preferences', subjectId: agent.id, action: 'changed', ...logged }, at)
-          return { changed: true }
+          const otherSessionsEnded = passwordHash === undefined ? 0 : await deleteAgentSessions(trx, agent.id, sessionId === undefined ? undefined : hashToken(sessionId))
+          return { changed: true, otherSessionsEnded }
         })
       } catch (err) {
         if (isUniqueViolation(err)) throw new PreferenceInputError('email', 'Another agent already has that e-mail address.')

@@ -64,8 +64,9 @@ export default async function preferencesRoutes (app: FastifyInstance): Promise<
     const parsed = parsePreferences(values, await deskZone(), app.lifecycle.now())
     if (!parsed.preferences) return await showPreferences(request, reply, values, parsed.errors as FieldErrors, 422)
     try {
-      const { changed } = await preferences.update(request.agent, values)
-      setFlash(request, reply, changed ? 'Preferences saved.' : 'Nothing had changed.')
+      const { changed, otherSessionsEnded } = await preferences.update(request.agent, values, request.session.sessionId)
+      const signedOut = otherSessionsEnded === 0 ? '' : ` With the new password, you were signed out on ${otherSessionsEnded === 1 ? 'one other device' : `${otherSessionsEnded} other devices`}.`
+      setFlash(request, reply, changed ? `Preferences saved.${signedOut}` : 'Nothing had changed.')
     } catch (err) {
       if (!(err instanceof PreferenceInputError)) throw err
       return await showPreferences(request, reply, values, { [err.field]: err.message }, 422)
