@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess } from './agents.js'
-import { dialectOfDb, insertedId, type Db, type Dialect } from './database.js'
+import { dialectOfDb, insertedId, type Db } from './database.js'
 import { filtered, visibleTo, withNames, type QueueFilters, type QueueRow } from './queues.js'
 import type { EntryKind } from './tickets.js'
 import type { ParsedSearch, SearchTerm } from '../domain/search-query.js'
@@ -49,85 +49,109 @@ function booleanQuery (terms: SearchTerm[]): string {
     : `+${term.tokens[0]!}${term.prefix ? '*' : ''}`).join(' ')
 }
 
-const sqliteIndexes = {
-  entries: { fts: 'entries_fts' },
-  subjects: { fts: 'tickets_fts' },
-  requesters: { fts: 'requesters_fts' }
+/**
+ * How many matches of each kind (thread entries, subjects, requesters) a search ranks: the
+ * most recent ones the agent may open, after the filters. A word found in more places than
+ * that ranks its most recent places; more words or a filter reach further back. Ranking
+ * every match of a common word costs time in proportion to the desk's whole history (seconds
+ * at a million tickets); this keeps a search's cost flat as the desk grows.
+ */
+export const rankedMatches = 1000
+
+/** Who may see it, the filters, and never a trashed or merged ticket: every match passes these. */
+function conditions (query: Knex.QueryBuilder, access: AgentAccess, filters: SearchFilters): Knex.QueryBuilder {
+  // A ticket in the trash, or merged into another (its thread lives there now), is not found.
+  query.whereNull('t.deleted_at').whereNull('t.merged_into_id')
+  visibleTo(query, access)
+  filtered(query, filters)
+  if (filters.createdFrom !== undefined) query.where('t.created_at', '>=', filters.createdFrom)
+  if (filters.createdBefore !== undefined) query.where('t.created_at', '<', filters.createdBefore)
+  return query
 }
 
-/** The tickets that match, each once with its best score: a derived table `s(ticket_id, score)`. */
-function hits (dialect: Dialect, search: ParsedSearch): Match {
-  const parts: Match[] = []
-  const terms = search.terms
+/**
+ * Each kind of match as a query of `(ticket_id, score)`: its `ranked` most recent matches
+ * (newest row first, so the database reads the index in order and stops), scored by the
+ * database's own relevance function, a subject counting double.
+ */
+function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' | 'limit'>, ranked: number): Knex.QueryBuilder[] {
+  const parts: Knex.QueryBuilder[] = []
+  const terms = q.search.terms
+  const recent = (query: Knex.QueryBuilder, column: string): Knex.QueryBuilder =>
+    conditions(query, access, q.filters).orderBy(column, 'desc').limit(ranked)
   if (terms.length > 0) {
-    switch (dialect) {
+    switch (dialectOfDb(db)) {
       case 'sqlite': {
-        const q = ftsQuery(terms)
-        // bm25 is lower for better matches; subjects count double.
+        const match = ftsQuery(terms)
+        // bm25 is lower for better matches. FTS5 hands rows out in rowid order, so the
+        // function runs only for the rows kept.
         parts.push(
-          { sql: `select e.ticket_id, -bm25(${sqliteIndexes.entries.fts}) as score from ${sqliteIndexes.entries.fts} join thread_entries e on e.id = ${sqliteIndexes.entries.fts}.rowid where ${sqliteIndexes.entries.fts} match ?`, bindings: [q] },
-          { sql: `select rowid as ticket_id, -2 * bm25(${sqliteIndexes.subjects.fts}) as score from ${sqliteIndexes.subjects.fts} where ${sqliteIndexes.subjects.fts} match ?`, bindings: [q] },
-          { sql: `select t.id as ticket_id, -bm25(${sqliteIndexes.requesters.fts}) as score from ${sqliteIndexes.requesters.fts} join tickets t on t.requester_id = ${sqliteIndexes.requesters.fts}.rowid where ${sqliteIndexes.requesters.fts} match ?`, bindings: [q] }
+          recent(db.from('entries_fts').join('thread_entries as e', 'e.id', 'entries_fts.rowid').join('tickets as t', 't.id', 'e.ticket_id')
+            .whereRaw('entries_fts match ?', [match]).select('t.id as ticket_id', db.raw('-bm25(entries_fts) as score')), 'entries_fts.rowid'),
+          recent(db.from('tickets_fts').join('tickets as t', 't.id', 'tickets_fts.rowid')
+            .whereRaw('tickets_fts match ?', [match]).select('t.id as ticket_id', db.raw('-2 * bm25(tickets_fts) as score')), 'tickets_fts.rowid'),
+          recent(db.from('requesters_fts').join('tickets as t', 't.requester_id', 'requesters_fts.rowid')
+            .whereRaw('requesters_fts match ?', [match]).select('t.id as ticket_id', db.raw('-bm25(requesters_fts) as score')), 't.id')
         )
         break
       }
       case 'postgres': {
-        const q = tsQuery(terms)
+        const match = tsQuery(terms)
         const vector = (expression: string): string => `to_tsvector('simple'::regconfig, tessera_fold(${expression}))`
-        const part = (select: string, from: string, expression: string, weight: number): Match => ({
-          sql: `select ${select} as ticket_id, ${weight} * ts_rank(${vector(expression)}, ${q.sql}) as score from ${from} where ${vector(expression)} @@ (${q.sql})`,
-          bindings: [...q.bindings, ...q.bindings]
-        })
+        const matching = (expression: string): [string, unknown[]] => [`${vector(expression)} @@ (${match.sql})`, match.bindings]
+        // ts_rank reads the text again, so it runs outside, on the rows kept only. (The query
+        // comes in by a join: knex would bind a select-list value before the subquery's.)
+        const ranked = (kept: Knex.QueryBuilder, table: string, expression: string, weight: number, ticketId: string): Knex.QueryBuilder =>
+          db.from(kept.as('c')).join(table, `${table.split(' as ')[1]!}.id`, 'c.id')
+            .joinRaw(`cross join (select ${match.sql} as q) as query`, match.bindings as string[])
+            .select(`${ticketId} as ticket_id`, db.raw(`${weight} * ts_rank(${vector(expression)}, query.q) as score`))
         parts.push(
-          part('e.ticket_id', 'thread_entries e', 'e.body', 1),
-          part('t.id', 'tickets t', 't.subject', 2),
-          part('t.id', 'requesters r join tickets t on t.requester_id = r.id', "r.name || ' ' || r.email", 1)
+          ranked(recent(db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id')
+            .whereRaw(...matching('e.body') as [string, Knex.RawBinding[]]).select('e.id', 't.id as ticket_id'), 'e.id'),
+          'thread_entries as e', 'e.body', 1, 'c.ticket_id'),
+          ranked(recent(db.from('tickets as t').whereRaw(...matching('t.subject') as [string, Knex.RawBinding[]]).select('t.id'), 't.id'),
+            'tickets as t', 't.subject', 2, 't.id'),
+          ranked(recent(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id')
+            .whereRaw(...matching("r.name || ' ' || r.email") as [string, Knex.RawBinding[]]).select('r.id', 't.id as ticket_id'), 't.id'),
+          'requesters as r', "r.name || ' ' || r.email", 1, 'c.ticket_id')
         )
         break
       }
       case 'mysql': {
-        const q = booleanQuery(terms)
-        const part = (select: string, from: string, columns: string, weight: number): Match => ({
-          sql: `select ${select} as ticket_id, ${weight} * match(${columns}) against (? in boolean mode) as score from ${from} where match(${columns}) against (? in boolean mode)`,
-          bindings: [q, q]
-        })
+        const match = booleanQuery(terms)
+        const part = (from: Knex.QueryBuilder, columns: string, weight: number, newest: string): Knex.QueryBuilder =>
+          recent(from.whereRaw(`match(${columns}) against (? in boolean mode)`, [match])
+            .select('t.id as ticket_id', db.raw(`${weight} * match(${columns}) against (? in boolean mode) as score`, [match])), newest)
         parts.push(
-          part('e.ticket_id', 'thread_entries e', 'e.body', 1),
-          part('t.id', 'tickets t', 't.subject', 2),
-          part('t.id', 'requesters r join tickets t on t.requester_id = r.id', 'r.name, r.email', 1)
+          part(db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id'), 'e.body', 1, 'e.id'),
+          part(db.from('tickets as t'), 't.subject', 2, 't.id'),
+          part(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id'), 'r.name, r.email', 1, 't.id')
         )
         break
       }
     }
   }
-  if (search.number !== null) parts.push({ sql: 'select id as ticket_id, 1000000 as score from tickets where number = ?', bindings: [search.number] })
-  if (parts.length === 0) parts.push({ sql: 'select id as ticket_id, 0 as score from tickets where 1 = 0', bindings: [] })
-  const scale = dialect === 'postgres' ? 100_000 : 1000
-  const integer = dialect === 'mysql' ? 'signed' : dialect === 'postgres' ? 'bigint' : 'integer'
-  return {
-    sql: `(select h.ticket_id, cast(max(h.score) * ${scale} as ${integer}) as score from (${parts.map((part) => part.sql).join(' union all ')}) h group by h.ticket_id) s`,
-    bindings: parts.flatMap((part) => part.bindings)
+  if (q.search.number !== null) {
+    parts.push(conditions(db.from('tickets as t').where('t.number', q.search.number).select('t.id as ticket_id', db.raw('1000000 as score')), access, q.filters))
   }
+  return parts
 }
 
-function scoped (db: Db, access: AgentAccess, q: SearchQuery): Knex.QueryBuilder {
-  const { sql, bindings } = hits(dialectOfDb(db), q.search)
-  const query = db.from(db.raw(sql, bindings as Knex.RawBinding[]))
-    .join('tickets as t', 't.id', 's.ticket_id')
-    // A ticket in the trash, or merged into another (its thread lives there now), is not found.
-    .whereNull('t.deleted_at')
-    .whereNull('t.merged_into_id')
-  visibleTo(query, access)
-  filtered(query, q.filters)
-  if (q.filters.createdFrom !== undefined) query.where('t.created_at', '>=', q.filters.createdFrom)
-  if (q.filters.createdBefore !== undefined) query.where('t.created_at', '<', q.filters.createdBefore)
-  return query
+/** The tickets that match, each once with its best score: a derived table `s(ticket_id, score)`. */
+function hits (db: Db, parts: Knex.QueryBuilder[]): Knex.QueryBuilder {
+  const dialect = dialectOfDb(db)
+  const scale = dialect === 'postgres' ? 100_000 : 1000
+  const integer = dialect === 'mysql' ? 'signed' : dialect === 'postgres' ? 'bigint' : 'integer'
+  const each = parts.map((part, i) => db.from(part.as(`m${i}`)).select('ticket_id', 'score'))
+  const union = each.length === 1 ? each[0]! : each[0]!.unionAll(each.slice(1))
+  return db.from(union.as('h')).select('h.ticket_id', db.raw(`cast(max(h.score) * ${scale} as ${integer}) as score`)).groupBy('h.ticket_id').as('s')
 }
 
 /** One page of results, best first, then most recently active. */
-export async function searchTickets (db: Db, access: AgentAccess, q: SearchQuery): Promise<SearchRow[]> {
-  if (q.search.terms.length === 0 && q.search.number === null) return []
-  const page = scoped(db, access, q).select('t.id', 's.score')
+export async function searchTickets (db: Db, access: AgentAccess, q: SearchQuery, ranked = rankedMatches): Promise<SearchRow[]> {
+  const parts = matchParts(db, access, q, ranked)
+  if (parts.length === 0) return []
+  const page = db.from(hits(db, parts)).join('tickets as t', 't.id', 's.ticket_id').select('t.id', 's.score')
   if (q.after) page.whereRaw('(s.score, t.last_activity_at, t.id) < (?, ?, ?)', [q.after.score, q.after.activity, q.after.id])
   const order = [{ column: 'score', order: 'desc' as const }, { column: 't.last_activity_at', order: 'desc' as const }, { column: 't.id', order: 'desc' as const }]
   page.orderBy([{ column: 's.score', order: 'desc' }, ...order.slice(1)]).limit(q.limit)
@@ -136,49 +160,31 @@ export async function searchTickets (db: Db, access: AgentAccess, q: SearchQuery
   return rows
 }
 
-/** How many tickets a search finds for this agent (a saved search's count). */
-export async function countSearch (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' | 'limit'>): Promise<number> {
-  if (q.search.terms.length === 0 && q.search.number === null) return 0
-  const [row] = await scoped(db, access, { ...q, limit: 0 }).count({ n: '*' })
-  return Number(row?.n ?? 0)
+/**
+ * How many tickets a search finds for this agent (a saved search's count): `atLeast` when
+ * a kind of match reached `ranked`, so there may be more.
+ */
+export async function countSearch (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' | 'limit'>, ranked = rankedMatches): Promise<{ count: number, atLeast: boolean }> {
+  const parts = matchParts(db, access, q, ranked)
+  if (parts.length === 0) return { count: 0, atLeast: false }
+  // The part's number is written out: knex would bind a select-list value before the subquery's.
+  const each = parts.map((part, i) => db.from(part.as(`m${i}`)).select('ticket_id', db.raw(`${i} as part`)))
+  const rows: Array<{ ticket_id: number, part: number | string }> = await (each.length === 1 ? each[0]! : each[0]!.unionAll(each.slice(1)))
+  const perPart = new Map<number, number>()
+  for (const row of rows) perPart.set(Number(row.part), (perPart.get(Number(row.part)) ?? 0) + 1)
+  return { count: new Set(rows.map((row) => row.ticket_id)).size, atLeast: [...perPart.values()].some((n) => n >= ranked) }
 }
 
 export interface SnippetSource { ticket_id: number, kind: EntryKind, body: string }
 
-/** For each ticket, the thread entry that matches best: the text its result line quotes. */
-export async function bestEntries (db: Db, search: ParsedSearch, ticketIds: number[]): Promise<Map<number, SnippetSource>> {
-  const best = new Map<number, SnippetSource>()
-  if (ticketIds.length === 0 || search.terms.length === 0) return best
-  const ids = ticketIds.map(() => '?').join(', ')
-  let match: Match
-  switch (dialectOfDb(db)) {
-    case 'sqlite':
-      match = {
-        sql: `select e.ticket_id, e.kind, e.body, bm25(entries_fts) as rank from entries_fts join thread_entries e on e.id = entries_fts.rowid where entries_fts match ? and e.ticket_id in (${ids}) order by rank`,
-        bindings: [ftsQuery(search.terms), ...ticketIds]
-      }
-      break
-    case 'postgres': {
-      const q = tsQuery(search.terms)
-      match = {
-        sql: `select e.ticket_id, e.kind, e.body from thread_entries e where to_tsvector('simple'::regconfig, tessera_fold(e.body)) @@ (${q.sql}) and e.ticket_id in (${ids}) order by ts_rank(to_tsvector('simple'::regconfig, tessera_fold(e.body)), ${q.sql}) desc`,
-        bindings: [...q.bindings, ...ticketIds, ...q.bindings]
-      }
-      break
-    }
-    case 'mysql': {
-      const q = booleanQuery(search.terms)
-      match = {
-        sql: `select e.ticket_id, e.kind, e.body from thread_entries e where match(e.body) against (? in boolean mode) and e.ticket_id in (${ids}) order by match(e.body) against (? in boolean mode) desc`,
-        bindings: [q, ...ticketIds, q]
-      }
-      break
-    }
-  }
-  const result = await db.raw(match.sql, match.bindings as Knex.RawBinding[])
-  const rows: SnippetSource[] = Array.isArray(result) ? (Array.isArray(result[0]) ? result[0] : result) : result.rows
-  for (const row of rows) if (!best.has(row.ticket_id)) best.set(row.ticket_id, row)
-  return best
+/**
+ * The thread entries of these tickets (a page of results), for the page to quote the best
+ * of each. Read by ticket rather than through the full-text index: a common word's whole
+ * list of matches would otherwise be read to find the few on this page.
+ */
+export async function entriesOfTickets (db: Db, ticketIds: number[]): Promise<SnippetSource[]> {
+  if (ticketIds.length === 0) return []
+  return await db('thread_entries').whereIn('ticket_id', ticketIds).orderBy('id').select('ticket_id', 'kind', 'body')
 }
 
 // --- Saved searches: an agent's own queues ------------------------------------------------

@@ -3,7 +3,8 @@ import type { AgentAccess } from '../data/agents.js'
 import { countSearch, deleteSavedSearch, insertSavedSearch, listSavedSearches, type SavedSearch } from '../data/search.js'
 import { parseSearchParams } from './search-query.js'
 
-export type SavedSearchQueue = SavedSearch & { count: number }
+/** `atLeast`: the search found so many places that it ranked only the most recent (the count reads "1000+"). */
+export type SavedSearchQueue = SavedSearch & { count: number, atLeast: boolean }
 
 const countsTtlMs = 5_000
 const maxSaved = 50
@@ -21,7 +22,7 @@ export function createSavedSearches (db: Knex, options: { now?: () => number } =
     const saved = await listSavedSearches(db, access.id)
     return await Promise.all(saved.map(async (row) => {
       const { query } = parseSearchParams(Object.fromEntries(new URLSearchParams(row.query)))
-      return { ...row, count: await countSearch(db, access, query) }
+      return { ...row, ...await countSearch(db, access, query) }
     }))
   }
 

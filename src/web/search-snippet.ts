@@ -1,4 +1,5 @@
 import { foldText } from '../domain/search-query.js'
+import type { SnippetSource } from '../data/search.js'
 
 /** A piece of a quoted result line; the template marks the hits. */
 export interface SnippetPart { text: string, hit: boolean }
@@ -54,4 +55,34 @@ export function snippet (text: string, tokens: Array<{ token: string, prefix: bo
   if (start > 0) parts.unshift({ text: '…', hit: false })
   if (end < text.length) parts.push({ text: '…', hit: false })
   return parts
+}
+
+/** How well `text` matches: how many of the words it holds, then how often they occur. */
+function matchStrength (text: string, tokens: ReadonlyArray<{ token: string, prefix: boolean }>): [number, number] {
+  const folded = foldText(text.slice(0, scanLimit))
+  let words = 0
+  let hits = 0
+  for (const { token, prefix } of tokens) {
+    let found = 0
+    for (let at = folded.indexOf(token); at !== -1; at = folded.indexOf(token, at + 1)) {
+      if (!isWordChar(folded[at - 1]) && (prefix || !isWordChar(folded[at + token.length]))) found++
+    }
+    if (found > 0) words++
+    hits += found
+  }
+  return [words, hits]
+}
+
+/** For each ticket, the entry that matches best (the latest of equals): the one its result quotes. */
+export function bestPassages (entries: readonly SnippetSource[], tokens: ReadonlyArray<{ token: string, prefix: boolean }>): Map<number, SnippetSource> {
+  const best = new Map<number, { entry: SnippetSource, strength: [number, number] }>()
+  for (const entry of entries) {
+    const strength = matchStrength(entry.body, tokens)
+    if (strength[0] === 0) continue
+    const known = best.get(entry.ticket_id)
+    if (!known || strength[0] > known.strength[0] || (strength[0] === known.strength[0] && strength[1] >= known.strength[1])) {
+      best.set(entry.ticket_id, { entry, strength })
+    }
+  }
+  return new Map([...best].map(([id, { entry }]) => [id, entry]))
 }

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { bestEntries, searchTickets, type SearchQuery, type SearchRow } from '../../data/search.js'
+import { entriesOfTickets, searchTickets, type SearchQuery, type SearchRow } from '../../data/search.js'
 import { highlightTokens, parseSearchParams, type SearchParams } from '../../domain/search-query.js'
 import { notFound } from '../../domain/errors.js'
 import { statuses } from '../../domain/lifecycle.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { formRoute, hasErrors, idParam, readForm, type FieldErrors, type FormSpec } from '../forms.js'
 import { priorities } from '../format.js'
-import { snippet } from '../search-snippet.js'
+import { bestPassages, snippet } from '../search-snippet.js'
 import { sendCsv, ticketCells, ticketColumns } from '../csv.js'
 import { wantsFragment } from '../plugins/views.js'
 import { assigneesFor, referenceData } from './reference-data.js'
@@ -39,8 +39,8 @@ export default async function searchRoutes (app: FastifyInstance): Promise<void>
       app.savedSearches.list(request.agent)
     ])
     const page = rows.slice(0, pageSize)
-    const sources = await bestEntries(db, query.search, page.map((row) => row.id))
     const tokens = highlightTokens(query.search)
+    const sources = bestPassages(await entriesOfTickets(db, page.map((row) => row.id)), tokens)
     const results = page.map((row) => {
       const source = sources.get(row.id)
       return { ...row, subjectParts: snippet(row.subject, tokens, 200), quote: source ? { kind: source.kind, parts: snippet(source.body, tokens) } : null }
