@@ -71,8 +71,9 @@ function conditions (query: Knex.QueryBuilder, access: AgentAccess, filters: Sea
 
 /**
  * Each kind of match as a query of `(ticket_id, score)`: its `ranked` most recent matches
- * (newest row first, so the database reads the index in order and stops), scored by the
- * database's own relevance function, a subject counting double.
+ * (newest row first, so the database reads the index in order and stops: for a requester,
+ * the newest requesters' tickets), scored by the database's own relevance function, a
+ * subject counting double.
  */
 function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' | 'limit'>, ranked: number): Knex.QueryBuilder[] {
   const parts: Knex.QueryBuilder[] = []
@@ -91,7 +92,7 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
           recent(db.from('tickets_fts').join('tickets as t', 't.id', 'tickets_fts.rowid')
             .whereRaw('tickets_fts match ?', [match]).select('t.id as ticket_id', db.raw('-2 * bm25(tickets_fts) as score')), 'tickets_fts.rowid'),
           recent(db.from('requesters_fts').join('tickets as t', 't.requester_id', 'requesters_fts.rowid')
-            .whereRaw('requesters_fts match ?', [match]).select('t.id as ticket_id', db.raw('-bm25(requesters_fts) as score')), 't.id')
+            .whereRaw('requesters_fts match ?', [match]).select('t.id as ticket_id', db.raw('-bm25(requesters_fts) as score')), 'requesters_fts.rowid')
         )
         break
       }
@@ -112,7 +113,7 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
           ranked(recent(db.from('tickets as t').whereRaw(...matching('t.subject') as [string, Knex.RawBinding[]]).select('t.id'), 't.id'),
             'tickets as t', 't.subject', 2, 't.id'),
           ranked(recent(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id')
-            .whereRaw(...matching("r.name || ' ' || r.email") as [string, Knex.RawBinding[]]).select('r.id', 't.id as ticket_id'), 't.id'),
+            .whereRaw(...matching("r.name || ' ' || r.email") as [string, Knex.RawBinding[]]).select('r.id', 't.id as ticket_id'), 'r.id'),
           'requesters as r', "r.name || ' ' || r.email", 1, 'c.ticket_id')
         )
         break
@@ -125,7 +126,7 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
         parts.push(
           part(db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id'), 'e.body', 1, 'e.id'),
           part(db.from('tickets as t'), 't.subject', 2, 't.id'),
-          part(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id'), 'r.name, r.email', 1, 't.id')
+          part(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id'), 'r.name, r.email', 1, 'r.id')
         )
         break
       }
