@@ -56,7 +56,7 @@ function booleanQuery (terms: SearchTerm[]): string {
  * every match of a common word costs time in proportion to the desk's whole history (seconds
  * at a million tickets); this keeps a search's cost flat as the desk grows.
  */
-export const rankedMatches = 1000
+export const rankedMatches = 500
 
 /** Who may see it, the filters, and never a trashed or merged ticket: every match passes these. */
 function conditions (query: Knex.QueryBuilder, access: AgentAccess, filters: SearchFilters): Knex.QueryBuilder {

@@ -3,7 +3,7 @@ import type { AgentAccess } from '../data/agents.js'
 import { countSearch, deleteSavedSearch, insertSavedSearch, listSavedSearches, type SavedSearch } from '../data/search.js'
 import { parseSearchParams } from './search-query.js'
 
-/** `atLeast`: the search found so many places that it ranked only the most recent (the count reads "1000+"). */
+/** `atLeast`: the search found so many places that it ranked only the most recent (the count reads "500+"). */
 export type SavedSearchQueue = SavedSearch & { count: number, atLeast: boolean }
 
 const countsTtlMs = 5_000
