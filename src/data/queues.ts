@@ -12,6 +12,14 @@ export type QueueName = typeof queueNames[number]
 export const sortColumns = { activity: 'last_activity_at', created: 'created_at', priority: 'priority', due: 'sla_due_at' } as const
 export type SortKey = keyof typeof sortColumns
 
+/**
+ * How a queue is sorted until the agent chooses: most overdue first for Overdue, which
+ * also reads its (status, sla_due_at, id) index in order; newest activity elsewhere.
+ */
+export function defaultSort (queue: QueueName): SortKey {
+  return queue === 'overdue' ? 'due' : 'activity'
+}
+
 export interface QueueFilters {
   department?: number
   topic?: number

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AgentAccess } from '../../data/agents.js'
-import { countQueues, findVisibleTicket, listQueue, noDueCursor, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type QueueRow, type SortKey } from '../../data/queues.js'
+import { countQueues, defaultSort, findVisibleTicket, listQueue, noDueCursor, queueNames, sortColumns, type QueueFilters, type QueueName, type QueueQuery, type QueueRow, type SortKey } from '../../data/queues.js'
 import type { TicketRow, TicketStatus } from '../../data/tickets.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { agentActor, statuses } from '../../domain/lifecycle.js'
@@ -53,7 +53,7 @@ export function parseQueueQuery (queue: QueueName, params: QueueParams): QueueQu
     team: parseId(params.team),
     status: statuses.find((status) => status === params.status)
   }
-  const sort = sortKeys.find((key) => key === params.sort) ?? 'activity'
+  const sort = sortKeys.find((key) => key === params.sort) ?? defaultSort(queue)
   const cursor = typeof params.after === 'string' ? /^(-?[0-9]{1,15})_([0-9]{1,12})$/.exec(params.after) : null
   return {
     queue,
@@ -68,7 +68,7 @@ export function parseQueueQuery (queue: QueueName, params: QueueParams): QueueQu
 export function queueSearch (q: QueueQuery, after?: string): string {
   const params = new URLSearchParams()
   for (const [key, value] of Object.entries(q.filters)) if (value !== undefined) params.set(key, String(value))
-  if (q.sort !== 'activity') params.set('sort', q.sort)
+  if (q.sort !== defaultSort(q.queue)) params.set('sort', q.sort)
   if (after) params.set('after', after)
   const search = params.toString()
   return search ? `?${search}` : ''

@@ -43,6 +43,7 @@ t.test('the Overdue queue, the Due column and sorting by due time', async (t) =>
   const overdue = await visitor.get('/staff/queues/overdue')
   t.equal(overdue.status, 200)
   t.same(rows(overdue), [[late.number, 'overdue by 20 min']], 'only the ticket past its due time')
+  t.equal(overdue.$('select[name=sort] option[selected]').attr('value'), 'due', 'most overdue first until the agent chooses')
 
   const form = (await visitor.get('/staff/queues/open')).$('form.filters select[name=sort] option[value=due]')
   t.equal(form.text(), 'Due time', 'the sort menu offers due time')
