@@ -61,7 +61,7 @@ export function percentile (sorted: readonly number[], p: number): number {
 export interface LargeDeskSettings { tickets: number, requests: number, warmup: number, databaseUrl: string, fresh: boolean, drop: boolean }
 
 /** The command line every large-desk benchmark takes, with its own sample size by default. */
-export function largeDeskSettings (defaults: { requests: number, warmup: number }): LargeDeskSettings {
+function largeDeskSettings (defaults: { requests: number, warmup: number }): LargeDeskSettings {
   const { values } = parseArgs({
     options: {
       tickets: { type: 'string', default: '1000000' },
@@ -91,7 +91,7 @@ export function largeDeskSettings (defaults: { requests: number, warmup: number 
  * Times one page at one connection: `warmup` requests, then `requests` timed ones. Answers
  * how many times `count` matched the page (its rows) and p50, p99 and max in ms, formatted.
  */
-export async function timePage (url: string, cookie: string, s: Pick<LargeDeskSettings, 'warmup' | 'requests'>, count: RegExp): Promise<{ shown: number, p50: string, p99: string, max: string }> {
+async function timePage (url: string, cookie: string, s: Pick<LargeDeskSettings, 'warmup' | 'requests'>, count: RegExp): Promise<{ shown: number, p50: string, p99: string, max: string }> {
   const times: number[] = []
   let shown = 0
   for (let i = 0; i < s.warmup + s.requests; i++) {
@@ -106,13 +106,13 @@ export async function timePage (url: string, cookie: string, s: Pick<LargeDeskSe
   return { shown, p50: percentile(times, 0.5).toFixed(1), p99: percentile(times, 0.99).toFixed(1), max: times[times.length - 1]!.toFixed(1) }
 }
 
-export interface LargeDesk { app?: FastifyInstance, base: string, cookie: string, email: string, seed?: SeedResult }
+interface LargeDesk { app?: FastifyInstance, base: string, cookie: string, email: string, seed?: SeedResult }
 
 /**
  * Opens (seeding on first use) the kept desk of `s.tickets` tickets, listens, and signs in
  * as the seeded manager with the most departments. `app` is missing after `--drop`.
  */
-export async function openLargeDesk (s: { tickets: number, databaseUrl: string, fresh: boolean, drop: boolean }, log: (line: string) => void): Promise<LargeDesk> {
+async function openLargeDesk (s: { tickets: number, databaseUrl: string, fresh: boolean, drop: boolean }, log: (line: string) => void): Promise<LargeDesk> {
   let database = await keptDatabase(s.databaseUrl, s.tickets)
   if (s.drop || s.fresh) {
     await database.drop()

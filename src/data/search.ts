@@ -138,14 +138,18 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
   return parts
 }
 
+/** The parts one after the other (UNION ALL), each row its `ticket_id` and `column(i)` of part i. */
+function allMatches (db: Db, parts: Knex.QueryBuilder[], column: (i: number) => string | Knex.Raw): Knex.QueryBuilder {
+  const each = parts.map((part, i) => db.from(part.as(`m${i}`)).select('ticket_id', column(i)))
+  return each.length === 1 ? each[0]! : each[0]!.unionAll(each.slice(1))
+}
+
 /** The tickets that match, each once with its best score: a derived table `s(ticket_id, score)`. */
 function hits (db: Db, parts: Knex.QueryBuilder[]): Knex.QueryBuilder {
   const dialect = dialectOfDb(db)
   const scale = dialect === 'postgres' ? 100_000 : 1000
   const integer = dialect === 'mysql' ? 'signed' : dialect === 'postgres' ? 'bigint' : 'integer'
-  const each = parts.map((part, i) => db.from(part.as(`m${i}`)).select('ticket_id', 'score'))
-  const union = each.length === 1 ? each[0]! : each[0]!.unionAll(each.slice(1))
-  return db.from(union.as('h')).select('h.ticket_id', db.raw(`cast(max(h.score) * ${scale} as ${integer}) as score`)).groupBy('h.ticket_id').as('s')
+  return db.from(allMatches(db, parts, () => 'score').as('h')).select('h.ticket_id', db.raw(`cast(max(h.score) * ${scale} as ${integer}) as score`)).groupBy('h.ticket_id').as('s')
 }
 
 /** One page of results, best first, then most recently active. */
@@ -169,8 +173,7 @@ export async function countSearch (db: Db, access: AgentAccess, q: Omit<SearchQu
   const parts = matchParts(db, access, q, ranked)
   if (parts.length === 0) return { count: 0, atLeast: false }
   // The part's number is written out: knex would bind a select-list value before the subquery's.
-  const each = parts.map((part, i) => db.from(part.as(`m${i}`)).select('ticket_id', db.raw(`${i} as part`)))
-  const rows: Array<{ ticket_id: number, part: number | string }> = await (each.length === 1 ? each[0]! : each[0]!.unionAll(each.slice(1)))
+  const rows: Array<{ ticket_id: number, part: number | string }> = await allMatches(db, parts, (i) => db.raw(`${i} as part`))
   const perPart = new Map<number, number>()
   for (const row of rows) perPart.set(Number(row.part), (perPart.get(Number(row.part)) ?? 0) + 1)
   return { count: new Set(rows.map((row) => row.ticket_id)).size, atLeast: [...perPart.values()].some((n) => n >= ranked) }

@@ -1,4 +1,4 @@
-import type { EventRow, EventType, TicketRow, TicketStatus } from '../data/tickets.js'
+import type { EventRow, EventType, TicketRow, TicketSource, TicketStatus } from '../data/tickets.js'
 import { priorityValues, type Priority } from '../domain/lifecycle.js'
 import { describeSlaEvent } from './sla-format.js'
 import { isRating, ratingLabels } from '../domain/survey.js'
@@ -68,7 +68,8 @@ export function ratingLabel (rating: unknown): string {
 }
 
 /** How the history says a ticket came in; the portal needs no words ("opened the ticket"). */
-const howOpened: Readonly<Record<string, string>> = {
+const howOpened: Readonly<Record<TicketSource, string>> = {
+  web: '',
   phone: ' from a phone call',
   walk_in: ' for a visitor at the desk',
   email: ' from an e-mail',
@@ -83,7 +84,7 @@ export function describeEvent (event: Pick<EventRow, 'type' | 'after_state' | 'b
   const nameOf = (list: Array<{ id: number, name: string }>, id: unknown): string | undefined => list.find((x) => x.id === id)?.name
   switch (event.type) {
     case 'created': {
-      const how = typeof after.source === 'string' && Object.hasOwn(howOpened, after.source) ? howOpened[after.source]! : ''
+      const how = typeof after.source === 'string' && Object.hasOwn(howOpened, after.source) ? howOpened[after.source as TicketSource] : ''
       if (typeof after.follows_number === 'string') return `opened the ticket${how} as a follow-up to #${after.follows_number}`
       return after.follows ? `opened the ticket${how} as a follow-up` : `opened the ticket${how}`
     }

@@ -7,6 +7,13 @@ export interface SnippetPart { text: string, hit: boolean }
 const scanLimit = 100_000
 const isWordChar = (char: string | undefined): boolean => char !== undefined && /[\p{L}\p{N}]/u.test(char)
 
+/** Where `token` starts a word of the folded text (a whole word unless `prefix`), as the index matched it. */
+function * wordsAt (folded: string, token: string, prefix: boolean): Generator<number> {
+  for (let at = folded.indexOf(token); at !== -1; at = folded.indexOf(token, at + 1)) {
+    if (!isWordChar(folded[at - 1]) && (prefix || !isWordChar(folded[at + token.length]))) yield at
+  }
+}
+
 /**
  * About `width` characters of `text` around its first hit, with every hit marked. Hits are
  * found on the folded text (no case, no accents), as the index found them, and marked on
@@ -27,10 +34,8 @@ export function snippet (text: string, tokens: Array<{ token: string, prefix: bo
   origin.push(source.length)
   const ranges: Array<[number, number]> = []
   for (const { token, prefix } of tokens) {
-    for (let at = folded.indexOf(token); at !== -1; at = folded.indexOf(token, at + 1)) {
-      const end = at + token.length
-      if (isWordChar(folded[at - 1]) || (!prefix && isWordChar(folded[end]))) continue
-      let wordEnd = end
+    for (const at of wordsAt(folded, token, prefix)) {
+      let wordEnd = at + token.length
       if (prefix) while (isWordChar(folded[wordEnd])) wordEnd++
       ranges.push([origin[at]!, origin[wordEnd]!])
     }
@@ -63,10 +68,7 @@ function matchStrength (text: string, tokens: ReadonlyArray<{ token: string, pre
   let words = 0
   let hits = 0
   for (const { token, prefix } of tokens) {
-    let found = 0
-    for (let at = folded.indexOf(token); at !== -1; at = folded.indexOf(token, at + 1)) {
-      if (!isWordChar(folded[at - 1]) && (prefix || !isWordChar(folded[at + token.length]))) found++
-    }
+    const found = [...wordsAt(folded, token, prefix)].length
     if (found > 0) words++
     hits += found
   }
