@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Transform, type Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { TesseraError } from '../../domain/errors.js'
 import { httpStatusOf } from '../plugins/errors.js'
@@ -33,6 +33,16 @@ async function saveUpTo (source: Readable, file: string, limit: number): Promise
   })
   await pipeline(source, counter, createWriteStream(file, { mode: 0o600 }))
   return size > limit ? undefined : size
+}
+
+/**
+ * Reads a refused message to its end before the answer goes out. Answering first and
+ * closing while the sender is still writing resets the connection, and the sender may
+ * lose the answer with it ("fetch failed" instead of 413 or 503).
+ */
+async function discard (body: Readable): Promise<void> {
+  body.resume()
+  await finished(body).catch(() => undefined)
 }
 
 /** The integration API under /api/v1: API-key authentication, JSON answers. */
@@ -75,8 +85,14 @@ export default async function apiRoutes (app: FastifyInstance): Promise<void> {
     if (!body || typeof body.pipe !== 'function') {
       return await reply.code(415).send({ error: { code: 'TESSERA_INVALID_INPUT', message: 'Send the raw message with Content-Type: message/rfc822.' } })
     }
-    if (Number(request.headers['content-length'] ?? 0) > maxMessageBytes) return await tooLarge(reply)
-    if (app.inbound.busy()) return await busy(reply.header('Connection', 'close'), 'Too many messages are being processed; deliver this one again later.')
+    if (Number(request.headers['content-length'] ?? 0) > maxMessageBytes) {
+      await discard(body)
+      return await tooLarge(reply)
+    }
+    if (app.inbound.busy()) {
+      await discard(body)
+      return await busy(reply.header('Connection', 'close'), 'Too many messages are being processed; deliver this one again later.')
+    }
     await mkdir(spool, { recursive: true, mode: 0o700 })
     const file = join(spool, `${Date.now()}-${randomBytes(8).toString('hex')}.eml`)
     try {
