@@ -58,12 +58,15 @@ export async function listActiveHelpTopics (db: Db): Promise<HelpTopicRow[]> {
   return rows.map(toTopic)
 }
 
-/** A topic new tickets may be filed under, with the priority its tickets start with. */
-export async function findActiveHelpTopic (db: Db, id: number): Promise<(HelpTopicRow & { priority: number }) | undefined> {
-  const row = await db('help_topics as h').join('departments as d', 'd.id', 'h.department_id')
-    .where({ 'h.id': id, 'h.active': true }).whereNull('d.archived_at')
-    .first([...topicColumns, db.raw('coalesce(h.default_priority, d.default_priority) as priority')])
-  return toTopic(row as (HelpTopicRow & { priority: number }) | undefined)
+/**
+ * These topics whatever their state, with the priority their tickets start with and whether
+ * their department is archived: new tickets opened together read their topics at once.
+ */
+export async function findHelpTopics (db: Db, ids: readonly number[]): Promise<Map<number, HelpTopicRow & { priority: number, department_archived: boolean }>> {
+  const rows: Array<HelpTopicRow & { priority: number, department_archived_at: number | null }> = await db('help_topics as h').join('departments as d', 'd.id', 'h.department_id')
+    .whereIn('h.id', [...new Set(ids)])
+    .select([...topicColumns, db.raw('coalesce(h.default_priority, d.default_priority) as priority'), 'd.archived_at as department_archived_at'])
+  return new Map(rows.map(({ department_archived_at: archivedAt, ...row }) => [row.id, { ...toTopic(row), department_archived: archivedAt !== null }]))
 }
 
 /** A topic whatever its state, for a follow-up that keeps its old ticket's topic. */

@@ -354,6 +354,26 @@ export function insertedId (row: unknown): number {
   return typeof row === 'object' && row !== null ? Number((row as { id: unknown }).id) : Number(row)
 }
 
+/**
+ * Inserts the rows in one statement and answers each one's new id, in the rows' order.
+ * `key` is a column whose value is unique among the rows: the ids are matched back through
+ * it, since no database promises the order RETURNING hands rows back in, and MySQL has no
+ * RETURNING (the rows are read back by that key, in the same transaction).
+ */
+export async function insertEach<Row extends object> (db: Db, table: string, rows: readonly Row[], key: keyof Row & string): Promise<number[]> {
+  if (rows.length === 0) return []
+  const keys = rows.map((row) => String(row[key]))
+  let found: Array<Record<string, unknown>>
+  if (dialectOfDb(db) === 'mysql') {
+    await db(table).insert(rows)
+    found = await db(table).whereIn(key, keys).select('id', key)
+  } else {
+    found = await db(table).insert(rows).returning(['id', key])
+  }
+  const ids = new Map(found.map((row) => [String(row[key]), Number(row.id)]))
+  return keys.map((value) => ids.get(value)!)
+}
+
 /** True when the error is a unique-constraint violation, whichever database raised it. */
 export function isUniqueViolation (err: unknown): boolean {
   const e = err as { code?: string, errno?: number, message?: string }

@@ -26,16 +26,22 @@ export interface OutboxRow {
 
 /** Queues a notice; callers pass their transaction so the notice exists only if the change does. */
 export async function enqueueMessage (db: Db, message: OutboxMessage, now: number): Promise<void> {
-  await db('outbox').insert({
+  await enqueueMessages(db, [{ ...message, at: now }])
+}
+
+/** Queues several notices in one statement, each sent from its own instant on. */
+export async function enqueueMessages (db: Db, messages: ReadonlyArray<OutboxMessage & { at: number }>): Promise<void> {
+  if (messages.length === 0) return
+  await db('outbox').insert(messages.map((message) => ({
     template: message.template,
     to_address: message.toAddress,
     ticket_id: message.ticketId,
     payload: JSON.stringify(message.payload),
     status: 'queued',
     attempts: 0,
-    next_attempt_at: now,
-    created_at: now
-  })
+    next_attempt_at: message.at,
+    created_at: message.at
+  })))
 }
 
 export async function listOutbox (db: Db, filter: { ticketId?: number, toAddress?: string } = {}): Promise<OutboxRow[]> {

@@ -1,5 +1,5 @@
 import type { AgentAccess } from './agents.js'
-import { insertedId, type Db } from './database.js'
+import { insertEach, type Db } from './database.js'
 import { visibleTo } from './queues.js'
 import type { TicketStatus } from './tickets.js'
 
@@ -18,11 +18,28 @@ export interface RequesterRow {
  * whose record was merged into another belongs to that other record.
  */
 export async function findOrCreateRequester (db: Db, name: string, email: string, now: number): Promise<RequesterRow> {
-  const existing = await db<RequesterRow>('requesters').where({ email }).first()
-  if (existing?.merged_into_id) return await findRequester(db, existing.merged_into_id) ?? existing
-  if (existing) return existing
-  const [row] = await db('requesters').insert({ name, email, created_at: now }).returning('id')
-  return { id: insertedId(row), name, email, created_at: now }
+  return (await findOrCreateRequesters(db, [{ name, email }], now)).get(email)!
+}
+
+/**
+ * findOrCreateRequester for several people at once (new tickets opened together), by
+ * address; the first name given for a new address is the one kept. Three statements at
+ * most, however many people.
+ */
+export async function findOrCreateRequesters (db: Db, people: ReadonlyArray<{ name: string, email: string }>, now: number): Promise<Map<string, RequesterRow>> {
+  const emails = [...new Set(people.map((person) => person.email))]
+  const found = new Map<string, RequesterRow>()
+  for (const row of await db<RequesterRow>('requesters').whereIn('email', emails)) found.set(row.email, row)
+  const mergedInto = [...found.values()].flatMap((row) => row.merged_into_id ? [row.merged_into_id] : [])
+  if (mergedInto.length > 0) {
+    const survivors = new Map((await db<RequesterRow>('requesters').whereIn('id', mergedInto)).map((row) => [row.id, row]))
+    for (const [email, row] of found) if (row.merged_into_id) found.set(email, survivors.get(row.merged_into_id) ?? row)
+  }
+  const missing = emails.filter((email) => !found.has(email))
+    .map((email) => ({ name: people.find((person) => person.email === email)!.name, email, created_at: now }))
+  const ids = await insertEach(db, 'requesters', missing, 'email')
+  missing.forEach((row, i) => found.set(row.email, { id: ids[i]!, ...row }))
+  return found
 }
 
 export async function findRequester (db: Db, id: number): Promise<RequesterRow | undefined> {

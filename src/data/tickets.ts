@@ -1,5 +1,6 @@
-import { insertedId, type Db } from './database.js'
+import { insertEach, insertedId, type Db } from './database.js'
 import type { Knex } from 'knex'
+import type { TicketSlaPatch } from './sla.js'
 
 export type TicketStatus = 'open' | 'pending' | 'resolved' | 'closed'
 export type EntryKind = 'message' | 'response' | 'note'
@@ -97,9 +98,8 @@ export interface EventRow {
   created_at: number
 }
 
-export type NewTicket = Omit<TicketRow, 'id' | 'answered' | 'merged_into_id' | 'first_response_at' | 'resolved_at' | 'closed_at' | 'due_at' |
-'deleted_at' | 'deleted_by' | 'requester_name_given' | 'submission_id'> &
-Partial<Pick<TicketRow, 'due_at' | 'requester_name_given' | 'submission_id'>>
+/** A new ticket's row: all but its id, with the columns of the SLA clock it starts with. */
+export type NewTicket = Omit<TicketRow, 'id'> & TicketSlaPatch
 
 // SQLite hands back 0/1 for booleans; normalise once here so no caller has to care.
 function toTicket<T extends TicketRow> (row: T | undefined): T | undefined {
@@ -107,9 +107,15 @@ function toTicket<T extends TicketRow> (row: T | undefined): T | undefined {
   return row
 }
 
-export async function insertTicket (db: Db, ticket: NewTicket): Promise<number> {
-  const [row] = await db('tickets').insert(ticket).returning('id')
-  return insertedId(row)
+/** New tickets in one statement; their ids in the same order. */
+export async function insertTickets (db: Db, tickets: readonly NewTicket[]): Promise<number[]> {
+  return await insertEach(db, 'tickets', tickets, 'number')
+}
+
+/** Which of these numbers tickets already have. */
+export async function takenNumbers (db: Db, numbers: readonly string[]): Promise<Set<string>> {
+  const rows: Array<{ number: string }> = await db('tickets').whereIn('number', [...numbers]).select('number')
+  return new Set(rows.map((row) => row.number))
 }
 
 export async function updateTicket (db: Db, id: number, patch: Partial<TicketRow>): Promise<void> {
@@ -164,6 +170,11 @@ export async function insertEntry (db: Db, entry: Omit<EntryRow, 'id'>): Promise
   return insertedId(row)
 }
 
+/** The first messages of new tickets (one per ticket) in one statement; their ids in the same order. */
+export async function insertFirstMessages (db: Db, entries: ReadonlyArray<Omit<EntryRow, 'id'>>): Promise<number[]> {
+  return await insertEach(db, 'thread_entries', entries, 'ticket_id')
+}
+
 /** The thread in order, for staff; notes only when asked for. */
 export async function listEntries (db: Db, ticketId: number, { includeNotes }: { includeNotes: boolean }): Promise<EntryView[]> {
   const query = db('thread_entries as e')
@@ -193,8 +204,8 @@ export async function listRequesterEntries (db: Db, ticket: Pick<TicketRow, 'id'
   return await query
 }
 
-export async function insertEvent (db: Db, event: Omit<EventRow, 'id'>): Promise<void> {
-  await db('events').insert(event)
+export async function insertEvents (db: Db, events: ReadonlyArray<Omit<EventRow, 'id'>>): Promise<void> {
+  if (events.length > 0) await db('events').insert(events)
 }
 
 export async function listEvents (db: Db, ticketId: number): Promise<EventRow[]> {
@@ -251,8 +262,9 @@ export async function listTimeline (db: Db, ticketId: number): Promise<{ entries
   return { entries: entries.sort(byId), events: events.sort(byId) }
 }
 
-export async function insertAccessToken (db: Db, ticketId: number, tokenHash: string, now: number): Promise<void> {
-  await db('ticket_access_tokens').insert({ ticket_id: ticketId, token_hash: tokenHash, created_at: now })
+export async function insertAccessTokens (db: Db, tokens: ReadonlyArray<{ ticketId: number, tokenHash: string, at: number }>): Promise<void> {
+  if (tokens.length === 0) return
+  await db('ticket_access_tokens').insert(tokens.map((token) => ({ ticket_id: token.ticketId, token_hash: token.tokenHash, created_at: token.at })))
 }
 
 export async function listAccessTokenHashes (db: Db, ticketId: number): Promise<string[]> {
@@ -275,8 +287,11 @@ export async function repointMerges (db: Db, fromTicketId: number, toTicketId: n
   await db('tickets').where({ merged_into_id: fromTicketId }).update({ merged_into_id: toTicketId })
 }
 
-export async function findTicketBySubmission (db: Db, requesterId: number, submissionId: string): Promise<TicketRow | undefined> {
-  return toTicket(await db<TicketRow>('tickets').where({ requester_id: requesterId, submission_id: submissionId }).first())
+/** The tickets these (requester, new-ticket form) pairs already opened. */
+export async function findTicketsBySubmission (db: Db, pairs: ReadonlyArray<{ requesterId: number, submissionId: string }>): Promise<TicketRow[]> {
+  if (pairs.length === 0) return []
+  const rows: TicketRow[] = await db<TicketRow>('tickets').whereIn(['requester_id', 'submission_id'], pairs.map((pair) => [pair.requesterId, pair.submissionId]))
+  return rows.map((row) => toTicket(row)!)
 }
 
 /** Moves a ticket to the trash; false when it was there already. */

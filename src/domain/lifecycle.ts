@@ -1,19 +1,20 @@
 import type { Knex } from 'knex'
 import { isUniqueViolation, readingLatestCommits, type Db } from '../data/database.js'
-import { findActiveHelpTopic, findDepartment, findHelpTopic, findTeam, type HelpTopicRow } from '../data/catalog.js'
-import { findOrCreateRequester, findRequester } from '../data/requesters.js'
+import { asError, groupCommit } from '../data/group-commit.js'
+import { findDepartment, findHelpTopics, findTeam, type DepartmentDetail, type HelpTopicRow } from '../data/catalog.js'
+import { findOrCreateRequesters, findRequester, type RequesterRow } from '../data/requesters.js'
 import {
-  findTicketByNumber, findTicketBySubmission, insertAccessToken, insertEntry, insertTicket, findEntryAfter,
-  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, touchViewer,
-  updateTicket, updateTicketIf, type EntryKind, type EventType, type TicketRow, type TicketSource, type TicketStatus
+  findTicketByNumber, findTicketsBySubmission, insertAccessTokens, insertEntry, insertFirstMessages, insertTickets, findEntryAfter,
+  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, touchViewer,
+  updateTicket, updateTicketIf, type EntryKind, type EntryRow, type EventType, type TicketRow, type TicketSource, type TicketStatus
 } from '../data/tickets.js'
 import { isAssignable } from '../data/agents.js'
 import { deleteAttachments, insertAttachments, listTicketAttachmentRefs } from '../data/attachments.js'
 import type { StoredFile } from '../attachments/store.js'
 import { notFound, TesseraError } from './errors.js'
 import {
-  noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTicket, noticeTicketAssigned, noticeTicketClosed,
-  noticeTicketMerged, noticeTicketReceived, noticeTicketResolved, noticeTicketTransferred
+  noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTickets, noticeTicketAssigned, noticeTicketClosed,
+  noticeTicketMerged, noticeTicketResolved, noticeTicketTransferred
 } from './notices.js'
 import {
   assertRole, assertTransition, hasRole, mergeTargetRole, roleOn, type Actor, type AgentActor, type ClientAction, type StaffAction
@@ -22,12 +23,12 @@ import { newAccessToken, randomTicketNumber } from './secrets.js'
 import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 import { routeNewTicket } from './routing.js'
-import { slaFirstResponse, slaStatusChanged, startSla } from './sla.js'
+import { newTicketPlans, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
 import { startSurvey } from './survey.js'
 import { signReply, type SignatureChoice } from './signatures.js'
 import { carryParticipantsOnMerge, copyReplyToParticipants } from './participants.js'
 import type { OnBehalf } from './tickets-on-behalf.js'
-import { recordEvent } from './ticket-events.js'
+import { recordEvent, recordEvents, systemActor, type TicketEvent } from './ticket-events.js'
 
 export type { Actor, AgentActor } from './permissions.js'
 export { agentActor, statuses } from './permissions.js'
@@ -99,6 +100,27 @@ export type LoadedTicket = TicketRow & { requester_name?: string, requester_emai
 
 export type Lifecycle = ReturnType<typeof createLifecycle>
 
+/** A thread entry's row, as the actor writes it (by e-mail when `mail` says so). */
+function newEntry (ticket: Pick<TicketRow, 'id'>, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin): Omit<EntryRow, 'id'> {
+  return {
+    ticket_id: ticket.id,
+    kind,
+    agent_id: actor.kind === 'agent' ? actor.access.id : null,
+    requester_id: actor.kind === 'requester' ? actor.requesterId : null,
+    body,
+    created_at: at,
+    message_id: mail?.messageId ?? null,
+    original_body: mail?.originalBody ?? null,
+    original_html: mail?.html ?? null,
+    body_shortened: mail?.shortened ?? false
+  }
+}
+
+/** What a new ticket's row holds before anything has happened to it (the database's defaults). */
+const notYetColumns = {
+  answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null, deleted_at: null, deleted_by: null
+} as const
+
 /** How often a ticket page view refreshes the agent's "also viewing" mark (shown for 60 s). */
 const viewerMarkRefreshMs = 15_000
 
@@ -151,12 +173,6 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return changed
   }
 
-  async function issueToken (trx: Db, ticketId: number, at: number): Promise<string> {
-    const { token, hash } = newAccessToken()
-    await insertAccessToken(trx, ticketId, hash, at)
-    return token
-  }
-
   async function requesterOf (trx: Db, ticket: LoadedTicket): Promise<{ name: string, email: string }> {
     if (ticket.requester_name !== undefined && ticket.requester_email !== undefined) return { name: ticket.requester_name, email: ticket.requester_email }
     const requester = await findRequester(trx, ticket.requester_id)
@@ -164,58 +180,173 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return requester
   }
 
-  async function createTicket (trx: Db, input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number, attempt = 0): Promise<OpenedTicket> {
-    // A follow-up keeps its old ticket's topic, even one retired since.
-    const topic = input.follows === undefined ? await findActiveHelpTopic(trx, input.helpTopicId) : await findHelpTopic(trx, input.helpTopicId)
-    if (!topic || (input.fromPortal === true && !topic.public)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
-    const departmentId = input.departmentId ?? topic.department_id
-    // A topic without a priority of its own leaves it to the department the ticket lands in.
-    const priority = departmentId === topic.department_id || topic.default_priority !== null
-      ? topic.priority
-      : (await findDepartment(trx, departmentId))?.default_priority ?? topic.priority
-    const requester = await findOrCreateRequester(trx, input.name, input.email, at)
-    // The same form again (a double click, a retry after a timeout) trips the unique index
-    // on (requester, submission) and lands in a retry, which finds the ticket it opened:
-    // answered with a fresh link for this browser, and nothing sent twice. The first try
-    // skips the look-up, so an ordinary ticket costs no extra query.
-    if (input.submissionId !== undefined && attempt > 0) {
-      const existing = await findTicketBySubmission(trx, requester.id, input.submissionId)
-      if (existing) return { ticket: existing, accessToken: await issueToken(trx, existing.id, at), replayed: true }
+  /** One new ticket asked for: what, when, and which try this is (a retry draws its number from a wider range). */
+  interface Opening { input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number, attempt: number }
+
+  /**
+   * Opens new tickets in the caller's transaction, together: each step is one statement for
+   * all of them (topics, requesters, the tickets, their first messages, events and counters,
+   * links, notices), and what only some need (files, routing, an agent's first entry)
+   * follows ticket by ticket. Answers each opening in its place: the ticket, or the
+   * TesseraError that opening alone gets (a topic not offered, a department out of reach).
+   */
+  async function createTickets (trx: Db, openings: readonly Opening[]): Promise<Array<OpenedTicket | TesseraError>> {
+    const results: Array<OpenedTicket | TesseraError> = []
+    const topics = await findHelpTopics(trx, openings.map((opening) => opening.input.helpTopicId))
+    const departments = new Map<number, Promise<DepartmentDetail | undefined>>()
+    const departmentOf = async (id: number): Promise<DepartmentDetail | undefined> => {
+      if (!departments.has(id)) departments.set(id, findDepartment(trx, id))
+      return await departments.get(id)!
     }
-    const actor: Actor = { kind: 'requester', requesterId: requester.id }
-    const onBehalf = input.onBehalf
-    if (onBehalf) assertRole(onBehalf.actor.access, { department_id: departmentId, assignee_id: null }, 'reply')
-    const fields = {
-      subject: input.subject,
-      status: 'open' as const,
-      priority: onBehalf?.priority ?? priority,
-      department_id: departmentId,
-      help_topic_id: topic.id,
-      requester_id: requester.id,
-      assignee_id: null,
-      team_id: null,
-      follows_ticket_id: input.follows?.id ?? null,
-      requester_name_given: input.name,
-      submission_id: input.submissionId ?? null,
-      source: input.source ?? 'web',
-      created_at: at,
-      last_activity_at: at
+    const accepted: Array<{ index: number, opening: Opening, topic: HelpTopicRow & { priority: number }, departmentId: number, priority: number }> = []
+    for (const [index, opening] of openings.entries()) {
+      const { input } = opening
+      const topic = topics.get(input.helpTopicId)
+      // A follow-up keeps its old ticket's topic, even one retired since.
+      const offered = topic !== undefined && (input.follows !== undefined || (topic.active && !topic.department_archived))
+      if (!offered || (input.fromPortal === true && !topic.public)) {
+        results[index] = new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the help topics listed.')
+        continue
+      }
+      const departmentId = input.departmentId ?? topic.department_id
+      try {
+        if (input.onBehalf) assertRole(input.onBehalf.actor.access, { department_id: departmentId, assignee_id: null }, 'reply')
+      } catch (err) {
+        if (!(err instanceof TesseraError)) throw err
+        results[index] = err
+        continue
+      }
+      // A topic without a priority of its own leaves it to the department the ticket lands in.
+      const priority = departmentId === topic.department_id || topic.default_priority !== null
+        ? topic.priority
+        : (await departmentOf(departmentId))?.default_priority ?? topic.priority
+      accepted.push({ index, opening, topic, departmentId, priority })
     }
-    const number = randomTicketNumber(attempt)
-    const id = await insertTicket(trx, { ...fields, number })
-    const ticket: TicketRow = {
-      ...fields, id, number, answered: false, merged_into_id: null, first_response_at: null, resolved_at: null, closed_at: null, due_at: null, deleted_at: null, deleted_by: null
+    if (accepted.length === 0) return results
+
+    const requesters = await findOrCreateRequesters(trx, accepted.map(({ opening }) => opening.input), Math.min(...accepted.map(({ opening }) => opening.at)))
+    const requesterOfOpening = (opening: Opening): RequesterRow => requesters.get(opening.input.email)!
+    // The same form again (a double click, a retry after a timeout) finds the ticket it
+    // opened: answered with a fresh link for this browser, and nothing sent twice.
+    const submissionKey = (opening: Opening): string | undefined =>
+      opening.input.submissionId === undefined ? undefined : `${requesterOfOpening(opening).id}:${opening.input.submissionId}`
+    const submitted = new Map<string, TicketRow>()
+    const withSubmission = accepted.filter(({ opening }) => opening.input.submissionId !== undefined)
+    for (const ticket of await findTicketsBySubmission(trx, withSubmission.map(({ opening }) => ({ requesterId: requesterOfOpening(opening).id, submissionId: opening.input.submissionId! })))) {
+      submitted.set(`${ticket.requester_id}:${ticket.submission_id ?? ''}`, ticket)
     }
-    await addEntry(trx, ticket, 'message', actor, input.message, at, input.mail, input.files)
-    await record(trx, ticket, onBehalf?.actor ?? actor, 'created', null, { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null, source: ticket.source }, at)
-    await startSla(trx, ticket, at)
-    const accessToken = await issueToken(trx, id, at)
-    if (input.noReceipt !== true && onBehalf?.notify !== false) await noticeTicketReceived(trx, ticket, requester, at)
-    await noticeNewTicket(trx, ticket, requester, input.message, at)
-    if (!onBehalf) return { ticket: await routeByTopic(trx, ticket, topic, at), accessToken }
-    // The agent's own choice of assignee or team stands instead of the topic's routing.
-    const placed = onBehalf.assignment ? await assignOnOpening(trx, ticket, onBehalf.actor, onBehalf.assignment, at) : await routeByTopic(trx, ticket, topic, at)
-    return { ticket: await addFirstEntry(trx, placed, requester, onBehalf, at), accessToken }
+    const fresh: typeof accepted = []
+    const replays: typeof accepted = []
+    const firstOfSubmission = new Set<string>()
+    for (const entry of accepted) {
+      const key = submissionKey(entry.opening)
+      if (key !== undefined && (submitted.has(key) || firstOfSubmission.has(key))) replays.push(entry)
+      else fresh.push(entry)
+      if (key !== undefined) firstOfSubmission.add(key)
+    }
+
+    const numbers = await freeNumbers(trx, fresh.map(({ opening }) => opening.attempt))
+    const planOf = newTicketPlans(trx)
+    const fields: Array<Omit<TicketRow, 'id'>> = []
+    const clocks: Array<ReturnType<typeof startClocks> | undefined> = []
+    for (const [i, { opening, topic, departmentId, priority }] of fresh.entries()) {
+      const { input, at } = opening
+      const plan = await planOf({ help_topic_id: topic.id, department_id: departmentId })
+      clocks.push(plan ? startClocks(plan, at) : undefined)
+      fields.push({
+        number: numbers[i]!,
+        subject: input.subject,
+        status: 'open',
+        priority: input.onBehalf?.priority ?? priority,
+        department_id: departmentId,
+        help_topic_id: topic.id,
+        requester_id: requesterOfOpening(opening).id,
+        assignee_id: null,
+        team_id: null,
+        follows_ticket_id: input.follows?.id ?? null,
+        requester_name_given: input.name,
+        submission_id: input.submissionId ?? null,
+        source: input.source ?? 'web',
+        created_at: at,
+        last_activity_at: at,
+        ...notYetColumns
+      })
+    }
+    const ids = await insertTickets(trx, fields.map((row, i) => ({ ...row, ...clocks[i]?.columns })))
+    const tickets: TicketRow[] = fields.map((row, i) => ({ id: ids[i]!, ...row }))
+    for (const [i, ticket] of tickets.entries()) {
+      const key = submissionKey(fresh[i]!.opening)
+      if (key !== undefined) submitted.set(key, ticket)
+    }
+
+    const actorOf = (opening: Opening): Actor => ({ kind: 'requester', requesterId: requesterOfOpening(opening).id })
+    const entryIds = await insertFirstMessages(trx, fresh.map(({ opening }, i) => newEntry(tickets[i]!, 'message', actorOf(opening), opening.input.message, opening.at, opening.input.mail)))
+    for (const [i, { opening }] of fresh.entries()) await insertAttachments(trx, entryIds[i]!, opening.input.files ?? [], opening.at)
+    await recordEvents(trx, fresh.flatMap(({ opening }, i): TicketEvent[] => {
+      const ticket = tickets[i]!
+      const { input, at } = opening
+      const created: TicketEvent = {
+        ticketId: ticket.id,
+        actor: input.onBehalf?.actor ?? actorOf(opening),
+        type: 'created',
+        before: null,
+        after: { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null, source: ticket.source },
+        at,
+        ticketNow: ticket
+      }
+      const clock = clocks[i]
+      return clock ? [created, { ticketId: ticket.id, actor: systemActor, type: 'sla', before: null, after: clock.event, at, ticketNow: ticket }] : [created]
+    }))
+
+    const opened = [...fresh.map((entry, i) => ({ entry, ticket: tickets[i]!, replayed: false })), ...replays.map((entry) => ({ entry, ticket: submitted.get(submissionKey(entry.opening)!)!, replayed: true }))]
+    const links = opened.map(() => newAccessToken())
+    await insertAccessTokens(trx, opened.map(({ entry, ticket }, i) => ({ ticketId: ticket.id, tokenHash: links[i]!.hash, at: entry.opening.at })))
+    await noticeNewTickets(trx, fresh.map(({ opening }, i) => ({
+      ticket: tickets[i]!,
+      requester: requesterOfOpening(opening),
+      message: opening.input.message,
+      at: opening.at,
+      receipt: opening.input.noReceipt !== true && opening.input.onBehalf?.notify !== false
+    })))
+
+    for (const [i, { entry, ticket, replayed }] of opened.entries()) {
+      const accessToken = links[i]!.token
+      if (replayed) {
+        results[entry.index] = { ticket, accessToken, replayed: true }
+        continue
+      }
+      const { input, at } = entry.opening
+      const onBehalf = input.onBehalf
+      if (!onBehalf) {
+        results[entry.index] = { ticket: await routeByTopic(trx, ticket, entry.topic, at), accessToken }
+        continue
+      }
+      // The agent's own choice of assignee or team stands instead of the topic's routing.
+      const placed = onBehalf.assignment ? await assignOnOpening(trx, ticket, onBehalf.actor, onBehalf.assignment, at) : await routeByTopic(trx, ticket, entry.topic, at)
+      results[entry.index] = { ticket: await addFirstEntry(trx, placed, requesterOfOpening(entry.opening), onBehalf, at), accessToken }
+    }
+    return results
+  }
+
+  /**
+   * A ticket number for each new ticket, none taken: drawn at random (so numbers say nothing
+   * about the desk's size), those already used drawn again. Another instance may take one in
+   * the meantime; the unique index then fails the transaction, which is retried.
+   */
+  async function freeNumbers (trx: Db, attempts: readonly number[]): Promise<string[]> {
+    const numbers = attempts.map((attempt) => randomTicketNumber(attempt))
+    for (let round = 0; numbers.length > 0; round++) {
+      const taken = await takenNumbers(trx, numbers)
+      const seen = new Set<string>()
+      const clash = numbers.map((number) => {
+        const again = taken.has(number) || seen.has(number)
+        seen.add(number)
+        return again
+      })
+      if (!clash.includes(true) || round >= 8) break
+      clash.forEach((again, i) => { if (again) numbers[i] = randomTicketNumber(attempts[i]! + 3 * (round + 1)) })
+    }
+    return numbers
   }
 
   /**
@@ -265,16 +396,32 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     return answered
   }
 
-  async function insertNewTicket (input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number): Promise<OpenedTicket> {
-    // A taken number (rare, or a concurrent insert) trips the unique index; the whole
-    // transaction is retried with a fresh number, from a wider range after a few tries.
-    for (let attempt = 0; ; attempt++) {
+  /** One opening in a transaction of its own, retried with a fresh number when another instance took its number meanwhile. */
+  async function openAlone (opening: Opening): Promise<OpenedTicket> {
+    for (let attempt = opening.attempt; ; attempt++) {
       try {
-        return await db.transaction(async (trx) => await createTicket(trx, input, at, attempt), readingLatestCommits(db))
+        const [result] = await db.transaction(async (trx) => await createTickets(trx, [{ ...opening, attempt }]), readingLatestCommits(db))
+        if (result instanceof Error) throw result
+        return result!
       } catch (err) {
         if (attempt >= 8 || !isUniqueViolation(err)) throw err
       }
     }
+  }
+
+  // New tickets arriving together are opened in one transaction (group commit).
+  const openTogether = groupCommit<Opening, OpenedTicket>(async (openings) => {
+    try {
+      return await db.transaction(async (trx) => await createTickets(trx, openings), readingLatestCommits(db))
+    } catch (err) {
+      if (openings.length === 1 && !isUniqueViolation(err)) return [asError(err)]
+      // What failed the batch fails only its own opening now.
+      return await Promise.all(openings.map(async (opening) => await openAlone({ ...opening, attempt: opening.attempt + 1 }).catch(asError)))
+    }
+  })
+
+  async function insertNewTicket (input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number): Promise<OpenedTicket> {
+    return await openTogether({ input, at, attempt: 0 })
   }
 
   const reopenWindowMs = async (): Promise<number> =>
@@ -286,18 +433,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   }
 
   async function addEntry (trx: Db, ticket: TicketRow, kind: EntryKind, actor: Actor, body: string, at: number, mail?: MailOrigin, files: readonly StoredFile[] = []): Promise<number> {
-    const entryId = await insertEntry(trx, {
-      ticket_id: ticket.id,
-      kind,
-      agent_id: actor.kind === 'agent' ? actor.access.id : null,
-      requester_id: actor.kind === 'requester' ? actor.requesterId : null,
-      body,
-      created_at: at,
-      message_id: mail?.messageId ?? null,
-      original_body: mail?.originalBody ?? null,
-      original_html: mail?.html ?? null,
-      body_shortened: mail?.shortened ?? false
-    })
+    const entryId = await insertEntry(trx, newEntry(ticket, kind, actor, body, at, mail))
     await insertAttachments(trx, entryId, files, at)
     return entryId
   }

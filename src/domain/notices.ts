@@ -1,8 +1,8 @@
 import type { Db } from '../data/database.js'
-import { awayAgentIds } from '../data/agent-preferences.js'
+import { awayUntil } from '../data/agent-preferences.js'
 import { findAgent, listDepartmentAgents } from '../data/agents.js'
 import { findDepartment } from '../data/catalog.js'
-import { enqueueMessage } from '../data/outbox.js'
+import { enqueueMessages } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
 import { getSetting } from '../data/settings.js'
 import type { TicketRow } from '../data/tickets.js'
@@ -57,17 +57,34 @@ type NoticeTicket = Pick<TicketRow, 'id' | 'number' | 'subject' | 'status' | 'de
 interface Person { name: string, email: string }
 interface AgentRecipient { id: number, email: string }
 
+interface Notice { template: NoticeTemplate, to: readonly string[], ticket: NoticeTicket, payload: Record<string, unknown>, at: number }
+
 async function queue (trx: Db, template: NoticeTemplate, to: readonly string[], ticket: NoticeTicket, payload: Record<string, unknown>, at: number): Promise<void> {
-  if (to.length === 0 || !await noticeEnabled(trx, template)) return
-  for (const address of new Set(to)) {
-    await enqueueMessage(trx, { template, toAddress: address, ticketId: ticket.id, payload: { number: ticket.number, subject: ticket.subject, ...payload } }, at)
+  await queueAll(trx, [{ template, to, ticket, payload, at }])
+}
+
+/** Queues each notice that is on to each of its addresses once, in one statement. */
+async function queueAll (trx: Db, notices: readonly Notice[]): Promise<void> {
+  const enabled = new Map<NoticeTemplate, boolean>()
+  const messages = []
+  for (const { template, to, ticket, payload, at } of notices) {
+    if (to.length === 0) continue
+    if (!enabled.has(template)) enabled.set(template, await noticeEnabled(trx, template))
+    if (enabled.get(template) !== true) continue
+    for (const address of new Set(to)) {
+      messages.push({ template, toAddress: address, ticketId: ticket.id, payload: { number: ticket.number, subject: ticket.subject, ...payload }, at })
+    }
   }
+  await enqueueMessages(trx, messages)
 }
 
 /** The agents not away at `at` (see the preferences page): an away agent gets no notices. */
 async function present<A extends AgentRecipient> (trx: Db, agents: readonly A[], at: number): Promise<A[]> {
-  const away = await awayAgentIds(trx, agents.map((agent) => agent.id), at)
-  return agents.filter((agent) => !away.has(agent.id))
+  return presentAt(agents, await awayUntil(trx, agents.map((agent) => agent.id), at), at)
+}
+
+function presentAt<A extends AgentRecipient> (agents: readonly A[], away: ReadonlyMap<number, number>, at: number): A[] {
+  return agents.filter((agent) => (away.get(agent.id) ?? at) <= at)
 }
 
 function except (agents: readonly AgentRecipient[], actor: Actor | null): string[] {
@@ -75,16 +92,32 @@ function except (agents: readonly AgentRecipient[], actor: Actor | null): string
 }
 
 /** ticket_received → the requester, with the private link. */
-export async function noticeTicketReceived (trx: Db, ticket: NoticeTicket, requester: Person, at: number): Promise<void> {
-  await queue(trx, 'ticket_received', [requester.email], ticket, { name: requester.name }, at)
+export interface NewTicketNotice { ticket: NoticeTicket, requester: Person, message: string, at: number, receipt: boolean }
+
+/**
+ * For each new ticket: ticket_received → the requester, when `receipt`; new_ticket → whom
+ * the ticket's department names: its agents and managers, its managers, or nobody. Tickets
+ * opened together read each department's audience once and queue their notices at once.
+ */
+export async function noticeNewTickets (trx: Db, opened: readonly NewTicketNotice[]): Promise<void> {
+  const first = Math.min(...opened.map((o) => o.at))
+  const audiences = new Map<number, { agents: AgentRecipient[], away: Map<number, number> }>()
+  const notices: Notice[] = []
+  for (const { ticket, requester, message, at, receipt } of opened) {
+    if (receipt) notices.push({ template: 'ticket_received', to: [requester.email], ticket, payload: { name: requester.name }, at })
+    let audience = audiences.get(ticket.department_id)
+    if (!audience) audiences.set(ticket.department_id, audience = await departmentAudience(trx, ticket.department_id, first))
+    notices.push({ template: 'new_ticket', to: except(presentAt(audience.agents, audience.away, at), null), ticket, payload: { requesterName: requester.name, message }, at })
+  }
+  await queueAll(trx, notices)
 }
 
-/** new_ticket → whom the ticket's department names: its agents and managers, its managers, or nobody. */
-export async function noticeNewTicket (trx: Db, ticket: NoticeTicket, requester: Person, message: string, at: number): Promise<void> {
-  const audience = (await findDepartment(trx, ticket.department_id))?.new_ticket_notice ?? 'agents'
-  if (audience === 'nobody') return
-  const agents = await listDepartmentAgents(trx, ticket.department_id, audience === 'managers' ? ['manager'] : ['agent', 'manager'])
-  await queue(trx, 'new_ticket', except(await present(trx, agents, at), null), ticket, { requesterName: requester.name, message }, at)
+/** Whom a department tells of its new tickets, and when those of them away after `from` are back. */
+async function departmentAudience (trx: Db, departmentId: number, from: number): Promise<{ agents: AgentRecipient[], away: Map<number, number> }> {
+  const audience = (await findDepartment(trx, departmentId))?.new_ticket_notice ?? 'agents'
+  if (audience === 'nobody') return { agents: [], away: new Map() }
+  const agents = await listDepartmentAgents(trx, departmentId, audience === 'managers' ? ['manager'] : ['agent', 'manager'])
+  return { agents, away: await awayUntil(trx, agents.map((agent) => agent.id), from) }
 }
 
 /** agent_response → the requester, with the answer, its files and a private link. */

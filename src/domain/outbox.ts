@@ -4,7 +4,7 @@ import { enqueueMessage, requeueMessage, type OutboxRow } from '../data/outbox.j
 import type { AgentAccess } from '../data/agents.js'
 import { recordAdminChange } from './admin-log.js'
 import { setPasswordResetHash } from '../data/password-resets.js'
-import { insertAccessToken } from '../data/tickets.js'
+import { insertAccessTokens } from '../data/tickets.js'
 import { TesseraError } from './errors.js'
 import { notices } from './notices.js'
 import { newAccessToken } from './secrets.js'
@@ -19,7 +19,7 @@ export async function mintLinkToken (db: Db, row: Pick<OutboxRow, 'template' | '
   const link = notices[row.template].link
   if (link === 'ticket' && row.ticket_id !== null) {
     const { token, hash } = newAccessToken()
-    await insertAccessToken(db, row.ticket_id, hash, at)
+    await insertAccessTokens(db, [{ ticketId: row.ticket_id, tokenHash: hash, at }])
     return token
   }
   if (link === 'password') {

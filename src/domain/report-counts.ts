@@ -6,6 +6,7 @@ import { findPlanWithSchedule } from '../data/sla.js'
 import { findSurveyByTicket, type SurveyRating } from '../data/surveys.js'
 import { findTicketById, type EventType, type TicketRow, type TicketStatus } from '../data/tickets.js'
 import { businessMinutesBetween } from './business-hours.js'
+import type { TicketEvent } from './ticket-events.js'
 import { scheduleOf } from './sla.js'
 
 /*
@@ -73,14 +74,17 @@ function stateOf (value: unknown): Record<string, unknown> {
 
 const ratingColumn: Readonly<Record<SurveyRating, string>> = { great: 'survey_great', okay: 'survey_okay', not_good: 'survey_not_good' }
 
-/** The counters one event moves, added to the day's rows in the same transaction. */
-export async function countEvent (trx: Db, ticketId: number, type: EventType, before: unknown, after: unknown, at: number, ticketNow?: TicketRow): Promise<void> {
-  if (!counted.has(type)) return
-  // Only an agent's first reply counts; the verb says which one that is (see addResponse).
-  if (type === 'replied' && stateOf(after).first_response !== true) return
-  const ticket = (ticketNow ?? await findTicketById(trx, ticketId)) as (TicketRow & { sla_plan_id?: number | null }) | undefined
-  if (!ticket) return
-  await addToReportDays(trx, await changesFor(trx, ticket, type, stateOf(before), stateOf(after), at))
+/** The counters these events move, added to the days' rows in the same transaction (one statement). */
+export async function countEvents (trx: Db, events: ReadonlyArray<Omit<TicketEvent, 'actor'>>): Promise<void> {
+  const changes: ReportChange[] = []
+  for (const { ticketId, type, before, after, at, ticketNow } of events) {
+    if (!counted.has(type)) continue
+    // Only an agent's first reply counts; the verb says which one that is (see addResponse).
+    if (type === 'replied' && stateOf(after).first_response !== true) continue
+    const ticket = (ticketNow ?? await findTicketById(trx, ticketId)) as (TicketRow & { sla_plan_id?: number | null }) | undefined
+    if (ticket) changes.push(...await changesFor(trx, ticket, type, stateOf(before), stateOf(after), at))
+  }
+  if (changes.length > 0) await addToReportDays(trx, changes)
 }
 
 async function changesFor (trx: Db, ticket: TicketRow & { sla_plan_id?: number | null }, type: EventType, was: Record<string, unknown>, now: Record<string, unknown>, at: number): Promise<ReportChange[]> {

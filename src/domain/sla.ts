@@ -27,7 +27,7 @@ export const warnShare = 0.8
 
 export type SlaChange = 'started' | 'paused' | 'resumed' | 'restarted' | 'warned' | SlaOutcome
 
-interface SlaEvent { change: SlaChange, target?: SlaTarget, [key: string]: unknown }
+export interface SlaEvent { change: SlaChange, target?: SlaTarget, [key: string]: unknown }
 
 /** A stored schedule, read back; null columns (no schedule) are around the clock. */
 export function scheduleOf (row: Pick<SlaPlanWithSchedule, 'time_zone' | 'windows' | 'holidays'>): Schedule | null {
@@ -86,15 +86,31 @@ async function save (trx: Db, before: TicketSla, after: TicketSla, events: SlaEv
   for (const event of events) await recordSla(trx, before.id, event, at)
 }
 
-/** Starts the clocks of a new ticket under its topic's or department's plan, if any. */
-export async function startSla (trx: Db, ticket: Pick<TicketRow, 'id' | 'help_topic_id' | 'department_id'>, at: number): Promise<void> {
-  const plan = await findPlanForNewTicket(trx, ticket.help_topic_id, ticket.department_id)
-  if (!plan) return
-  const clock = await findTicketSla(trx, ticket.id)
-  if (!clock) return
+/**
+ * The plan a new ticket starts under (its topic's, else its department's), read once per
+ * topic and department for new tickets opened together.
+ */
+export function newTicketPlans (trx: Db): (ticket: Pick<TicketRow, 'help_topic_id' | 'department_id'>) => Promise<SlaPlanWithSchedule | undefined> {
+  const plans = new Map<string, Promise<SlaPlanWithSchedule | undefined>>()
+  return async (ticket) => {
+    const key = `${ticket.help_topic_id ?? ''}:${ticket.department_id}`
+    if (!plans.has(key)) plans.set(key, findPlanForNewTicket(trx, ticket.help_topic_id, ticket.department_id))
+    return await plans.get(key)!
+  }
+}
+
+/**
+ * The clocks of a new (open, unanswered) ticket under `plan`: the columns its row starts
+ * with, and the `sla` event that records the start.
+ */
+export function startClocks (plan: SlaPlanWithSchedule, at: number): { columns: TicketSlaPatch, event: SlaEvent } {
   const schedule = scheduleOf(plan)
-  const after: TicketSla = { ...clock, sla_plan_id: plan.id, ...startTarget(plan, schedule, 'first_response', at), ...startTarget(plan, schedule, 'resolution', at) }
-  await save(trx, clock, after, [{ change: 'started', plan: plan.name, first_response_due_at: after.first_response_due_at, resolution_due_at: after.resolution_due_at }], at)
+  const targets: TicketSlaPatch = { sla_plan_id: plan.id, sla_paused_at: null, ...startTarget(plan, schedule, 'first_response', at), ...startTarget(plan, schedule, 'resolution', at) }
+  const clock = { status: 'open', first_response_at: null, ...targets } as TicketSla
+  return {
+    columns: { ...targets, ...derived(clock) },
+    event: { change: 'started', plan: plan.name, first_response_due_at: clock.first_response_due_at, resolution_due_at: clock.resolution_due_at }
+  }
 }
 
 /**

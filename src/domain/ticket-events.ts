@@ -1,7 +1,7 @@
 import type { Db } from '../data/database.js'
-import { insertEvent, type EventType, type TicketRow } from '../data/tickets.js'
+import { insertEvents, type EventType, type TicketRow } from '../data/tickets.js'
 import type { Actor } from './permissions.js'
-import { countEvent } from './report-counts.js'
+import { countEvents } from './report-counts.js'
 
 /** The system actor: what the desk does by itself (routing, clocks, automation). */
 export const systemActor: Actor = { kind: 'system' }
@@ -14,7 +14,22 @@ export const systemActor: Actor = { kind: 'system' }
  * spares the counters a read of it.
  */
 export async function recordEvent (trx: Db, ticketId: number, actor: Actor, type: EventType, before: unknown, after: unknown, at: number, ticketNow?: TicketRow): Promise<void> {
-  await insertEvent(trx, {
+  await recordEvents(trx, [{ ticketId, actor, type, before, after, at, ticketNow }])
+}
+
+export interface TicketEvent {
+  ticketId: number
+  actor: Actor
+  type: EventType
+  before: unknown
+  after: unknown
+  at: number
+  ticketNow?: TicketRow
+}
+
+/** recordEvent for several events at once (new tickets opened together): one statement for the events, one for the counters. */
+export async function recordEvents (trx: Db, events: readonly TicketEvent[]): Promise<void> {
+  await insertEvents(trx, events.map(({ ticketId, actor, type, before, after, at }) => ({
     ticket_id: ticketId,
     type,
     actor_kind: actor.kind,
@@ -23,6 +38,6 @@ export async function recordEvent (trx: Db, ticketId: number, actor: Actor, type
     before_state: before === null || before === undefined ? null : JSON.stringify(before),
     after_state: after === null || after === undefined ? null : JSON.stringify(after),
     created_at: at
-  })
-  await countEvent(trx, ticketId, type, before, after, at, ticketNow)
+  })))
+  await countEvents(trx, events)
 }

@@ -1,0 +1,118 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { dialectOfDb } from '../../src/data/database.js'
+import { listOutbox } from '../../src/data/outbox.js'
+import type { NewTicketInput, OpenedTicket } from '../../src/domain/lifecycle.js'
+import { isTesseraError } from '../../src/domain/errors.js'
+import { testApp, testClock } from '../helpers/app.js'
+
+/*
+ * New tickets that arrive together are opened in one transaction (group commit): each gets
+ * everything a ticket opened alone gets, one that cannot be opened fails alone, and the
+ * batch costs a few statements however many tickets it holds.
+ */
+
+const hour = 3_600_000
+
+function asked (i: number, extra: Partial<NewTicketInput> = {}): NewTicketInput {
+  return { name: `Client ${i}`, email: `client-${i}@example.com`, subject: `Printer ${i} jams`, message: `Page ${i} jams.`, helpTopicId: 1, ...extra }
+}
+
+/** Starts one opening, then `count` more while it runs: those go in one batch. */
+async function openTogether (app: FastifyInstance, inputs: NewTicketInput[]): Promise<Array<PromiseSettledResult<OpenedTicket>>> {
+  return await Promise.allSettled(inputs.map(async (input) => await app.lifecycle.openTicket(input)))
+}
+
+async function deskWithAgentAndPlan (app: FastifyInstance): Promise<void> {
+  await app.db('agents').insert({ id: 1, name: 'Ada Lovelace', email: 'ada@desk.test', password_hash: 'set', is_admin: false, active: true, created_at: 0 })
+  await app.db('agent_departments').insert({ agent_id: 1, department_id: 1, role: 'agent' })
+  await app.db('sla_plans').insert({ id: 1, name: 'Standard', first_response_hours: 4, resolution_hours: 24, schedule_id: null, created_at: 0 })
+  await app.db('help_topics').where({ id: 1 }).update({ sla_plan_id: 1 })
+}
+
+t.test('tickets opened at once each get their thread, events, counters, link and notices, for a few statements in all', async (t) => {
+  const clock = testClock()
+  const app = await testApp(t, {}, { now: clock.now, startWorkers: false })
+  await deskWithAgentAndPlan(app)
+  const statements: string[] = []
+  app.db.on('query', (query: { sql: string }) => statements.push(query.sql))
+
+  await app.lifecycle.openTicket(asked(0))
+  const alone = statements.length
+  statements.length = 0
+  // Client 1 writes twice at once with two different questions: one requester, two tickets.
+  const inputs = [...Array.from({ length: 30 }, (_, i) => asked(i + 1)), asked(1, { subject: 'Scanner too' })]
+  const results = await openTogether(app, inputs)
+  t.same(results.map((r) => r.status), inputs.map(() => 'fulfilled'), 'every opening succeeds')
+  t.ok(statements.length < 4 * alone, `31 tickets at once cost ${statements.length} statements; one alone costs ${alone}`)
+
+  const opened = results.map((r) => (r as PromiseFulfilledResult<OpenedTicket>).value)
+  t.equal(new Set(opened.map((o) => o.ticket.number)).size, 31, 'each has a number of its own')
+  t.equal(new Set(opened.map((o) => o.accessToken)).size, 31, 'and a private link of its own')
+  const ids = opened.map((o) => o.ticket.id)
+  const tickets = await app.db('tickets').whereIn('id', ids).orderBy('id')
+  t.equal(tickets.length, 31)
+  t.equal(new Set(tickets.filter((row) => row.requester_name_given === 'Client 1').map((row) => row.requester_id)).size, 1, 'one person writing twice is one requester')
+  t.ok(tickets.every((row) => Number(row.sla_due_at) === clock.now() + 4 * hour && Number(row.resolution_due_at) === clock.now() + 24 * hour), 'each runs on the topic’s SLA plan')
+  const entries = await app.db('thread_entries').whereIn('ticket_id', ids)
+  t.same(entries.map((row) => [row.ticket_id, row.body]).sort(), opened.map((o, i) => [o.ticket.id, inputs[i]!.message]).sort(), 'each with its own words')
+  const events = await app.db('events').whereIn('ticket_id', ids).orderBy('id')
+  for (const id of ids) {
+    t.same(events.filter((row) => row.ticket_id === id).map((row) => row.type), ['created', 'sla'], `ticket ${id}: created, then its clock started`)
+  }
+  t.equal((await app.db('ticket_access_tokens').whereIn('ticket_id', ids)).length, 31, 'one stored link each')
+  const outbox = (await listOutbox(app.db, {})).filter((m) => ids.includes(m.ticket_id!))
+  t.equal(outbox.filter((m) => m.template === 'ticket_received').length, 31, 'each requester is told')
+  t.equal(outbox.filter((m) => m.template === 'new_ticket' && m.to_address === 'ada@desk.test').length, 31, 'and the agent hears of each')
+  const created = await app.db('report_daily').where({ dimension: 'department', department_id: 1 }).sum({ n: 'created' }).first() as { n: number | string }
+  t.equal(Number(created.n), 32, 'the day’s counter holds every ticket, the first one alone included')
+})
+
+t.test('in a batch, a topic not offered fails only its own opening, and the same form sent twice opens one ticket', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const [hiddenRow] = await app.db('help_topics').insert({ name: 'Internal', department_id: 1, public: false, active: true, sort_order: 9 }).returning('id')
+  const hidden = typeof hiddenRow === 'object' ? hiddenRow.id : hiddenRow
+  const form = { submissionId: 'AAAAAAAAAAAAAAAAAAAAAA' }
+  const results = await openTogether(app, [
+    asked(1),
+    asked(2, { helpTopicId: hidden, fromPortal: true }),
+    asked(3, form),
+    asked(3, form),
+    asked(4, { helpTopicId: 999_999 })
+  ])
+  t.equal(results[0]!.status, 'fulfilled')
+  for (const refused of [results[1]!, results[4]!]) {
+    t.ok(refused.status === 'rejected' && isTesseraError(refused.reason, 'TESSERA_INVALID_INPUT'), 'a topic the portal does not offer, or none, is refused')
+  }
+  const [first, again] = [results[2]!, results[3]!].map((r) => (r as PromiseFulfilledResult<OpenedTicket>).value)
+  t.equal(again!.ticket.number, first!.ticket.number, 'the second send names the first one’s ticket')
+  t.equal(again!.replayed, true)
+  t.not(again!.accessToken, first!.accessToken, 'with a fresh link for that browser')
+  t.equal((await app.db('tickets')).length, 2, 'two tickets in all')
+  t.equal((await listOutbox(app.db, {})).filter((m) => m.template === 'ticket_received').length, 2, 'and one confirmation each')
+})
+
+t.test('an opening that fails in the database fails alone: the rest of its batch is opened after all', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  await refuseSubject(app, 'Boom')
+  const results = await openTogether(app, [asked(1), asked(2), asked(3, { subject: 'Boom' }), asked(4), asked(5)])
+  t.same(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+  t.same((await app.db('tickets').orderBy('subject').pluck('subject')), ['Printer 1 jams', 'Printer 2 jams', 'Printer 4 jams', 'Printer 5 jams'])
+  t.equal((await app.db('events').where({ type: 'created' })).length, 4, 'nothing of the failed one is left')
+  t.equal((await listOutbox(app.db, {})).length, 4)
+})
+
+/** A trigger that fails the insert of a ticket with this subject, as a database error would. */
+async function refuseSubject (app: FastifyInstance, subject: string): Promise<void> {
+  switch (dialectOfDb(app.db)) {
+    case 'sqlite':
+      await app.db.raw(`create trigger refuse_subject before insert on tickets when new.subject = '${subject}' begin select raise(abort, 'refused'); end`)
+      return
+    case 'postgres':
+      await app.db.raw(`create function refuse_subject() returns trigger language plpgsql as $$ begin if new.subject = '${subject}' then raise exception 'refused'; end if; return new; end $$`)
+      await app.db.raw('create trigger refuse_subject before insert on tickets for each row execute function refuse_subject()')
+      return
+    case 'mysql':
+      await app.db.raw(`create trigger refuse_subject before insert on tickets for each row begin if new.subject = '${subject}' then signal sqlstate '45000' set message_text = 'refused'; end if; end`)
+  }
+}
