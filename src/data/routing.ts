@@ -20,14 +20,15 @@ export async function updateTeamRouting (db: Db, teamId: number, routing: Routin
 }
 
 /**
- * Takes the team's next round-robin slot: the increment is one atomic update whose row lock
- * lasts until the creating transaction commits, so concurrent creators (on any instance)
- * each get a slot of their own, in turn. The first slot is 0.
+ * Takes the team's next `count` round-robin slots and answers the first: the increment is
+ * one atomic update whose row lock lasts until the creating transaction commits, so
+ * concurrent creators (on any instance) each get slots of their own, in turn. The first
+ * slot ever is 0.
  */
-export async function takeRoutingSlot (trx: Db, teamId: number): Promise<number> {
-  await trx('teams').where({ id: teamId }).increment('rr_cursor', 1)
+export async function takeRoutingSlots (trx: Db, teamId: number, count: number): Promise<number> {
+  await trx('teams').where({ id: teamId }).increment('rr_cursor', count)
   const row: { rr_cursor: number | string } | undefined = await trx('teams').where({ id: teamId }).first('rr_cursor')
-  return Number(row?.rr_cursor ?? 1) - 1
+  return Number(row?.rr_cursor ?? count) - count
 }
 
 /**
@@ -55,6 +56,7 @@ export async function isAway (db: Db, agentId: number, at: number): Promise<bool
 
 /** Open and pending tickets assigned to each of `agentIds` (missing agents have none). */
 export async function countOpenAssigned (db: Db, agentIds: readonly number[]): Promise<Map<number, number>> {
+  if (agentIds.length === 0) return new Map()
   const rows: Array<{ assignee_id: number, n: number | string }> = await db('tickets')
     .whereIn('assignee_id', agentIds).whereIn('status', ['open', 'pending']).whereNull('deleted_at')
     .groupBy('assignee_id').select('assignee_id').count({ n: '*' })

@@ -13,7 +13,7 @@ import { deleteAttachments, insertAttachments, listTicketAttachmentRefs } from '
 import type { StoredFile } from '../attachments/store.js'
 import { notFound, TesseraError } from './errors.js'
 import {
-  noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTickets, noticeTicketAssigned, noticeTicketClosed,
+  noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTickets, noticeTicketAssigned, noticeTicketsAssigned, noticeTicketClosed,
   noticeTicketMerged, noticeTicketResolved, noticeTicketTransferred
 } from './notices.js'
 import {
@@ -22,7 +22,7 @@ import {
 import { newAccessToken, randomTicketNumber } from './secrets.js'
 import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
-import { routeNewTicket } from './routing.js'
+import { routeNewTickets } from './routing.js'
 import { newTicketPlans, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
 import { startSurvey } from './survey.js'
 import { signReply, type SignatureChoice } from './signatures.js'
@@ -246,10 +246,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
 
     const numbers = await freeNumbers(trx, fresh.map(({ opening }) => opening.attempt))
+    // The topic's routing places each ticket, unless the agent opening it chose who works it.
+    const byTopic = fresh.filter(({ opening }) => !opening.input.onBehalf?.assignment)
+    const decided = await routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at)))
+    const routing = new Map(byTopic.map((entry, i) => [entry, decided[i]!]))
     const planOf = newTicketPlans(trx)
     const fields: Array<Omit<TicketRow, 'id'>> = []
     const clocks: Array<ReturnType<typeof startClocks> | undefined> = []
-    for (const [i, { opening, topic, departmentId, priority }] of fresh.entries()) {
+    for (const [i, entry] of fresh.entries()) {
+      const { opening, topic, departmentId, priority } = entry
       const { input, at } = opening
       const plan = await planOf({ help_topic_id: topic.id, department_id: departmentId })
       clocks.push(plan ? startClocks(plan, at) : undefined)
@@ -261,8 +266,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
         department_id: departmentId,
         help_topic_id: topic.id,
         requester_id: requesterOfOpening(opening).id,
-        assignee_id: null,
-        team_id: null,
+        assignee_id: routing.get(entry)?.assigneeId ?? null,
+        team_id: routing.get(entry)?.teamId ?? null,
         follows_ticket_id: input.follows?.id ?? null,
         requester_name_given: input.name,
         submission_id: input.submissionId ?? null,
@@ -282,20 +287,28 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     const actorOf = (opening: Opening): Actor => ({ kind: 'requester', requesterId: requesterOfOpening(opening).id })
     const entryIds = await insertFirstMessages(trx, fresh.map(({ opening }, i) => newEntry(tickets[i]!, 'message', actorOf(opening), opening.input.message, opening.at, opening.input.mail)))
     for (const [i, { opening }] of fresh.entries()) await insertAttachments(trx, entryIds[i]!, opening.input.files ?? [], opening.at)
-    await recordEvents(trx, fresh.flatMap(({ opening }, i): TicketEvent[] => {
+    // Counted as it arrived, then moved by its routing: the counters see both steps (report-counts.ts).
+    const arrived = (ticket: TicketRow): TicketRow => ({ ...ticket, assignee_id: null, team_id: null })
+    await recordEvents(trx, fresh.flatMap((entry, i): TicketEvent[] => {
       const ticket = tickets[i]!
-      const { input, at } = opening
-      const created: TicketEvent = {
+      const { input, at } = entry.opening
+      const events: TicketEvent[] = [{
         ticketId: ticket.id,
-        actor: input.onBehalf?.actor ?? actorOf(opening),
+        actor: input.onBehalf?.actor ?? actorOf(entry.opening),
         type: 'created',
         before: null,
         after: { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null, source: ticket.source },
         at,
-        ticketNow: ticket
-      }
+        ticketNow: arrived(ticket)
+      }]
       const clock = clocks[i]
-      return clock ? [created, { ticketId: ticket.id, actor: systemActor, type: 'sla', before: null, after: clock.event, at, ticketNow: ticket }] : [created]
+      if (clock) events.push({ ticketId: ticket.id, actor: systemActor, type: 'sla', before: null, after: clock.event, at, ticketNow: arrived(ticket) })
+      const decision = routing.get(entry)
+      if (decision && (decision.assigneeId !== null || decision.teamId !== null)) {
+        const target = { assignee_id: decision.assigneeId, team_id: decision.teamId }
+        events.push({ ticketId: ticket.id, actor: systemActor, type: 'assigned', before: { assignee_id: null, team_id: null }, after: { ...target, ...(decision.rule === null ? {} : { rule: decision.rule, strategy: decision.strategy }) }, at, ticketNow: ticket })
+      }
+      return events
     }))
 
     const opened = [...fresh.map((entry, i) => ({ entry, ticket: tickets[i]!, replayed: false })), ...replays.map((entry) => ({ entry, ticket: submitted.get(submissionKey(entry.opening)!)!, replayed: true }))]
@@ -308,6 +321,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       at: opening.at,
       receipt: opening.input.noReceipt !== true && opening.input.onBehalf?.notify !== false
     })))
+    await noticeTicketsAssigned(trx, fresh.flatMap((entry, i) => {
+      const decision = routing.get(entry)
+      const ticket = tickets[i]!
+      if (!decision || (decision.assigneeId === null && decision.teamId === null)) return []
+      // An agent picked by the team's strategy is told; the rest of the team is not.
+      const before = decision.strategy === 'round_robin' || decision.strategy === 'fewest_open' ? { ...arrived(ticket), team_id: ticket.team_id } : arrived(ticket)
+      return [{ before, after: ticket, actor: systemActor, at: entry.opening.at }]
+    }))
 
     for (const [i, { entry, ticket, replayed }] of opened.entries()) {
       const accessToken = links[i]!.token
@@ -318,11 +339,10 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       const { input, at } = entry.opening
       const onBehalf = input.onBehalf
       if (!onBehalf) {
-        results[entry.index] = { ticket: await routeByTopic(trx, ticket, entry.topic, at), accessToken }
+        results[entry.index] = { ticket, accessToken }
         continue
       }
-      // The agent's own choice of assignee or team stands instead of the topic's routing.
-      const placed = onBehalf.assignment ? await assignOnOpening(trx, ticket, onBehalf.actor, onBehalf.assignment, at) : await routeByTopic(trx, ticket, entry.topic, at)
+      const placed = onBehalf.assignment ? await assignOnOpening(trx, ticket, onBehalf.actor, onBehalf.assignment, at) : ticket
       results[entry.index] = { ticket: await addFirstEntry(trx, placed, requesterOfOpening(entry.opening), onBehalf, at), accessToken }
     }
     return results
@@ -347,24 +367,6 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       clash.forEach((again, i) => { if (again) numbers[i] = randomTicketNumber(attempts[i]! + 3 * (round + 1)) })
     }
     return numbers
-  }
-
-  /**
-   * The team and agent the topic names work a new ticket from the start, as an assignment
-   * by Tessera naming its rule; the team's routing strategy may pick the agent (routing.ts).
-   */
-  async function routeByTopic (trx: Db, ticket: TicketRow, topic: HelpTopicRow, at: number): Promise<TicketRow> {
-    const decision = await routeNewTicket(trx, ticket, topic, at)
-    const target = { assignee_id: decision.assigneeId, team_id: decision.teamId }
-    if (target.assignee_id === null && target.team_id === null) return ticket
-    await updateTicket(trx, ticket.id, target)
-    const routed = { ...ticket, ...target }
-    await record(trx, ticket, { kind: 'system' }, 'assigned', { assignee_id: null, team_id: null },
-      { ...target, ...(decision.rule === null ? {} : { rule: decision.rule, strategy: decision.strategy }) }, at)
-    // An agent picked by the team's strategy is told; the rest of the team is not.
-    const told = decision.strategy === 'round_robin' || decision.strategy === 'fewest_open' ? { ...ticket, team_id: target.team_id } : ticket
-    await noticeTicketAssigned(trx, told, routed, { kind: 'system' }, at)
-    return routed
   }
 
   /** The agent opening a ticket names who works it; checked as a hand assignment is. */

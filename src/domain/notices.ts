@@ -1,6 +1,6 @@
 import type { Db } from '../data/database.js'
 import { awayUntil } from '../data/agent-preferences.js'
-import { findAgent, listDepartmentAgents } from '../data/agents.js'
+import { findAgent, listDepartmentAgents, type AgentRow } from '../data/agents.js'
 import { findDepartment } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
@@ -183,9 +183,29 @@ export async function noticeClientMessage (trx: Db, ticket: NoticeTicket, body: 
  * agent who made the assignment.
  */
 export async function noticeTicketAssigned (trx: Db, before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number): Promise<void> {
-  const assignee = after.assignee_id !== null && after.assignee_id !== before.assignee_id ? await findAgent(trx, after.assignee_id) : undefined
-  const team = after.team_id !== null && after.team_id !== before.team_id ? await listTeamAgentsWhoCanOpen(trx, after.team_id, after) : []
-  await queue(trx, 'ticket_assigned', except(await present(trx, [...(assignee?.active ? [assignee] : []), ...team], at), actor), after, {}, at)
+  await noticeTicketsAssigned(trx, [{ before, after, actor, at }])
+}
+
+/** noticeTicketAssigned for new tickets placed together: each agent and team read once. */
+export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number }>): Promise<void> {
+  const agents = new Map<number, Promise<AgentRow | undefined>>()
+  const teams = new Map<string, Promise<AgentRecipient[]>>()
+  const told: Array<{ change: typeof changes[number], recipients: AgentRecipient[] }> = []
+  for (const change of changes) {
+    const { before, after } = change
+    const assigneeId = after.assignee_id !== null && after.assignee_id !== before.assignee_id ? after.assignee_id : null
+    if (assigneeId !== null && !agents.has(assigneeId)) agents.set(assigneeId, findAgent(trx, assigneeId))
+    const assignee = assigneeId === null ? undefined : await agents.get(assigneeId)
+    const teamKey = `${after.team_id ?? ''}:${after.department_id}:${after.assignee_id ?? ''}:${after.status}`
+    if (after.team_id !== null && after.team_id !== before.team_id && !teams.has(teamKey)) teams.set(teamKey, listTeamAgentsWhoCanOpen(trx, after.team_id, after))
+    const team = after.team_id !== null && after.team_id !== before.team_id ? await teams.get(teamKey)! : []
+    told.push({ change, recipients: [...(assignee?.active ? [assignee] : []), ...team] })
+  }
+  const first = Math.min(...changes.map((change) => change.at))
+  const away = await awayUntil(trx, [...new Set(told.flatMap(({ recipients }) => recipients.map((agent) => agent.id)))], first)
+  await queueAll(trx, told.map(({ change, recipients }) => ({
+    template: 'ticket_assigned', to: except(presentAt(recipients, away, change.at), change.actor), ticket: change.after, payload: {}, at: change.at
+  })))
 }
 
 /** ticket_transferred → the agents and managers of the department it moved to, not the mover. */

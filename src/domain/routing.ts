@@ -1,7 +1,7 @@
 import { isAssignable } from '../data/agents.js'
 import type { HelpTopicRow } from '../data/catalog.js'
 import type { Db } from '../data/database.js'
-import { countOpenAssigned, findTeamRouting, isAway, listRoutableMembers, takeRoutingSlot, type RoutingStrategy } from '../data/routing.js'
+import { countOpenAssigned, findTeamRouting, isAway, listRoutableMembers, takeRoutingSlots, type RoutingStrategy } from '../data/routing.js'
 
 export interface RoutingDecision {
   assigneeId: number | null
@@ -11,35 +11,68 @@ export interface RoutingDecision {
   strategy: RoutingStrategy | 'topic' | null
 }
 
+export interface TicketToRoute {
+  department_id: number
+  topic: Pick<HelpTopicRow, 'name' | 'default_team_id' | 'default_agent_id'>
+}
+
 /**
- * Who works a new ticket from the start. The agent the help topic names comes first, unless
- * they could not be assigned it by hand or are away; otherwise the topic's team, and, when
- * the team has a strategy, one of its members who may take it now (see listRoutableMembers).
- * Runs inside the creating transaction: the round-robin slot is taken there, atomically.
+ * Who works each new ticket from the start, for new tickets opened together, in their
+ * order. The agent the help topic names comes first, unless they could not be assigned it
+ * by hand or are away; otherwise the topic's team, and, when the team has a strategy, one of
+ * its members who may take it now (see listRoutableMembers), handed out in turn as if the
+ * tickets had come one after the other. Runs inside the creating transaction: each team's
+ * round-robin slots are taken there, atomically, in one statement; the open tickets counted
+ * for "fewest open" are counted after that, so concurrent creators wait for each other.
  */
-export async function routeNewTicket (trx: Db, ticket: { department_id: number },
-  topic: Pick<HelpTopicRow, 'name' | 'default_team_id' | 'default_agent_id'>, at: number): Promise<RoutingDecision> {
-  const teamId = topic.default_team_id
-  const agentId = topic.default_agent_id
-  if (agentId !== null && await isAssignable(trx, agentId, ticket.department_id) && !await isAway(trx, agentId, at)) {
-    return { assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' }
+export async function routeNewTickets (trx: Db, tickets: readonly TicketToRoute[], at: number): Promise<RoutingDecision[]> {
+  const once = memo()
+  const decisions: Array<RoutingDecision | { teamId: number, rule: string, strategy: 'round_robin' | 'fewest_open', members: number[] }> = []
+  for (const { department_id: departmentId, topic } of tickets) {
+    const teamId = topic.default_team_id
+    const agentId = topic.default_agent_id
+    if (agentId !== null && await once(`assignable:${agentId}:${departmentId}`, async () => await isAssignable(trx, agentId, departmentId) && !await isAway(trx, agentId, at))) {
+      decisions.push({ assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' })
+      continue
+    }
+    const nobody: RoutingDecision = { assigneeId: null, teamId, rule: null, strategy: null }
+    const team = teamId === null ? undefined : await once(`team:${teamId}`, async () => await findTeamRouting(trx, teamId))
+    if (teamId === null || !team || team.routing === 'none') {
+      decisions.push(nobody)
+      continue
+    }
+    const members = await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(trx, teamId, departmentId, at))
+    decisions.push(members.length === 0 ? nobody : { teamId, rule: team.name, strategy: team.routing, members })
   }
-  const nobody: RoutingDecision = { assigneeId: null, teamId, rule: null, strategy: null }
-  if (teamId === null) return nobody
-  const team = await findTeamRouting(trx, teamId)
-  if (!team || team.routing === 'none') return nobody
-  const members = await listRoutableMembers(trx, teamId, ticket.department_id, at)
-  if (members.length === 0) return nobody
-  const slot = await takeRoutingSlot(trx, teamId)
-  const chosen = team.routing === 'round_robin' ? members[slot % members.length]! : await fewestOpen(trx, members, slot)
-  return { assigneeId: chosen, teamId, rule: team.name, strategy: team.routing }
+  const slots = new Map<number, number>()
+  for (const teamId of new Set(decisions.flatMap((d) => 'members' in d ? [d.teamId] : []))) {
+    slots.set(teamId, await takeRoutingSlots(trx, teamId, decisions.filter((d) => 'members' in d && d.teamId === teamId).length))
+  }
+  const load = await countOpenAssigned(trx, [...new Set(decisions.flatMap((d) => 'members' in d && d.strategy === 'fewest_open' ? d.members : []))])
+  return decisions.map((decision) => {
+    if (!('members' in decision)) return decision
+    const { teamId, rule, strategy, members } = decision
+    const slot = slots.get(teamId)!
+    slots.set(teamId, slot + 1)
+    const chosen = strategy === 'round_robin' ? members[slot % members.length]! : fewestOpen(members, load, slot)
+    load.set(chosen, (load.get(chosen) ?? 0) + 1)
+    return { assigneeId: chosen, teamId, rule, strategy }
+  })
 }
 
 /** The member with the fewest open and pending tickets; a tie goes round in turn by the slot. */
-async function fewestOpen (trx: Db, members: readonly number[], slot: number): Promise<number> {
-  const counts = await countOpenAssigned(trx, members)
+function fewestOpen (members: readonly number[], counts: ReadonlyMap<number, number>, slot: number): number {
   const load = (id: number): number => counts.get(id) ?? 0
   const least = Math.min(...members.map(load))
   const tied = members.filter((id) => load(id) === least)
   return tied[slot % tied.length]!
+}
+
+/** Each answer loaded once per key. */
+function memo (): <T>(key: string, load: () => Promise<T>) => Promise<T> {
+  const answers = new Map<string, Promise<unknown>>()
+  return async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    if (!answers.has(key)) answers.set(key, load())
+    return await answers.get(key) as T
+  }
 }

@@ -116,3 +116,40 @@ async function refuseSubject (app: FastifyInstance, subject: string): Promise<vo
       await app.db.raw(`create trigger refuse_subject before insert on tickets for each row begin if new.subject = '${subject}' then signal sqlstate '45000' set message_text = 'refused'; end if; end`)
   }
 }
+
+t.test('a batch routed to a team goes round its members in order, one assignment event and one notice each, and fewest-open counts the batch', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const members = [11, 12, 13]
+  for (const id of members) {
+    await app.db('agents').insert({ id, name: `Member ${id}`, email: `m${id}@desk.test`, password_hash: 'set', is_admin: false, active: true, created_at: 0 })
+    await app.db('agent_departments').insert({ agent_id: id, department_id: 1, role: 'agent' })
+  }
+  const [teamRow] = await app.db('teams').insert({ name: 'Printers', routing: 'round_robin' }).returning('id')
+  const team = typeof teamRow === 'object' ? teamRow.id : teamRow
+  for (const id of members) await app.db('team_members').insert({ team_id: team, agent_id: id })
+  await app.db('help_topics').where({ id: 1 }).update({ default_team_id: team })
+  const statements: string[] = []
+  app.db.on('query', (query: { sql: string }) => statements.push(query.sql))
+
+  const first = await openTogether(app, Array.from({ length: 13 }, (_, i) => asked(i)))
+  const opened = first.map((r) => (r as PromiseFulfilledResult<OpenedTicket>).value)
+  t.same(opened.map((o) => o.ticket.assignee_id), Array.from({ length: 13 }, (_, i) => members[i % 3]), 'one alone, then twelve together: each member in turn')
+  t.ok(statements.length < 80, `13 routed tickets cost ${statements.length} statements`)
+  const rows = await app.db('tickets').whereIn('id', opened.map((o) => o.ticket.id)).orderBy('id').select('assignee_id', 'team_id')
+  t.same(rows.map((row) => [row.assignee_id, row.team_id]), opened.map((o) => [o.ticket.assignee_id, team]), 'stored as answered')
+  const assigned = await app.db('events').where({ type: 'assigned' }).orderBy('id')
+  t.equal(assigned.length, 13, 'one assignment event each')
+  t.match(JSON.parse(assigned[5].after_state as string), { rule: 'Printers', strategy: 'round_robin' }, 'naming the rule')
+  const notices = (await listOutbox(app.db, {})).filter((m) => m.template === 'ticket_assigned')
+  t.same(notices.map((m) => m.to_address).sort(), opened.map((o) => `m${o.ticket.assignee_id!}@desk.test`).sort(), 'each chosen member is told, and nobody else')
+  const byAgent = await app.db('report_daily').where({ dimension: 'agent' }).select('value_id').sum({ created: 'created', backlog: 'backlog' }).groupBy('value_id')
+  t.same(Object.fromEntries(byAgent.map((row) => [Number(row.value_id), [Number(row.created), Number(row.backlog)]])), { 11: [5, 5], 12: [4, 4], 13: [4, 4] }, 'the counters place each ticket with its member, and none is left unassigned')
+
+  // Fewest open: Member 11 closes four; the next batch fills the gap first.
+  await app.db('teams').where({ id: team }).update({ routing: 'fewest_open' })
+  await app.db('tickets').whereIn('id', opened.filter((o) => o.ticket.assignee_id === 11).slice(0, 4).map((o) => o.ticket.id)).update({ status: 'closed' })
+  const next = (await openTogether(app, Array.from({ length: 6 }, (_, i) => asked(20 + i)))).map((r) => (r as PromiseFulfilledResult<OpenedTicket>).value)
+  const counts = new Map<number, number>()
+  for (const o of next) counts.set(o.ticket.assignee_id!, (counts.get(o.ticket.assignee_id!) ?? 0) + 1)
+  t.same(Object.fromEntries(counts), { 11: 4, 12: 1, 13: 1 }, 'Member 11 (one open) gets four of six, then all three stand at five')
+})
