@@ -288,7 +288,8 @@ export async function seedTickets (db: Knex, count: number, options: SeedOptions
   // A desk that grew to this size over months has planner statistics and, on PostgreSQL, a
   // visibility map (autovacuum's work) that lets counts read indexes alone; a bulk load has neither.
   const dialect = dialectOfDb(db)
-  await db.raw(dialect === 'mysql' ? 'ANALYZE TABLE tickets' : dialect === 'postgres' ? 'VACUUM ANALYZE tickets, thread_entries, events, requesters' : 'ANALYZE')
+  if (dialect === 'postgres') await withoutStatementTimeout(db, 'VACUUM ANALYZE tickets, thread_entries, events, requesters')
+  else await db.raw(dialect === 'mysql' ? 'ANALYZE TABLE tickets' : 'ANALYZE')
 
   return {
     tickets: count,
@@ -399,5 +400,22 @@ async function growPageCache (db: Knex, kib: number): Promise<() => Promise<void
   await db.raw(`pragma cache_size = ${-Math.abs(Math.trunc(kib))}`)
   return async () => {
     if (previous !== undefined) await db.raw(`pragma cache_size = ${Math.trunc(previous)}`)
+  }
+}
+
+/**
+ * Runs a maintenance statement on PostgreSQL without the app's statement timeout, which a
+ * vacuum of a million-ticket desk outlasts; VACUUM cannot run in a transaction, so the
+ * setting is made and undone on one connection held for the purpose.
+ */
+export async function withoutStatementTimeout (db: Knex, sql: string): Promise<void> {
+  const client = db.client as { acquireConnection: () => Promise<unknown>, releaseConnection: (conn: unknown) => Promise<void> }
+  const connection = await client.acquireConnection()
+  try {
+    await db.raw('set statement_timeout = 0').connection(connection)
+    await db.raw(sql).connection(connection)
+    await db.raw('reset statement_timeout').connection(connection)
+  } finally {
+    await client.releaseConnection(connection)
   }
 }
