@@ -25,6 +25,12 @@ export async function findAgent (db: Db, id: number): Promise<AgentRow | undefin
   return toAgent(await db<AgentRow>('agents').where({ id }).first())
 }
 
+export async function findAgents (db: Db, ids: readonly number[]): Promise<Map<number, AgentRow>> {
+  if (ids.length === 0) return new Map()
+  const rows: AgentRow[] = await db<AgentRow>('agents').whereIn('id', [...new Set(ids)])
+  return new Map(rows.map((row) => [row.id, toAgent(row)!]))
+}
+
 export async function findAgentByEmail (db: Db, email: string): Promise<AgentRow | undefined> {
   return toAgent(await db<AgentRow>('agents').where({ email }).first())
 }

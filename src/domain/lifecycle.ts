@@ -245,12 +245,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       if (key !== undefined) firstOfSubmission.add(key)
     }
 
-    const numbers = await freeNumbers(trx, fresh.map(({ opening }) => opening.attempt))
     // The topic's routing places each ticket, unless the agent opening it chose who works it.
     const byTopic = fresh.filter(({ opening }) => !opening.input.onBehalf?.assignment)
-    const decided = await routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at)))
-    const routing = new Map(byTopic.map((entry, i) => [entry, decided[i]!]))
     const planOf = newTicketPlans(trx)
+    const [numbers, decided] = await Promise.all([
+      freeNumbers(trx, fresh.map(({ opening }) => opening.attempt)),
+      routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at))),
+      ...fresh.map(async ({ topic, departmentId }) => await planOf({ help_topic_id: topic.id, department_id: departmentId }))
+    ])
+    const routing = new Map(byTopic.map((entry, i) => [entry, decided[i]!]))
     const fields: Array<Omit<TicketRow, 'id'>> = []
     const clocks: Array<ReturnType<typeof startClocks> | undefined> = []
     for (const [i, entry] of fresh.entries()) {
@@ -285,50 +288,48 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
 
     const actorOf = (opening: Opening): Actor => ({ kind: 'requester', requesterId: requesterOfOpening(opening).id })
-    const entryIds = await insertFirstMessages(trx, fresh.map(({ opening }, i) => newEntry(tickets[i]!, 'message', actorOf(opening), opening.input.message, opening.at, opening.input.mail)))
-    for (const [i, { opening }] of fresh.entries()) await insertAttachments(trx, entryIds[i]!, opening.input.files ?? [], opening.at)
     // Counted as it arrived, then moved by its routing: the counters see both steps (report-counts.ts).
     const arrived = (ticket: TicketRow): TicketRow => ({ ...ticket, assignee_id: null, team_id: null })
-    await recordEvents(trx, fresh.flatMap((entry, i): TicketEvent[] => {
+    const eventsOf = (entry: typeof fresh[number], i: number): TicketEvent[] => {
       const ticket = tickets[i]!
       const { input, at } = entry.opening
-      const events: TicketEvent[] = [{
-        ticketId: ticket.id,
-        actor: input.onBehalf?.actor ?? actorOf(entry.opening),
-        type: 'created',
-        before: null,
-        after: { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null, source: ticket.source },
-        at,
-        ticketNow: arrived(ticket)
-      }]
+      const after = { status: 'open', department_id: ticket.department_id, follows: input.follows?.id ?? null, follows_number: input.follows?.number ?? null, source: ticket.source }
+      const events: TicketEvent[] = [{ ticketId: ticket.id, actor: input.onBehalf?.actor ?? actorOf(entry.opening), type: 'created', before: null, after, at, ticketNow: arrived(ticket) }]
       const clock = clocks[i]
       if (clock) events.push({ ticketId: ticket.id, actor: systemActor, type: 'sla', before: null, after: clock.event, at, ticketNow: arrived(ticket) })
       const decision = routing.get(entry)
       if (decision && (decision.assigneeId !== null || decision.teamId !== null)) {
         const target = { assignee_id: decision.assigneeId, team_id: decision.teamId }
-        events.push({ ticketId: ticket.id, actor: systemActor, type: 'assigned', before: { assignee_id: null, team_id: null }, after: { ...target, ...(decision.rule === null ? {} : { rule: decision.rule, strategy: decision.strategy }) }, at, ticketNow: ticket })
+        const rule = decision.rule === null ? {} : { rule: decision.rule, strategy: decision.strategy }
+        events.push({ ticketId: ticket.id, actor: systemActor, type: 'assigned', before: { assignee_id: null, team_id: null }, after: { ...target, ...rule }, at, ticketNow: ticket })
       }
       return events
-    }))
-
-    const opened = [...fresh.map((entry, i) => ({ entry, ticket: tickets[i]!, replayed: false })), ...replays.map((entry) => ({ entry, ticket: submitted.get(submissionKey(entry.opening)!)!, replayed: true }))]
-    const links = opened.map(() => newAccessToken())
-    await insertAccessTokens(trx, opened.map(({ entry, ticket }, i) => ({ ticketId: ticket.id, tokenHash: links[i]!.hash, at: entry.opening.at })))
-    await noticeNewTickets(trx, fresh.map(({ opening }, i) => ({
-      ticket: tickets[i]!,
-      requester: requesterOfOpening(opening),
-      message: opening.input.message,
-      at: opening.at,
-      receipt: opening.input.noReceipt !== true && opening.input.onBehalf?.notify !== false
-    })))
-    await noticeTicketsAssigned(trx, fresh.flatMap((entry, i) => {
+    }
+    const assignmentNotices = fresh.flatMap((entry, i) => {
       const decision = routing.get(entry)
       const ticket = tickets[i]!
       if (!decision || (decision.assigneeId === null && decision.teamId === null)) return []
       // An agent picked by the team's strategy is told; the rest of the team is not.
       const before = decision.strategy === 'round_robin' || decision.strategy === 'fewest_open' ? { ...arrived(ticket), team_id: ticket.team_id } : arrived(ticket)
       return [{ before, after: ticket, actor: systemActor, at: entry.opening.at }]
-    }))
+    })
+    const opened = [...fresh.map((entry, i) => ({ entry, ticket: tickets[i]!, replayed: false })), ...replays.map((entry) => ({ entry, ticket: submitted.get(submissionKey(entry.opening)!)!, replayed: true }))]
+    const links = opened.map(() => newAccessToken())
+    // What follows needs the tickets, not each other: sent at once, the statements queue on
+    // the transaction's connection instead of each waiting for a turn of the event loop.
+    await Promise.all([
+      (async () => {
+        const entryIds = await insertFirstMessages(trx, fresh.map(({ opening }, i) => newEntry(tickets[i]!, 'message', actorOf(opening), opening.input.message, opening.at, opening.input.mail)))
+        for (const [i, { opening }] of fresh.entries()) await insertAttachments(trx, entryIds[i]!, opening.input.files ?? [], opening.at)
+      })(),
+      recordEvents(trx, fresh.flatMap(eventsOf)),
+      insertAccessTokens(trx, opened.map(({ entry, ticket }, i) => ({ ticketId: ticket.id, tokenHash: links[i]!.hash, at: entry.opening.at }))),
+      (async () => {
+        const receipt = (input: Opening['input']): boolean => input.noReceipt !== true && input.onBehalf?.notify !== false
+        await noticeNewTickets(trx, fresh.map(({ opening }, i) => ({ ticket: tickets[i]!, requester: requesterOfOpening(opening), message: opening.input.message, at: opening.at, receipt: receipt(opening.input) })))
+        await noticeTicketsAssigned(trx, assignmentNotices)
+      })()
+    ])
 
     for (const [i, { entry, ticket, replayed }] of opened.entries()) {
       const accessToken = links[i]!.token

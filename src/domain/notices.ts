@@ -1,6 +1,6 @@
 import type { Db } from '../data/database.js'
 import { awayUntil } from '../data/agent-preferences.js'
-import { findAgent, listDepartmentAgents, type AgentRow } from '../data/agents.js'
+import { findAgent, findAgents, listDepartmentAgents } from '../data/agents.js'
 import { findDepartment } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
@@ -188,14 +188,15 @@ export async function noticeTicketAssigned (trx: Db, before: NoticeTicket, after
 
 /** noticeTicketAssigned for new tickets placed together: each agent and team read once. */
 export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number }>): Promise<void> {
-  const agents = new Map<number, Promise<AgentRow | undefined>>()
+  const assigneeOf = ({ before, after }: typeof changes[number]): number | null =>
+    after.assignee_id !== null && after.assignee_id !== before.assignee_id ? after.assignee_id : null
+  const agents = await findAgents(trx, changes.flatMap((change) => assigneeOf(change) ?? []))
   const teams = new Map<string, Promise<AgentRecipient[]>>()
   const told: Array<{ change: typeof changes[number], recipients: AgentRecipient[] }> = []
   for (const change of changes) {
     const { before, after } = change
-    const assigneeId = after.assignee_id !== null && after.assignee_id !== before.assignee_id ? after.assignee_id : null
-    if (assigneeId !== null && !agents.has(assigneeId)) agents.set(assigneeId, findAgent(trx, assigneeId))
-    const assignee = assigneeId === null ? undefined : await agents.get(assigneeId)
+    const assigneeId = assigneeOf(change)
+    const assignee = assigneeId === null ? undefined : agents.get(assigneeId)
     const teamKey = `${after.team_id ?? ''}:${after.department_id}:${after.assignee_id ?? ''}:${after.status}`
     if (after.team_id !== null && after.team_id !== before.team_id && !teams.has(teamKey)) teams.set(teamKey, listTeamAgentsWhoCanOpen(trx, after.team_id, after))
     const team = after.team_id !== null && after.team_id !== before.team_id ? await teams.get(teamKey)! : []
