@@ -88,3 +88,23 @@ t.test('merged and deleted tickets: their words lead to where the thread lives, 
   t.same(resultNumbers(await visitor.get('/staff/search?q=wombat')), [], 'nor once it is deleted for good')
   void system
 })
+
+t.test('the last word finds every word it begins, whether few words share it or many', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const plain = await openAbout(app, desk.topics.broken, 'Glass', 'The scan fails.')
+  const plural = await openAbout(app, desk.topics.broken, 'Copier', 'Both scanners fail.')
+  const other = await openAbout(app, desk.topics.broken, 'Other', 'It says scandal.')
+  // Twelve words begin with "zq": more than a prefix is spelled out as (see src/data/search.ts).
+  const many = await openAbout(app, desk.topics.broken, 'Noise', Array.from({ length: 11 }, (_, i) => `zq${'abcdefghijk'[i]!}word`).join(' '))
+  const last = await openAbout(app, desk.topics.broken, 'Hum', 'zqlword')
+  const { visitor } = await signIn(app, desk.agents.bob.email)
+
+  t.same(resultNumbers(await visitor.get('/staff/search?q=scan')).sort(), [plain, plural, other].sort(), 'scan, scanners and scandal')
+  t.same(resultNumbers(await visitor.get('/staff/search?q=scanne')), [plural], 'scanners only')
+  t.same(resultNumbers(await visitor.get('/staff/search?q=both+scan')), [plural], 'with another word, both required')
+  t.same(resultNumbers(await visitor.get('/staff/search?q=says+scan')), [other])
+  t.same(resultNumbers(await visitor.get('/staff/search?q=zq')).sort(), [many, last].sort(), 'a prefix of many words, the last of them in order too')
+  t.same(resultNumbers(await visitor.get('/staff/search?q=zqf')), [many], 'and of one of them')
+  t.same(resultNumbers(await visitor.get('/staff/search?q=scanx')), [], 'a prefix no word has finds nothing')
+})
