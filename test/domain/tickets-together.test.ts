@@ -142,7 +142,8 @@ t.test('a batch routed to a team goes round its members in order, one assignment
   t.match(JSON.parse(assigned[5].after_state as string), { rule: 'Printers', strategy: 'round_robin' }, 'naming the rule')
   const notices = (await listOutbox(app.db, {})).filter((m) => m.template === 'ticket_assigned')
   t.same(notices.map((m) => m.to_address).sort(), opened.map((o) => `m${o.ticket.assignee_id!}@desk.test`).sort(), 'each chosen member is told, and nobody else')
-  const byAgent = await app.db('report_daily').where({ dimension: 'agent' }).select('value_id').sum({ created: 'created', backlog: 'backlog' }).groupBy('value_id')
+  const byAgent: Array<{ value_id: number, created: number | string, backlog: number | string }> = await app.db('report_daily').where({ dimension: 'agent' })
+    .select('value_id').sum({ created: 'created', backlog: 'backlog' }).groupBy('value_id')
   t.same(Object.fromEntries(byAgent.map((row) => [Number(row.value_id), [Number(row.created), Number(row.backlog)]])), { 11: [5, 5], 12: [4, 4], 13: [4, 4] }, 'the counters place each ticket with its member, and none is left unassigned')
 
   // Fewest open: Member 11 closes four; the next batch fills the gap first.
