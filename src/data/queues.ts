@@ -153,7 +153,13 @@ export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Pr
     // Row-value comparison keeps the page boundary exact when many rows share a sort value.
     page.whereRaw(`(${column}, t.id) < (?, ?)`, [q.after.value, q.after.id])
   }
-  page.orderBy(order).limit(q.limit)
+  // Overdue is a short list, found through its (status, sla_due_at) index and then sorted.
+  // Ordered through an index in activity order instead, SQLite walked every open ticket
+  // looking for overdue ones (338 ms at a million tickets): the unary plus (a no-op on these
+  // numeric columns) keeps any planner from reading that index for the order.
+  if (q.queue === 'overdue') page.orderByRaw(`+${column} desc, t.id desc`)
+  else page.orderBy(order)
+  page.limit(q.limit)
   return await withNames(db, page, order)
 }
 

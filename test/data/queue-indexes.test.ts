@@ -59,3 +59,24 @@ for (const queue of ['mine', 'teams'] as const) {
     }
   })
 }
+
+t.test('the Overdue queue sorted by activity is found through its due-time index, then sorted', async (t) => {
+  const app = await testApp(t)
+  const seed = await seedTickets(app.db, 3000)
+  const access = (await loadAgentAccess(app.db, seed.agentIds[1]!))!
+  const now = Date.now()
+  const open: Array<{ id: number }> = await app.db('tickets').where({ status: 'open' }).whereNull('deleted_at').orderBy('id').limit(6).select('id')
+  // Six overdue tickets, active in the opposite order of their due times.
+  for (const [i, { id }] of open.entries()) await app.db('tickets').where({ id }).update({ sla_due_at: now - (i + 1) * 60_000, last_activity_at: now - (6 - i) * 60_000 })
+  const queries: Array<{ sql: string, bindings: unknown[] }> = []
+  const listen = (query: { sql: string, bindings?: unknown[] }): void => { queries.push({ sql: query.sql.replace(/\$[0-9]+/g, '?'), bindings: query.bindings ?? [] }) }
+  app.db.on('query', listen)
+  const rows = await listQueue(app.db, { ...access, roles: Object.fromEntries(seed.departmentIds.map((id) => [id, 'manager' as const])) }, { queue: 'overdue', filters: {}, sort: 'activity', limit: 51, now })
+  app.db.removeListener('query', listen)
+  t.same(rows.map((row) => row.id), open.map((row) => row.id).reverse(), 'newest activity first')
+  if (dialectOfDb(app.db) === 'sqlite') {
+    const page = pageQuery(queries[0]!)
+    const plan = JSON.stringify(await app.db.raw(`explain query plan ${page.sql}`, page.bindings as never[]))
+    t.match(plan, 'tickets_status_sla_due', 'read through the due-time index')
+  }
+})
