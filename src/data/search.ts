@@ -133,23 +133,22 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
       }
       case 'postgres': {
         const match = tsQuery(terms)
-        const vector = (expression: string): string => `to_tsvector('simple'::regconfig, tessera_fold(${expression}))`
-        const matching = (expression: string): [string, unknown[]] => [`${vector(expression)} @@ (${match.sql})`, match.bindings]
-        // ts_rank reads the text again, so it runs outside, on the rows kept only. (The query
-        // comes in by a join: knex would bind a select-list value before the subquery's.)
-        const ranked = (kept: Knex.QueryBuilder, table: string, expression: string, weight: number, ticketId: string): Knex.QueryBuilder =>
-          db.from(kept.as('c')).join(table, `${table.split(' as ')[1]!}.id`, 'c.id')
+        // Each table keeps its text's tsvector in search_vector (see the search_vectors
+        // migration). ts_rank runs outside, on the rows kept only. (The query comes in by a
+        // join: knex would bind a select-list value before the subquery's.)
+        const matching = (alias: string): [string, Knex.RawBinding[]] => [`${alias}.search_vector @@ (${match.sql})`, match.bindings as Knex.RawBinding[]]
+        const ranked = (kept: Knex.QueryBuilder, table: string, weight: number, ticketId: string): Knex.QueryBuilder => {
+          const alias = table.split(' as ')[1]!
+          return db.from(kept.as('c')).join(table, `${alias}.id`, 'c.id')
             .joinRaw(`cross join (select ${match.sql} as q) as query`, match.bindings as string[])
-            .select(`${ticketId} as ticket_id`, db.raw(`${weight} * ts_rank(${vector(expression)}, query.q) as score`))
+            .select(`${ticketId} as ticket_id`, db.raw(`${weight} * ts_rank(${alias}.search_vector, query.q) as score`))
+        }
         parts.push(
-          ranked(recent(db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id')
-            .whereRaw(...matching('e.body') as [string, Knex.RawBinding[]]).select('e.id', 't.id as ticket_id'), 'e.id'),
-          'thread_entries as e', 'e.body', 1, 'c.ticket_id'),
-          ranked(recent(db.from('tickets as t').whereRaw(...matching('t.subject') as [string, Knex.RawBinding[]]).select('t.id'), 't.id'),
-            'tickets as t', 't.subject', 2, 't.id'),
-          ranked(recent(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id')
-            .whereRaw(...matching("r.name || ' ' || r.email") as [string, Knex.RawBinding[]]).select('r.id', 't.id as ticket_id'), 'r.id'),
-          'requesters as r', "r.name || ' ' || r.email", 1, 'c.ticket_id')
+          ranked(recent(db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id').whereRaw(...matching('e')).select('e.id', 't.id as ticket_id'), 'e.id'),
+            'thread_entries as e', 1, 'c.ticket_id'),
+          ranked(recent(db.from('tickets as t').whereRaw(...matching('t')).select('t.id'), 't.id'), 'tickets as t', 2, 't.id'),
+          ranked(recent(db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id').whereRaw(...matching('r')).select('r.id', 't.id as ticket_id'), 'r.id'),
+            'requesters as r', 1, 'c.ticket_id')
         )
         break
       }

@@ -175,6 +175,10 @@ export async function insertFirstMessages (db: Db, entries: ReadonlyArray<Omit<E
   return await insertEach(db, 'thread_entries', entries, 'ticket_id')
 }
 
+/** An entry's own columns: all but PostgreSQL's search_vector, which only search reads. */
+const entryColumns = ['id', 'ticket_id', 'kind', 'agent_id', 'requester_id', 'body', 'created_at', 'message_id', 'original_body',
+  'merged_from_id', 'staff_only', 'original_html', 'body_shortened'] as const
+
 /** The thread in order, for staff; notes only when asked for. */
 export async function listEntries (db: Db, ticketId: number, { includeNotes }: { includeNotes: boolean }): Promise<EntryView[]> {
   const query = db('thread_entries as e')
@@ -182,7 +186,7 @@ export async function listEntries (db: Db, ticketId: number, { includeNotes }: {
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
     .where('e.ticket_id', ticketId)
     .orderBy('e.id')
-    .select('e.*', db.raw('coalesce(a.name, r.name) as author_name'))
+    .select(...entryColumns.map((column) => `e.${column}`), db.raw('coalesce(a.name, r.name) as author_name'))
   if (!includeNotes) query.whereNot('e.kind', 'note')
   return await query
 }
@@ -198,7 +202,7 @@ export async function listRequesterEntries (db: Db, ticket: Pick<TicketRow, 'id'
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
     .whereNot('e.kind', 'note')
     .orderBy('e.id')
-    .select('e.*', db.raw('coalesce(a.name, r.name) as author_name'))
+    .select(...entryColumns.map((column) => `e.${column}`), db.raw('coalesce(a.name, r.name) as author_name'))
   if (ticket.merged_into_id !== null) query.where('e.merged_from_id', ticket.id)
   else query.where('e.ticket_id', ticket.id).where('e.staff_only', false)
   return await query
@@ -367,7 +371,7 @@ export async function findEntryAfter (db: Db, ticketId: number, afterId: number,
     .andWhere('id', '>', afterId)
     .andWhere((q) => { q.whereNull('agent_id').orWhereNot('agent_id', agentId) })
     .orderBy('id', 'desc')
-    .first()
+    .first(entryColumns)
 }
 
 export async function touchViewer (db: Db, ticketId: number, agentId: number, now: number): Promise<void> {
