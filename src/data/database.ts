@@ -325,8 +325,28 @@ function migrationOptions (): Knex.MigratorConfig {
   return { migrationSource: new MigrationSource(), tableName: 'knex_migrations' }
 }
 
+/**
+ * Brings the schema up to date. On PostgreSQL and MySQL the migrations run on a connection
+ * of their own, without the per-statement limits that keep requests from hanging (the
+ * statement and read timeouts; MySQL's max_statement_time is set by the pool's hook, which
+ * this connection does not have): on a large desk an upgrade rebuilds indexes and tables for
+ * minutes. SQLite has no such limit.
+ */
 export async function migrateToLatest (db: Knex): Promise<void> {
-  await db.migrate.latest(migrationOptions())
+  if (dialectOfDb(db) === 'sqlite') {
+    await db.migrate.latest(migrationOptions())
+    return
+  }
+  const config = db.client.config as Knex.Config
+  const connection = { ...config.connection as Record<string, unknown> }
+  delete connection.statement_timeout
+  delete connection.query_timeout
+  const migrator = knex({ client: config.client, connection, searchPath: config.searchPath, pool: { min: 0, max: 1 }, log })
+  try {
+    await migrator.migrate.latest(migrationOptions())
+  } finally {
+    await migrator.destroy()
+  }
 }
 
 export function dialectOfDb (db: Db): Dialect {
