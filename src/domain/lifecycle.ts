@@ -22,6 +22,7 @@ import {
 import { newAccessToken, randomTicketNumber } from './secrets.js'
 import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
+import { memo } from './memo.js'
 import { routeNewTickets } from './routing.js'
 import { newTicketPlans, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
 import { startSurvey } from './survey.js'
@@ -193,11 +194,8 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   async function createTickets (trx: Db, openings: readonly Opening[]): Promise<Array<OpenedTicket | TesseraError>> {
     const results: Array<OpenedTicket | TesseraError> = []
     const topics = await findHelpTopics(trx, openings.map((opening) => opening.input.helpTopicId))
-    const departments = new Map<number, Promise<DepartmentDetail | undefined>>()
-    const departmentOf = async (id: number): Promise<DepartmentDetail | undefined> => {
-      if (!departments.has(id)) departments.set(id, findDepartment(trx, id))
-      return await departments.get(id)!
-    }
+    const once = memo()
+    const departmentOf = async (id: number): Promise<DepartmentDetail | undefined> => await once(String(id), async () => await findDepartment(trx, id))
     const accepted: Array<{ index: number, opening: Opening, topic: HelpTopicRow & { priority: number }, departmentId: number, priority: number }> = []
     for (const [index, opening] of openings.entries()) {
       const { input } = opening
@@ -493,16 +491,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
           return { followUpOf: own && target.deleted_at === null ? target : ticket }
         }
         const entryId = await insertEntry(trx, {
-          ticket_id: target.id,
-          kind: 'message',
-          agent_id: null,
-          requester_id: actor.kind === 'requester' ? actor.requesterId : null,
-          body: input.body,
-          created_at: at,
-          message_id: input.mail?.messageId ?? null,
-          original_body: input.mail?.originalBody ?? null,
-          original_html: input.mail?.html ?? null,
-          body_shortened: input.mail?.shortened ?? false,
+          ...newEntry(target, 'message', actor, input.body, at, input.mail),
           merged_from_id: target.id === ticket.id ? null : ticket.id,
           staff_only: !own
         })

@@ -1,6 +1,7 @@
 import { isAssignable } from '../data/agents.js'
 import type { HelpTopicRow } from '../data/catalog.js'
 import type { Db } from '../data/database.js'
+import { memo } from './memo.js'
 import { countOpenAssigned, findTeamRouting, isAway, listRoutableMembers, takeRoutingSlots, type RoutingStrategy } from '../data/routing.js'
 
 export interface RoutingDecision {
@@ -66,13 +67,4 @@ function fewestOpen (members: readonly number[], counts: ReadonlyMap<number, num
   const least = Math.min(...members.map(load))
   const tied = members.filter((id) => load(id) === least)
   return tied[slot % tied.length]!
-}
-
-/** Each answer loaded once per key. */
-function memo (): <T>(key: string, load: () => Promise<T>) => Promise<T> {
-  const answers = new Map<string, Promise<unknown>>()
-  return async <T>(key: string, load: () => Promise<T>): Promise<T> => {
-    if (!answers.has(key)) answers.set(key, load())
-    return await answers.get(key) as T
-  }
 }

@@ -7,6 +7,7 @@ import {
 import { type TicketRow, type TicketStatus } from '../data/tickets.js'
 import { addBusinessMinutes, businessMinutesBetween, type Schedule, type Window } from './business-hours.js'
 import { noticeSlaBreach, noticeSlaWarning } from './notices.js'
+import { memo } from './memo.js'
 import { recordEvent, systemActor } from './ticket-events.js'
 
 /*
@@ -91,12 +92,9 @@ async function save (trx: Db, before: TicketSla, after: TicketSla, events: SlaEv
  * topic and department for new tickets opened together.
  */
 export function newTicketPlans (trx: Db): (ticket: Pick<TicketRow, 'help_topic_id' | 'department_id'>) => Promise<SlaPlanWithSchedule | undefined> {
-  const plans = new Map<string, Promise<SlaPlanWithSchedule | undefined>>()
-  return async (ticket) => {
-    const key = `${ticket.help_topic_id ?? ''}:${ticket.department_id}`
-    if (!plans.has(key)) plans.set(key, findPlanForNewTicket(trx, ticket.help_topic_id, ticket.department_id))
-    return await plans.get(key)!
-  }
+  const once = memo()
+  return async (ticket) => await once(`${ticket.help_topic_id ?? ''}:${ticket.department_id}`,
+    async () => await findPlanForNewTicket(trx, ticket.help_topic_id, ticket.department_id))
 }
 
 /**
