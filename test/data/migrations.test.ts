@@ -5,7 +5,7 @@ import type { Knex } from 'knex'
 import t from 'tap'
 import { appendToLock, checkLock, migrationsDir } from '../../scripts/migration-lock.js'
 import { loadConfig } from '../../src/config.js'
-import { createDatabase, dialectOfDb, migrateToLatest } from '../../src/data/database.js'
+import { createDatabase, dialectOfDb, migrateToLatest, timeouts } from '../../src/data/database.js'
 import { freshDatabaseUrl, testFolder } from '../helpers/app.js'
 
 const beforeEdits = fileURLToPath(new URL('../fixtures/migrations-before-edits/', import.meta.url))
@@ -31,6 +31,24 @@ t.test('migrations run up, all the way down, and up again', async (t) => {
   await migrateToLatest(db)
   t.ok(await db.schema.hasTable('tickets'), 'and back up again')
   t.equal((await db('canned_responses').select('id')).length, 3)
+})
+
+t.test('migrations run without the statement limit that requests have: an upgrade of a large desk takes minutes', async (t) => {
+  const statementMs = timeouts.statementMs
+  // 1 ms: nearly every statement of a migration takes longer. The app's own statements are
+  // cancelled at that limit; the migrations must not be.
+  const config = loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) })
+  timeouts.statementMs = 1
+  const limited = createDatabase(config)
+  timeouts.statementMs = statementMs
+  t.teardown(async () => { await limited.destroy() })
+  await migrateToLatest(limited)
+  // Looked at through a connection with the usual limit.
+  const db = createDatabase(config)
+  t.teardown(async () => { await db.destroy() })
+  const [, pending] = await db.migrate.list() as [unknown[], unknown[]]
+  t.equal(pending.length, 0, 'every migration ran')
+  t.ok(await db.schema.hasTable('tickets'))
 })
 
 t.test('landed migrations are locked: an edit, a removal or an unlocked file fails here', async (t) => {
