@@ -35,31 +35,52 @@ const styleOptions: Readonly<Record<DateStyle | 'full', [string, Intl.DateTimeFo
 
 // Building an Intl.DateTimeFormat costs far more than using one: one per zone and style,
 // kept for the life of the process (zones are checked against the list above first).
-const formatters = new Map<string, Intl.DateTimeFormat>()
+// Using one still costs microseconds, and a queue page shows fifty rows with two times
+// each, mostly the same instants page after page: no style shows seconds, so each
+// formatter also keeps what it wrote for each minute, a bounded number of them.
+interface Formatter { format: (ms: number) => string, written: Map<number, string> }
+const formatters = new Map<string, Formatter>()
+const minutesKept = 20_000
 
-function formatterFor (zone: string, style: DateStyle | 'full'): Intl.DateTimeFormat {
+function formatterFor (zone: string, style: DateStyle | 'full'): Formatter {
   const key = `${style} ${zone}`
   let formatter = formatters.get(key)
   if (formatter === undefined) {
     const [locale, options] = styleOptions[style]
-    formatter = new Intl.DateTimeFormat(locale, { ...options, timeZone: zone })
+    const intl = new Intl.DateTimeFormat(locale, { ...options, timeZone: zone })
+    formatter = { format: style === 'iso' ? isoFormat(intl) : (ms) => intl.format(ms), written: new Map() }
     formatters.set(key, formatter)
   }
   return formatter
 }
 
+function isoFormat (intl: Intl.DateTimeFormat): (ms: number) => string {
+  return (ms) => {
+    const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {}
+    for (const { type, value } of intl.formatToParts(ms)) part[type] = value
+    return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`
+  }
+}
+
+function write (formatter: Formatter, ms: number): string {
+  const minute = Math.floor(ms / 60_000)
+  let text = formatter.written.get(minute)
+  if (text === undefined) {
+    if (formatter.written.size >= minutesKept) formatter.written.clear()
+    text = formatter.format(minute * 60_000)
+    formatter.written.set(minute, text)
+  }
+  return text
+}
+
 /** The instant as the style writes it in the zone, with the zone's short name: "2026-10-25 02:30 CEST". */
 export function formatTime (ms: number, zone: string, style: DateStyle = 'iso'): string {
-  const formatter = formatterFor(zone, style)
-  if (style !== 'iso') return formatter.format(ms)
-  const part: Partial<Record<Intl.DateTimeFormatPartTypes, string>> = {}
-  for (const { type, value } of formatter.formatToParts(ms)) part[type] = value
-  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`
+  return write(formatterFor(zone, style), ms)
 }
 
 /** The long form, with the zone's IANA name: "Sunday 25 October 2026 at 02:30 CET (Europe/Berlin)". */
 export function formatFullTime (ms: number, zone: string): string {
-  return `${formatterFor(zone, 'full').format(ms)} (${zone})`
+  return `${write(formatterFor(zone, 'full'), ms)} (${zone})`
 }
 
 /** Under a minute, minutes, then hours, for times in the last 12 hours; undefined otherwise. */
