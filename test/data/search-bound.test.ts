@@ -37,3 +37,28 @@ t.test('a word found in more places than a search ranks: the most recent of the 
   t.equal(bobs.length, 1)
   t.ok(support.includes(bobs[0]!), 'an agent outside Billing ranks only what he may open')
 })
+
+t.test('a rare word is found however many newer tickets lack it, in subjects, messages and names alike', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const desk = await seedDesk(app)
+  // The oldest tickets carry the rare words; a dozen newer ones do not, so on PostgreSQL
+  // the words sit before the window of newest rows that search walks first.
+  const quokka = await openAbout(app, desk.topics.broken, 'Quokka in the server room', 'It is eating the cables.')
+  const wombat = await openAbout(app, desk.topics.broken, 'Cables chewed', 'A wombat again, near rack four.')
+  const named = await openAbout(app, desk.topics.broken, 'Printer jam', 'Tray two jams.', { name: 'Zofia Numbat', email: 'zofia@example.com' })
+  for (let i = 0; i < 12; i++) await openAbout(app, desk.topics.broken, `Printer jam ${i}`, `Tray ${i} jams again.`)
+  const ada = (await loadAgentAccess(app.db, desk.agents.ada.id))!
+  const ranked = 3
+  const numbers = async (q: string): Promise<string[]> => {
+    const { query } = parseSearchParams({ q })
+    return (await searchTickets(app.db, ada, { ...query, limit: 25 }, ranked)).map((row) => row.number)
+  }
+
+  t.same(await numbers('quokka'), [quokka], 'a word of an old subject')
+  t.same(await numbers('quok'), [quokka], 'a prefix of it')
+  t.same(await numbers('wombat'), [wombat], 'a word of an old message')
+  t.same(await numbers('numbat'), [named], 'an old requester\'s name')
+  const jams = await numbers('jams')
+  t.equal(jams.length, 3, 'a word in every newer ticket still ranks only the most recent three')
+  t.notOk(jams.includes(named), 'and not the oldest of them')
+})
