@@ -28,24 +28,34 @@ const notes = [
   'Escalated to the second line, waiting on the database team.'
 ]
 
-/** Two more entries per ticket (a reply and a note), written in SQL once. */
+/**
+ * Two more entries per ticket (a reply an hour after it opened, then a note an hour later),
+ * written in SQL once, in time order as a desk writes them: each ticket's reply and note
+ * follow the previous ticket's, so the newest entries are a mix of both kinds, as on a desk
+ * in use. (A desk kept by an earlier version of this script got every reply of 50,000
+ * tickets, then every note: its newest 50,000 entries were notes alone, a desk where no
+ * one had replied for weeks. Such a desk is thickened again.)
+ */
 async function thickenThreads (db: Knex, tickets: number, log: (line: string) => void): Promise<void> {
   const row = await db('thread_entries').count({ n: '*' }).first() as { n: number | string }
-  if (Number(row.n) >= tickets * 3) return
-  log(`adding a reply and a note to each of ${tickets.toLocaleString('en-US')} tickets…`)
+  const newest = await db('thread_entries').orderBy('id', 'desc').limit(2).pluck('ticket_id') as number[]
+  const interleaved = newest.length === 2 && Number(newest[0]) === Number(newest[1])
+  if (Number(row.n) >= tickets * 3 && interleaved) return
   const started = Date.now()
+  if (Number(row.n) > tickets) {
+    log('this desk\'s replies and notes were written kind by kind: writing them again in time order…')
+    await db('thread_entries').whereIn('kind', ['response', 'note']).delete()
+  }
+  log(`adding a reply and a note to each of ${tickets.toLocaleString('en-US')} tickets…`)
   const chunk = 50_000
   const max = Number((await db('tickets').max({ max: 'id' }).first() as { max: number | string | null }).max ?? 0)
+  // The text depends on the ticket id, so words are spread unevenly, as in a real desk.
+  const text = (texts: string[]): string => `case ${texts.map((_, i) => `when t.id % ${texts.length} = ${i} then ?`).join(' ')} end`
   for (let from = 0; from <= max; from += chunk) {
-    await db.transaction(async (trx) => {
-      for (const [kind, texts] of [['response', replies], ['note', notes]] as const) {
-        // The text depends on the ticket id, so words are spread unevenly, as in a real desk.
-        const choose = texts.map((text, i) => `when t.id % ${texts.length} = ${i} then ?`).join(' ')
-        await trx.raw(`insert into thread_entries (ticket_id, kind, agent_id, body, created_at, staff_only)
-          select t.id, ?, t.assignee_id, case ${choose} end, t.created_at + 3600000, ?
-          from tickets t where t.id > ? and t.id <= ?`, [kind, ...texts, false, from, from + chunk])
-      }
-    })
+    await db.raw(`insert into thread_entries (ticket_id, kind, agent_id, body, created_at, staff_only)
+      select t.id, k.kind, t.assignee_id, case when k.kind = 'response' then ${text(replies)} else ${text(notes)} end, t.created_at + k.later, ?
+      from tickets t cross join (select 'response' as kind, 3600000 as later union all select 'note', 7200000) k
+      where t.id > ? and t.id <= ? order by t.id, k.later`, [...replies, ...notes, false, from, from + chunk])
   }
   const dialect = dialectOfDb(db)
   if (dialect === 'postgres') await withoutStatementTimeout(db, 'VACUUM ANALYZE thread_entries')

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { dialectOfDb } from '../src/data/database.js'
+import { dialectOfDb, withoutLimits } from '../src/data/database.js'
 
 /**
  * Fills a migrated Tessera database with a realistic desk:
@@ -403,19 +403,7 @@ async function growPageCache (db: Knex, kib: number): Promise<() => Promise<void
   }
 }
 
-/**
- * Runs a maintenance statement on PostgreSQL without the app's statement timeout, which a
- * vacuum of a million-ticket desk outlasts; VACUUM cannot run in a transaction, so the
- * setting is made and undone on one connection held for the purpose.
- */
+/** Runs one statement that may take minutes (VACUUM on a large desk) without the request limits. */
 export async function withoutStatementTimeout (db: Knex, sql: string): Promise<void> {
-  const client = db.client as { acquireConnection: () => Promise<unknown>, releaseConnection: (conn: unknown) => Promise<void> }
-  const connection = await client.acquireConnection()
-  try {
-    await db.raw('set statement_timeout = 0').connection(connection)
-    await db.raw(sql).connection(connection)
-    await db.raw('reset statement_timeout').connection(connection)
-  } finally {
-    await client.releaseConnection(connection)
-  }
+  await withoutLimits(db, async (own) => { await own.raw(sql) })
 }

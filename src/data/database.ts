@@ -327,25 +327,30 @@ function migrationOptions (): Knex.MigratorConfig {
 
 /**
  * Brings the schema up to date. On PostgreSQL and MySQL the migrations run on a connection
- * of their own, without the per-statement limits that keep requests from hanging (the
- * statement and read timeouts; MySQL's max_statement_time is set by the pool's hook, which
- * this connection does not have): on a large desk an upgrade rebuilds indexes and tables for
- * minutes. SQLite has no such limit.
+ * of their own, without the per-statement limits that keep requests from hanging (see
+ * `withoutLimits`): on a large desk an upgrade rebuilds indexes and tables for minutes.
  */
 export async function migrateToLatest (db: Knex): Promise<void> {
-  if (dialectOfDb(db) === 'sqlite') {
-    await db.migrate.latest(migrationOptions())
-    return
-  }
+  await withoutLimits(db, async (own) => { await own.migrate.latest(migrationOptions()) })
+}
+
+/**
+ * Runs `work` on a connection of its own without the limits every request's statement has
+ * (PostgreSQL's statement and read timeouts; MySQL's max_statement_time is set by the pool's
+ * hook, which this connection does not have), for work that may take minutes: migrations,
+ * and a benchmark's VACUUM. SQLite has no such limit, so there it is the same database.
+ */
+export async function withoutLimits<T> (db: Knex, work: (own: Knex) => Promise<T>): Promise<T> {
+  if (dialectOfDb(db) === 'sqlite') return await work(db)
   const config = db.client.config as Knex.Config
   const connection = { ...config.connection as Record<string, unknown> }
   delete connection.statement_timeout
   delete connection.query_timeout
-  const migrator = knex({ client: config.client, connection, searchPath: config.searchPath, pool: { min: 0, max: 1 }, log })
+  const own = knex({ client: config.client, connection, searchPath: config.searchPath, pool: { min: 0, max: 1 }, log })
   try {
-    await migrator.migrate.latest(migrationOptions())
+    return await work(own)
   } finally {
-    await migrator.destroy()
+    await own.destroy()
   }
 }
 
