@@ -51,6 +51,18 @@ t.test('migrations run without the statement limit that requests have: an upgrad
   t.ok(await db.schema.hasTable('tickets'))
 })
 
+t.test('PostgreSQL connections neither compile statements (JIT) nor start parallel workers, which cost more than the statements they would speed up', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: await freshDatabaseUrl(t) }))
+  t.teardown(async () => { await db.destroy() })
+  if (dialectOfDb(db) !== 'postgres') {
+    t.pass('only PostgreSQL compiles statements')
+    return
+  }
+  const setting = async (name: string): Promise<string> => Object.values((await db.raw(`show ${name}`) as { rows: Array<Record<string, string>> }).rows[0]!)[0]!
+  t.equal(await setting('jit'), 'off')
+  t.equal(await setting('max_parallel_workers_per_gather'), '0')
+})
+
 t.test('landed migrations are locked: an edit, a removal or an unlocked file fails here', async (t) => {
   const problems = checkLock()
   t.same(problems.changed, [], `landed migrations must not change; write a new migration instead (changed: ${problems.changed.join(', ')})`)
