@@ -30,37 +30,44 @@ const notes = [
 
 /**
  * Two more entries per ticket (a reply an hour after it opened, then a note an hour later),
- * written in SQL once, in time order as a desk writes them: each ticket's reply and note
- * follow the previous ticket's, so the newest entries are a mix of both kinds, as on a desk
- * in use. (A desk kept by an earlier version of this script got every reply of 50,000
- * tickets, then every note: its newest 50,000 entries were notes alone, a desk where no
- * one had replied for weeks. Such a desk is thickened again.)
+ * written in SQL once. The whole thread is written again in time order, as a desk writes
+ * it: each ticket's opening message, reply and note follow the previous ticket's, so the
+ * newest entries are a mix of every kind, as on a desk in use. (A desk kept by an earlier
+ * version of this script has every opening message first, then replies and notes kind by
+ * kind, 50,000 tickets at a time: its newest 2,000,000 entries hold no opening message, a
+ * desk where no ticket had been opened for months. Such a desk is thickened again.)
  */
 async function thickenThreads (db: Knex, tickets: number, log: (line: string) => void): Promise<void> {
-  const row = await db('thread_entries').count({ n: '*' }).first() as { n: number | string }
-  const newest = await db('thread_entries').orderBy('id', 'desc').limit(2).pluck('ticket_id') as number[]
-  const interleaved = newest.length === 2 && Number(newest[0]) === Number(newest[1])
-  if (Number(row.n) >= tickets * 3 && interleaved) return
+  const count = async (): Promise<number> => Number((await db('thread_entries').count({ n: '*' }).first() as { n: number | string }).n)
+  const newestKinds = await db('thread_entries').orderBy('id', 'desc').limit(3).pluck('kind') as string[]
+  if (await count() >= tickets * 3 && newestKinds.includes('message')) return
   const started = Date.now()
-  if (Number(row.n) > tickets) {
-    log('this desk\'s replies and notes were written kind by kind: writing them again in time order…')
+  if (await count() > tickets) {
+    log('this desk\'s thread entries were written kind by kind: writing them again in time order…')
     await db('thread_entries').whereIn('kind', ['response', 'note']).delete()
   }
-  log(`adding a reply and a note to each of ${tickets.toLocaleString('en-US')} tickets…`)
+  log(`writing each of ${tickets.toLocaleString('en-US')} tickets' opening message again, with a reply and a note…`)
+  const seeded = Number((await db('thread_entries').max({ max: 'id' }).first() as { max: number | string | null }).max ?? 0)
   const chunk = 50_000
   const max = Number((await db('tickets').max({ max: 'id' }).first() as { max: number | string | null }).max ?? 0)
   // The text depends on the ticket id, so words are spread unevenly, as in a real desk.
   const text = (texts: string[]): string => `case ${texts.map((_, i) => `when t.id % ${texts.length} = ${i} then ?`).join(' ')} end`
   for (let from = 0; from <= max; from += chunk) {
-    await db.raw(`insert into thread_entries (ticket_id, kind, agent_id, body, created_at, staff_only)
-      select t.id, k.kind, t.assignee_id, case when k.kind = 'response' then ${text(replies)} else ${text(notes)} end, t.created_at + k.later, ?
-      from tickets t cross join (select 'response' as kind, 3600000 as later union all select 'note', 7200000) k
-      where t.id > ? and t.id <= ? order by t.id, k.later`, [...replies, ...notes, false, from, from + chunk])
+    await db.raw(`insert into thread_entries (ticket_id, kind, agent_id, requester_id, body, created_at, staff_only)
+      select ticket_id, kind, agent_id, requester_id, body, created_at, ? from (
+        select e.ticket_id, e.kind, e.agent_id, e.requester_id, e.body, e.created_at, 0 as later
+        from thread_entries e where e.id <= ? and e.ticket_id > ? and e.ticket_id <= ?
+        union all
+        select t.id, k.kind, t.assignee_id, null, case when k.kind = 'response' then ${text(replies)} else ${text(notes)} end, t.created_at + k.later, k.later
+        from tickets t cross join (select 'response' as kind, 3600000 as later union all select 'note', 7200000) k
+        where t.id > ? and t.id <= ?
+      ) thread order by ticket_id, later`, [false, seeded, from, from + chunk, ...replies, ...notes, from, from + chunk])
   }
+  await db('thread_entries').where('id', '<=', seeded).delete()
   const dialect = dialectOfDb(db)
   if (dialect === 'postgres') await withoutStatementTimeout(db, 'VACUUM ANALYZE thread_entries')
   else await db.raw(dialect === 'mysql' ? 'ANALYZE TABLE thread_entries' : 'ANALYZE thread_entries')
-  log(`threads thickened in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  log(`threads written in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 }
 
 const searches = [
