@@ -147,15 +147,17 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
   // PostgreSQL: the most recent matches in two steps. Its planner either walks the table
   // newest first, testing each row (quick for a common word, a scan of the whole table for
   // a rare one), or reads every match from the GIN index and sorts them (quick for a rare
-  // word, a million rows for a common one), and it guesses which word is which (for a prefix
-  // it has no figures at all). So it gets a choice only where both ways are cheap: the
-  // newest rows, from `since` on. Only when those hold fewer than `ranked` matches, the word
-  // is rare enough for the index to read every older match, and the order by `+ 0` takes
-  // the walk away from the planner there.
-  const newestFirst = (build: () => Knex.QueryBuilder, column: string, since: number): Knex.QueryBuilder => {
-    const older = conditions(build().where(column, '<=', since), access, q.filters)
+  // word; for a common one, or a phrase of common words, half a million places), and it
+  // guesses which word is which (for a word outside its statistics, or a phrase, it guesses
+  // rare). So it gets no choice: first the newest rows, from `since` on, are walked, the test
+  // written as a function call (`ts_match_vq`, what `@@` calls), which no index serves. Only
+  // when those hold fewer than `ranked` matches, the word is rare enough for the index to
+  // read every older match, and the order by `+ 0` takes the walk away there.
+  type Test = (alias: string) => [string, Knex.RawBinding[]]
+  const newestFirst = (build: (test: Test) => Knex.QueryBuilder, column: string, since: number, walked: Test, indexed: Test): Knex.QueryBuilder => {
+    const older = conditions(build(indexed).where(column, '<=', since), access, q.filters)
       .whereRaw('(select count(*) from newest) < ?', [ranked]).orderByRaw(`${column} + 0 desc`).limit(ranked)
-    return db.queryBuilder().withMaterialized('newest', recent(build().where(column, '>', since), column))
+    return db.queryBuilder().withMaterialized('newest', recent(build(walked).where(column, '>', since), column))
       .from(db.select('*').from('newest').unionAll(older, true).as('u')).select('*').orderBy('u.id', 'desc').limit(ranked)
   }
   if (terms.length > 0) {
@@ -179,7 +181,9 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
         // Each table keeps its text's tsvector in search_vector (see the search_vectors
         // migration). ts_rank runs outside, on the rows kept only. (The query comes in by a
         // join: knex would bind a select-list value before the subquery's.)
-        const matching = (alias: string): [string, Knex.RawBinding[]] => [`${alias}.search_vector @@ (${match.sql})`, match.bindings as Knex.RawBinding[]]
+        const bindings = match.bindings as Knex.RawBinding[]
+        const indexed: Test = (alias) => [`${alias}.search_vector @@ (${match.sql})`, bindings]
+        const walked: Test = (alias) => [`ts_match_vq(${alias}.search_vector, (${match.sql}))`, bindings]
         const rank = (kept: Knex.QueryBuilder, table: string, weight: number, ticketId: string): Knex.QueryBuilder => {
           const alias = table.split(' as ')[1]!
           return db.from(kept.as('c')).join(table, `${alias}.id`, 'c.id')
@@ -188,11 +192,11 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
         }
         const since = windows!
         parts.push(
-          rank(newestFirst(() => db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id').whereRaw(...matching('e')).select('e.id', 't.id as ticket_id'), 'e.id', since.thread_entries),
-            'thread_entries as e', 1, 'c.ticket_id'),
-          rank(newestFirst(() => db.from('tickets as t').whereRaw(...matching('t')).select('t.id'), 't.id', since.tickets), 'tickets as t', 2, 't.id'),
-          rank(newestFirst(() => db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id').whereRaw(...matching('r')).select('r.id', 't.id as ticket_id'), 'r.id', since.requesters),
-            'requesters as r', 1, 'c.ticket_id')
+          rank(newestFirst((test) => db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id').whereRaw(...test('e')).select('e.id', 't.id as ticket_id'),
+            'e.id', since.thread_entries, walked, indexed), 'thread_entries as e', 1, 'c.ticket_id'),
+          rank(newestFirst((test) => db.from('tickets as t').whereRaw(...test('t')).select('t.id'), 't.id', since.tickets, walked, indexed), 'tickets as t', 2, 't.id'),
+          rank(newestFirst((test) => db.from('requesters as r').join('tickets as t', 't.requester_id', 'r.id').whereRaw(...test('r')).select('r.id', 't.id as ticket_id'),
+            'r.id', since.requesters, walked, indexed), 'requesters as r', 1, 'c.ticket_id')
         )
         break
       }
