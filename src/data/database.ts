@@ -71,8 +71,9 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
           // estimated cost is high; a search's estimate counts every branch that might run
           // (older matches, read only when the newest are too few), so at a million tickets a
           // search that ran in 6 ms spent 898 ms compiling. Starting parallel workers took
-          // 40–50 ms per gather here, several per search: with both off, searches at a million
-          // tickets went from 0.5–1 s to 9–13 ms. A connection string's own `options` wins.
+          // 40–50 ms per gather here, several per search. With both on, searches at a million
+          // tickets took 0.5–1 s; with both off, tens of milliseconds. A connection string's
+          // own `options` wins.
           options: '-c jit=off -c max_parallel_workers_per_gather=0'
         },
         searchPath: schema ? [schema] : undefined,
