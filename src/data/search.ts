@@ -29,6 +29,9 @@ export type SearchRow = QueueRow & { score: number }
 
 interface Match { sql: string, bindings: unknown[] }
 
+/** PostgreSQL: a text search condition on the table of this alias, and its bindings. */
+type Test = (alias: string) => [string, Knex.RawBinding[]]
+
 // SQLite FTS5: each term a quoted string of its tokens (a phrase), `*` after a prefix, or
 // the words a prefix stands for, any of them.
 function ftsQuery (terms: SearchTerm[], words?: Map<SearchTerm, string[]>): string {
@@ -144,22 +147,6 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
   const terms = q.search.terms
   const recent = (query: Knex.QueryBuilder, column: string): Knex.QueryBuilder =>
     conditions(query, access, q.filters).orderBy(column, 'desc').limit(ranked)
-  // PostgreSQL: the most recent matches in two steps. Its planner either walks the table
-  // newest first, testing each row (quick for a common word, a scan of the whole table for
-  // a rare one), or reads every match from the GIN index and sorts them (quick for a rare
-  // word; for a common one, or a phrase of common words, half a million places), and it
-  // guesses which word is which (for a word outside its statistics, or a phrase, it guesses
-  // rare). So it gets no choice: first the newest rows, from `since` on, are walked, the test
-  // written as a function call (`ts_match_vq`, what `@@` calls), which no index serves. Only
-  // when those hold fewer than `ranked` matches, the word is rare enough for the index to
-  // read every older match, and the order by `+ 0` takes the walk away there.
-  type Test = (alias: string) => [string, Knex.RawBinding[]]
-  const newestFirst = (build: (test: Test) => Knex.QueryBuilder, column: string, since: number, walked: Test, indexed: Test): Knex.QueryBuilder => {
-    const older = conditions(build(indexed).where(column, '<=', since), access, q.filters)
-      .whereRaw('(select count(*) from newest) < ?', [ranked]).orderByRaw(`${column} + 0 desc`).limit(ranked)
-    return db.queryBuilder().withMaterialized('newest', recent(build(walked).where(column, '>', since), column))
-      .from(db.select('*').from('newest').unionAll(older, true).as('u')).select('*').orderBy('u.id', 'desc').limit(ranked)
-  }
   if (terms.length > 0) {
     switch (dialectOfDb(db)) {
       case 'sqlite': {
@@ -184,6 +171,21 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
         const bindings = match.bindings as Knex.RawBinding[]
         const indexed: Test = (alias) => [`${alias}.search_vector @@ (${match.sql})`, bindings]
         const walked: Test = (alias) => [`ts_match_vq(${alias}.search_vector, (${match.sql}))`, bindings]
+        // The most recent matches, in two steps. The planner either walks the table
+        // newest first, testing each row (quick for a common word, a scan of the whole table for
+        // a rare one), or reads every match from the GIN index and sorts them (quick for a rare
+        // word; for a common one, or a phrase of common words, half a million places), and it
+        // guesses which word is which (for a word outside its statistics, or a phrase, it guesses
+        // rare). So it gets no choice: first the newest rows, from `since` on, are walked, the test
+        // written as a function call (`ts_match_vq`, what `@@` calls), which no index serves. Only
+        // when those hold fewer than `ranked` matches, the word is rare enough for the index to
+        // read every older match, and the order by `+ 0` takes the walk away there.
+        const newestFirst = (build: (test: Test) => Knex.QueryBuilder, column: string, since: number): Knex.QueryBuilder => {
+          const older = conditions(build(indexed).where(column, '<=', since), access, q.filters)
+            .whereRaw('(select count(*) from newest) < ?', [ranked]).orderByRaw(`${column} + 0 desc`).limit(ranked)
+          return db.queryBuilder().withMaterialized('newest', recent(build(walked).where(column, '>', since), column))
+            .from(db.select('*').from('newest').unionAll(older, true).as('u')).select('*').orderBy('u.id', 'desc').limit(ranked)
+        }
         const rank = (kept: Knex.QueryBuilder, table: string, weight: number, ticketId: string): Knex.QueryBuilder => {
           const alias = table.split(' as ')[1]!
           return db.from(kept.as('c')).join(table, `${alias}.id`, 'c.id')
@@ -193,13 +195,13 @@ function matchParts (db: Db, access: AgentAccess, q: Omit<SearchQuery, 'after' |
         const since = windows!
         parts.push(
           rank(newestFirst((test) => db.from('thread_entries as e').join('tickets as t', 't.id', 'e.ticket_id').whereRaw(...test('e')).select('e.id', 't.id as ticket_id'),
-            'e.id', since.thread_entries, walked, indexed), 'thread_entries as e', 1, 'c.ticket_id'),
-          rank(newestFirst((test) => db.from('tickets as t').whereRaw(...test('t')).select('t.id'), 't.id', since.tickets, walked, indexed), 'tickets as t', 2, 't.id'),
+            'e.id', since.thread_entries), 'thread_entries as e', 1, 'c.ticket_id'),
+          rank(newestFirst((test) => db.from('tickets as t').whereRaw(...test('t')).select('t.id'), 't.id', since.tickets), 'tickets as t', 2, 't.id'),
           // A requester's tickets are read by requester, after the match: the planner, taking
           // a match for common, would otherwise hash every ticket the filters leave.
           rank(newestFirst((test) => db.from('requesters as r').whereRaw(...test('r'))
             .joinRaw('cross join lateral (select * from tickets where tickets.requester_id = r.id offset 0) as t').select('r.id', 't.id as ticket_id'),
-          'r.id', since.requesters, walked, indexed), 'requesters as r', 1, 'c.ticket_id')
+          'r.id', since.requesters), 'requesters as r', 1, 'c.ticket_id')
         )
         break
       }
