@@ -6,8 +6,8 @@ import { setAgentPassword } from '../src/data/agents.js'
 import { createDatabase } from '../src/data/database.js'
 import { hashPassword } from '../src/domain/accounts.js'
 import { keptDatabase } from './large-desk.js'
-import { browse, CookieJar } from './page-weight.js'
 import { mib, startProductionServer } from './production-server.js'
+import { signIn } from './staff.js'
 
 /**
  * Resident memory of the production server (`node dist/src/server.js`, run `npm run build`
@@ -33,15 +33,7 @@ await db.destroy()
 
 const server = await startProductionServer(dataDir, { sampleMs: 50, waitMs: 60_000 })
 try {
-  const jar = new CookieJar()
-  const login = await browse(jar, `${server.url}/staff/login`)
-  const csrf = /name="_csrf" value="([^"]*)"/.exec(login.body.toString('utf8'))?.[1] ?? ''
-  const signedIn = await browse(jar, `${server.url}/staff/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email: admin.email, password }).toString()
-  })
-  if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`)
+  const jar = await signIn(server.url, admin.email, password)
   const url = `${server.url}/staff/queues/${values.queue}/export.csv`
   const started = performance.now()
   const res = await fetch(url, { headers: { cookie: jar.header(url) } })

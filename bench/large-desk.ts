@@ -9,8 +9,9 @@ import { loadConfig } from '../src/config.js'
 import { setAgentPassword } from '../src/data/agents.js'
 import { dialectOf } from '../src/data/database.js'
 import { hashPassword } from '../src/domain/accounts.js'
-import { browse, CookieJar, fetchRaw } from './page-weight.js'
+import { fetchRaw } from './page-weight.js'
 import { seedTickets, type SeedResult } from './seed.js'
+import { signIn } from './staff.js'
 
 /*
  * A large seeded desk kept between benchmark runs (bench/queues.ts, search.ts, reports.ts), and a
@@ -139,15 +140,7 @@ async function openLargeDesk (s: { tickets: number, databaseUrl: string, fresh: 
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no TCP address')
   const base = `http://127.0.0.1:${address.port}`
-  const jar = new CookieJar()
-  const login = await browse(jar, `${base}/staff/login`)
-  const csrf = /name="_csrf" value="([^"]*)"/.exec(login.body.toString('utf8'))?.[1] ?? ''
-  const signedIn = await browse(jar, `${base}/staff/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email, password }).toString()
-  })
-  if (signedIn.status !== 303) throw new Error(`sign-in failed: ${signedIn.status}`)
+  const jar = await signIn(base, email, password)
   const cookie = jar.header(`${base}/staff/queues/open`)
   return { app, base, cookie, email, seed }
 }

@@ -16,13 +16,18 @@ export async function signInStaff (db: Knex, appUrl: string, seed: SeedResult): 
   const agentId = seed.agentIds[1] ?? seed.agentIds[0]!
   await setAgentPassword(db, agentId, await hashPassword(staffPassword))
   const email = (await db('agents').where({ id: agentId }).first('email')).email as string
+  return await signIn(appUrl, email, staffPassword)
+}
+
+/** Signs in through the staff login form; returns the jar holding the session. */
+export async function signIn (appUrl: string, email: string, password: string): Promise<CookieJar> {
   const jar = new CookieJar()
   const login = await browse(jar, `${appUrl}/staff/login`)
   const csrf = /name="_csrf" value="([^"]*)"/.exec(login.body.toString('utf8'))?.[1] ?? ''
   const signedIn = await browse(jar, `${appUrl}/staff/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email, password: staffPassword }).toString()
+    body: new URLSearchParams({ _csrf: csrf, email, password }).toString()
   })
   if (signedIn.status !== 303 || !jar.get('tessera_staff')) throw new Error(`staff sign-in failed: ${signedIn.status}`)
   return jar
