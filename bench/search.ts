@@ -37,11 +37,11 @@ const notes = [
  * desk where no ticket had been opened for months. Such a desk is thickened again.)
  */
 async function thickenThreads (db: Knex, tickets: number, log: (line: string) => void): Promise<void> {
-  const count = async (): Promise<number> => Number((await db('thread_entries').count({ n: '*' }).first() as { n: number | string }).n)
+  const entries = Number((await db('thread_entries').count({ n: '*' }).first() as { n: number | string }).n)
   const newestKinds = await db('thread_entries').orderBy('id', 'desc').limit(3).pluck('kind') as string[]
-  if (await count() >= tickets * 3 && newestKinds.includes('message')) return
+  if (entries >= tickets * 3 && newestKinds.includes('message')) return
   const started = Date.now()
-  if (await count() > tickets) {
+  if (entries > tickets) {
     log('this desk\'s thread entries were written kind by kind: writing them again in time order…')
     await withoutLimits(db, async (own) => { await own('thread_entries').whereIn('kind', ['response', 'note']).delete() })
   }

@@ -348,8 +348,8 @@ export async function migrateToLatest (db: Knex): Promise<void> {
  * Runs `work` on a connection of its own without the limits every request's statement has
  * (PostgreSQL's statement and read timeouts, and its settings for short statements; MySQL's
  * max_statement_time is set by the pool's hook, which this connection does not have), for
- * work that may take minutes: migrations,
- * and a benchmark's VACUUM. SQLite has no such limit, so there it is the same database.
+ * work that may take minutes: migrations, and a benchmark's VACUUM. SQLite has no such
+ * limit, so there it is the same database.
  */
 export async function withoutLimits<T> (db: Knex, work: (own: Knex) => Promise<T>): Promise<T> {
   if (dialectOfDb(db) === 'sqlite') return await work(db)
