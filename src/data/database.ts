@@ -140,7 +140,8 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         migrations
       })
       beginImmediately(db)
-      readOnSeveralConnections(db, knex({
+      reuseStatements(db)
+      const reader = knex({
         client: 'sqlite3',
         connection: { filename },
         useNullAsDefault: true,
@@ -153,7 +154,9 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
             conn.exec('PRAGMA busy_timeout = 5000; PRAGMA query_only = 1;', (err) => done(err, conn))
           }
         }
-      }))
+      })
+      reuseStatements(reader)
+      readOnSeveralConnections(db, reader)
       return db
     }
   }
@@ -211,8 +214,106 @@ function beginImmediately (db: Knex): void {
   }
 }
 
+/**
+ * Keeps each connection's prepared statements for the next query with the same SQL. Knex
+ * hands node-sqlite3 the text every time, and preparing and finalising it costs about as
+ * much as running a small query: reuse halves the cost of a page's reads. The most recently
+ * used 200 texts stay per connection (an IN list of each length is a text of its own); a
+ * statement that failed is finalised, not reused.
+ */
+function reuseStatements (db: Knex): void {
+  const client = db.client as {
+    _query: (conn: SqliteConnection, query: SqliteQuery) => Promise<SqliteQuery>
+    destroyRawConnection: (conn: SqliteConnection) => Promise<void>
+  }
+  const kept = new WeakMap<SqliteConnection, Map<string, Promise<SqliteStatement>>>()
+  const keepAtMost = 200
+  const finalize = (statement: Promise<SqliteStatement>): void => { statement.then((s) => s.finalize(), () => {}) }
+
+  client._query = async (conn, query) => {
+    if (!query.sql) throw new Error('The query is empty')
+    let statements = kept.get(conn)
+    if (statements === undefined) kept.set(conn, statements = new Map())
+    let statement = statements.get(query.sql)
+    if (statement === undefined) {
+      // A statement that fails to prepare never calls back a later run: wait for it here.
+      statement = new Promise((resolve, reject) => {
+        const prepared: SqliteStatement = conn.prepare(query.sql, (err) => { err === null ? resolve(prepared) : reject(err) })
+      })
+      if (statements.size >= keepAtMost) {
+        const [oldest, stale] = statements.entries().next().value as [string, Promise<SqliteStatement>]
+        statements.delete(oldest)
+        finalize(stale)
+      }
+    } else {
+      statements.delete(query.sql)
+    }
+    statements.set(query.sql, statement)
+    const mine = statement
+    const forget = (): void => {
+      if (statements.get(query.sql) === mine) statements.delete(query.sql)
+      finalize(mine)
+    }
+    let prepared: SqliteStatement
+    try {
+      prepared = await statement
+    } catch (err) {
+      forget()
+      throw err
+    }
+    // As Knex's own _query: inserts and updates that return rows, and plain reads, need all().
+    const { method } = query
+    const returnsRows = !(method === 'counter' || method === 'del' || ((method === 'insert' || method === 'update') && !query.returning))
+    return await new Promise((resolve, reject) => {
+      prepared[returnsRows ? 'all' : 'run'](query.bindings ?? [], function (this: SqliteRunResult, err: Error | null, rows?: unknown[]) {
+        if (err !== null) {
+          forget()
+          reject(err)
+          return
+        }
+        query.response = rows
+        // The statement is reused; its lastID and changes belong to this run only.
+        query.context = { lastID: this.lastID, changes: this.changes }
+        resolve(query)
+      })
+    })
+  }
+
+  // SQLite refuses to close a connection that still holds prepared statements.
+  const destroy = client.destroyRawConnection.bind(client)
+  client.destroyRawConnection = async (conn) => {
+    const statements = [...kept.get(conn)?.values() ?? []]
+    kept.delete(conn)
+    await Promise.all(statements.map(async (statement) => {
+      const prepared = await statement.catch(() => undefined)
+      await new Promise<void>((resolve) => prepared === undefined ? resolve() : prepared.finalize(() => resolve()))
+    }))
+    await destroy(conn)
+  }
+}
+
 interface SqliteConnection {
   exec: (sql: string, cb: (err: Error | null) => void) => void
+  prepare: (sql: string, cb: (err: Error | null) => void) => SqliteStatement
+}
+
+type SqliteCallback = (this: SqliteRunResult, err: Error | null, rows?: unknown[]) => void
+
+interface SqliteStatement {
+  all: (bindings: unknown[], cb: SqliteCallback) => void
+  run: (bindings: unknown[], cb: SqliteCallback) => void
+  finalize: (cb?: () => void) => void
+}
+
+interface SqliteRunResult { lastID: number, changes: number }
+
+interface SqliteQuery {
+  sql: string
+  bindings?: unknown[]
+  method?: string
+  returning?: unknown
+  response?: unknown
+  context?: SqliteRunResult
 }
 
 interface MysqlConnection {

@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Knex } from 'knex'
+import t from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { createDatabase } from '../../src/data/database.js'
+import { testFolder } from '../helpers/app.js'
+
+interface RawConnection { prepare: (sql: string, cb: (err: Error | null) => void) => unknown }
+
+/** The writer's one connection, its prepare() counted. */
+async function countPrepares (db: Knex): Promise<string[]> {
+  const client = db.client as { acquireConnection: () => Promise<RawConnection>, releaseConnection: (conn: RawConnection) => Promise<void> }
+  const conn = await client.acquireConnection()
+  const prepared: string[] = []
+  const prepare = conn.prepare.bind(conn)
+  conn.prepare = (sql, cb) => { prepared.push(sql); return prepare(sql, cb) }
+  await client.releaseConnection(conn)
+  return prepared
+}
+
+// The SQLite desk only: PostgreSQL and MariaDB keep no statements of ours.
+t.test('SQLite prepares a statement once and runs it again and again, each run with its own values and results', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: '' }))
+  t.teardown(async () => { await db.destroy() })
+  await db.schema.createTable('notes', (table) => { table.increments('id'); table.string('text'); table.integer('views') })
+  const prepared = await countPrepares(db)
+
+  const ids = []
+  for (const text of ['first', 'second', 'third']) ids.push(...await db('notes').insert({ text, views: 0 }))
+  t.same(ids, [1, 2, 3], 'each insert answers its own row id, though the statement is shared')
+  const changes = []
+  for (const id of [1, 2, 2, 9]) changes.push(await db('notes').where({ id }).increment('views', 1))
+  t.same(changes, [1, 1, 1, 0], 'and each update its own count of changed rows')
+  t.equal(prepared.filter((sql) => /^insert/.test(sql)).length, 1, 'three inserts, one statement prepared')
+  t.equal(prepared.filter((sql) => /^update/.test(sql)).length, 1, 'four updates, one statement prepared')
+
+  await db.transaction(async (trx) => {
+    t.same(await trx('notes').where({ id: 2 }).first('text', 'views'), { text: 'second', views: 2 }, 'a reused read sees the latest writes')
+    await trx('notes').where({ id: 2 }).update({ text: 'changed' })
+    t.same(await trx('notes').where({ id: 2 }).first('text', 'views'), { text: 'changed', views: 2 }, 'even within a transaction')
+  })
+})
+
+t.test('a statement that fails is reported, not reused, and the connection goes on', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: '' }))
+  t.teardown(async () => { await db.destroy() })
+  await db.schema.createTable('notes', (table) => { table.increments('id'); table.string('text').notNullable().unique() })
+
+  await t.rejects(db('missing').insert({ text: 'x' }), { code: 'SQLITE_ERROR', message: /no such table: missing/ }, 'a statement that cannot be prepared fails at once')
+  await db('notes').insert({ text: 'one' })
+  await t.rejects(db('notes').insert({ text: 'one' }), { code: 'SQLITE_CONSTRAINT' }, 'a run that breaks a constraint fails')
+  t.same(await db('notes').insert({ text: 'two' }), [2], 'and the same insert runs again afterwards')
+
+  await db.schema.createTable('missing', (table) => { table.increments('id'); table.string('text') })
+  t.same(await db('missing').insert({ text: 'x' }), [1], 'a text that failed before is prepared afresh')
+  await db.schema.dropTable('missing')
+  await t.rejects(db('missing').insert({ text: 'y' }), { message: /no such table: missing/ }, 'a kept statement whose table is gone fails cleanly')
+})
+
+t.test('a connection holding hundreds of statements still closes, and old statements make way for new ones', async (t) => {
+  const dataDir = testFolder(t)
+  const db = createDatabase(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: '' }))
+  await db.schema.createTable('notes', (table) => { table.increments('id'); table.integer('n') })
+  // 300 texts: each IN list of a different length is a statement of its own.
+  const changed = []
+  for (let n = 1; n <= 300; n++) {
+    changed.push(await db('notes').whereIn('id', Array.from({ length: n }, (_, i) => i + 1)).update({ n }))
+    await db('notes').insert({ n })
+  }
+  t.same(changed, Array.from({ length: 300 }, (_, i) => i), 'each IN list updated every row so far')
+  t.equal((await db('notes').count({ count: '*' }).first())?.count, 300, 'every write landed')
+  t.ok(existsSync(join(dataDir, 'tessera.sqlite-wal')), 'the write-ahead log is open')
+  await db.destroy()
+  // SQLite refuses to close a connection that holds statements, and only the last connection
+  // to close folds the log into the database and removes it.
+  t.notOk(existsSync(join(dataDir, 'tessera.sqlite-wal')), 'closing finalised the kept statements and closed every connection')
+})
