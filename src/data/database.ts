@@ -222,74 +222,90 @@ function beginImmediately (db: Knex): void {
  * statement that failed is finalised, not reused.
  */
 function reuseStatements (db: Knex): void {
-  const client = db.client as {
-    _query: (conn: SqliteConnection, query: SqliteQuery) => Promise<SqliteQuery>
-    destroyRawConnection: (conn: SqliteConnection) => Promise<void>
-  }
-  const kept = new WeakMap<SqliteConnection, Map<string, Promise<SqliteStatement>>>()
-  const keepAtMost = 200
-  const finalize = (statement: Promise<SqliteStatement>): void => { statement.then((s) => s.finalize(), () => {}) }
-
-  client._query = async (conn, query) => {
-    if (!query.sql) throw new Error('The query is empty')
-    let statements = kept.get(conn)
-    if (statements === undefined) kept.set(conn, statements = new Map())
-    let statement = statements.get(query.sql)
-    if (statement === undefined) {
-      // A statement that fails to prepare never calls back a later run: wait for it here.
-      statement = new Promise((resolve, reject) => {
-        const prepared: SqliteStatement = conn.prepare(query.sql, (err) => { err === null ? resolve(prepared) : reject(err) })
-      })
-      if (statements.size >= keepAtMost) {
-        const [oldest, stale] = statements.entries().next().value as [string, Promise<SqliteStatement>]
-        statements.delete(oldest)
-        finalize(stale)
+  // A transaction's client is made from the class of db's client, not from db's client
+  // itself: so the change goes into a class of its own, which db's client then takes.
+  const Client = db.client.constructor as new (...args: never[]) => KnexSqliteClient
+  class ReusingClient extends Client {
+    override async _query (conn: SqliteConnection, query: SqliteQuery): Promise<SqliteQuery> {
+      if (!query.sql) throw new Error('The query is empty')
+      const ready = preparedOn(conn, query.sql)
+      let prepared: SqliteStatement
+      try {
+        prepared = await ready
+      } catch (err) {
+        forgetStatement(conn, query.sql, ready)
+        throw err
       }
-    } else {
-      statements.delete(query.sql)
-    }
-    statements.set(query.sql, statement)
-    const mine = statement
-    const forget = (): void => {
-      if (statements.get(query.sql) === mine) statements.delete(query.sql)
-      finalize(mine)
-    }
-    let prepared: SqliteStatement
-    try {
-      prepared = await statement
-    } catch (err) {
-      forget()
-      throw err
-    }
-    // As Knex's own _query: inserts and updates that return rows, and plain reads, need all().
-    const { method } = query
-    const returnsRows = !(method === 'counter' || method === 'del' || ((method === 'insert' || method === 'update') && !query.returning))
-    return await new Promise((resolve, reject) => {
-      prepared[returnsRows ? 'all' : 'run'](query.bindings ?? [], function (this: SqliteRunResult, err: Error | null, rows?: unknown[]) {
-        if (err !== null) {
-          forget()
-          reject(err)
-          return
-        }
-        query.response = rows
-        // The statement is reused; its lastID and changes belong to this run only.
-        query.context = { lastID: this.lastID, changes: this.changes }
-        resolve(query)
+      // As Knex's own _query: inserts and updates that return rows, and plain reads, need all().
+      const { method } = query
+      const returnsRows = !(method === 'counter' || method === 'del' || ((method === 'insert' || method === 'update') && !query.returning))
+      return await new Promise((resolve, reject) => {
+        prepared[returnsRows ? 'all' : 'run'](query.bindings ?? [], function (this: SqliteRunResult, err: Error | null, rows?: unknown[]) {
+          if (err !== null) {
+            forgetStatement(conn, query.sql, ready)
+            reject(err)
+            return
+          }
+          query.response = rows
+          // The statement is reused; its lastID and changes belong to this run only.
+          query.context = { lastID: this.lastID, changes: this.changes }
+          resolve(query)
+        })
       })
-    })
-  }
+    }
 
-  // SQLite refuses to close a connection that still holds prepared statements.
-  const destroy = client.destroyRawConnection.bind(client)
-  client.destroyRawConnection = async (conn) => {
-    const statements = [...kept.get(conn)?.values() ?? []]
-    kept.delete(conn)
-    await Promise.all(statements.map(async (statement) => {
-      const prepared = await statement.catch(() => undefined)
-      await new Promise<void>((resolve) => prepared === undefined ? resolve() : prepared.finalize(() => resolve()))
-    }))
-    await destroy(conn)
+    // SQLite refuses to close a connection that still holds prepared statements.
+    override async destroyRawConnection (conn: SqliteConnection): Promise<void> {
+      const statements = [...keptStatements.get(conn)?.values() ?? []]
+      keptStatements.delete(conn)
+      await Promise.all(statements.map(async (statement) => {
+        const prepared = await statement.catch(() => undefined)
+        await new Promise<void>((resolve) => prepared === undefined ? resolve() : prepared.finalize(() => resolve()))
+      }))
+      await super.destroyRawConnection(conn)
+    }
   }
+  Object.setPrototypeOf(db.client, ReusingClient.prototype)
+}
+
+/** A connection's statements by text, most recently used last. */
+const keptStatements = new WeakMap<SqliteConnection, Map<string, Promise<SqliteStatement>>>()
+const keepAtMost = 200
+
+/** The connection's statement for this text, prepared now if it is not kept (and then kept). */
+function preparedOn (conn: SqliteConnection, sql: string): Promise<SqliteStatement> {
+  let statements = keptStatements.get(conn)
+  if (statements === undefined) keptStatements.set(conn, statements = new Map())
+  let statement = statements.get(sql)
+  if (statement === undefined) {
+    // A statement that fails to prepare never calls back a later run: wait for it here.
+    statement = new Promise((resolve, reject) => {
+      const prepared: SqliteStatement = conn.prepare(sql, (err) => { err === null ? resolve(prepared) : reject(err) })
+    })
+    if (statements.size >= keepAtMost) {
+      const [oldest, stale] = statements.entries().next().value as [string, Promise<SqliteStatement>]
+      forgetStatement(conn, oldest, stale)
+    }
+  } else {
+    statements.delete(sql)
+  }
+  statements.set(sql, statement)
+  return statement
+}
+
+/**
+ * Lets go of a statement that failed or is the least used, so its text is prepared afresh
+ * next time; unless the connection already keeps another for that text.
+ */
+function forgetStatement (conn: SqliteConnection, sql: string, statement: Promise<SqliteStatement>): void {
+  const statements = keptStatements.get(conn)
+  if (statements?.get(sql) === statement) statements.delete(sql)
+  statement.then((s) => s.finalize(), () => {})
+}
+
+interface KnexSqliteClient {
+  _query (conn: SqliteConnection, query: SqliteQuery): Promise<SqliteQuery>
+  destroyRawConnection (conn: SqliteConnection): Promise<void>
 }
 
 interface SqliteConnection {

@@ -6,15 +6,21 @@ import { loadConfig } from '../../src/config.js'
 import { createDatabase } from '../../src/data/database.js'
 import { testFolder } from '../helpers/app.js'
 
-interface RawConnection { prepare: (sql: string, cb: (err: Error | null) => void) => unknown }
+type Run = (sql: string, ...rest: unknown[]) => unknown
+interface RawConnection { prepare: Run, all: Run, run: Run }
 
-/** The writer's one connection, its prepare() counted. */
-async function countPrepares (db: Knex): Promise<string[]> {
+/**
+ * The writer's one connection, with the texts it prepared: through prepare(), or through
+ * all() and run(), which prepare and finalise a statement for the one query.
+ */
+async function countPrepares (db: Knex): Promise<{ kept: string[], once: string[] }> {
   const client = db.client as { acquireConnection: () => Promise<RawConnection>, releaseConnection: (conn: RawConnection) => Promise<void> }
   const conn = await client.acquireConnection()
-  const prepared: string[] = []
-  const prepare = conn.prepare.bind(conn)
-  conn.prepare = (sql, cb) => { prepared.push(sql); return prepare(sql, cb) }
+  const prepared = { kept: [] as string[], once: [] as string[] }
+  for (const method of ['prepare', 'all', 'run'] as const) {
+    const original = conn[method].bind(conn)
+    conn[method] = (sql, ...rest) => { prepared[method === 'prepare' ? 'kept' : 'once'].push(sql); return original(sql, ...rest) }
+  }
   await client.releaseConnection(conn)
   return prepared
 }
@@ -32,14 +38,17 @@ t.test('SQLite prepares a statement once and runs it again and again, each run w
   const changes = []
   for (const id of [1, 2, 2, 9]) changes.push(await db('notes').where({ id }).increment('views', 1))
   t.same(changes, [1, 1, 1, 0], 'and each update its own count of changed rows')
-  t.equal(prepared.filter((sql) => /^insert/.test(sql)).length, 1, 'three inserts, one statement prepared')
-  t.equal(prepared.filter((sql) => /^update/.test(sql)).length, 1, 'four updates, one statement prepared')
+  t.equal(prepared.kept.filter((sql) => /^insert/.test(sql)).length, 1, 'three inserts, one statement prepared')
+  t.equal(prepared.kept.filter((sql) => /^update/.test(sql)).length, 1, 'four updates, one statement prepared')
 
   await db.transaction(async (trx) => {
     t.same(await trx('notes').where({ id: 2 }).first('text', 'views'), { text: 'second', views: 2 }, 'a reused read sees the latest writes')
     await trx('notes').where({ id: 2 }).update({ text: 'changed' })
     t.same(await trx('notes').where({ id: 2 }).first('text', 'views'), { text: 'changed', views: 2 }, 'even within a transaction')
+    t.same(await trx('notes').insert({ text: 'fourth', views: 0 }), [4])
   })
+  t.equal(prepared.kept.filter((sql) => /^insert/.test(sql)).length, 1, 'a transaction uses the statements its connection keeps')
+  t.same(prepared.once, [], 'no query, in a transaction or not, prepared a statement for itself alone')
 })
 
 t.test('a statement that fails is reported, not reused, and the connection goes on', async (t) => {
