@@ -33,6 +33,12 @@ export async function deleteBlockedSender (db: Db, id: number): Promise<boolean>
   return await db('blocked_senders').where({ id }).delete() > 0
 }
 
+/** Every pattern, if there are at most `limit`; undefined when there are more. */
+export async function listBlockedPatterns (db: Db, limit: number): Promise<string[] | undefined> {
+  const rows: Array<{ pattern: string }> = await db('blocked_senders').select('pattern').limit(limit + 1)
+  return rows.length > limit ? undefined : rows.map((row) => row.pattern)
+}
+
 /** Whether any of the patterns (an address and its `@domain`) is blocked; one indexed look-up. */
 export async function anyPatternBlocked (db: Db, patterns: readonly string[]): Promise<boolean> {
   return await db('blocked_senders').whereIn('pattern', patterns).first('id') !== undefined

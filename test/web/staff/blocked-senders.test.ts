@@ -4,6 +4,7 @@ import { testApp } from '../../helpers/app.js'
 import { seedDesk, signIn } from '../../helpers/fixtures.js'
 import { apiKey, plainMessage, postMail } from '../../helpers/mail.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
+import { blockedListCacheMs } from '../../../src/domain/blocked-senders.js'
 
 const portalForm = 'form[action="/tickets"]'
 
@@ -81,4 +82,30 @@ t.test('bad input on the block form: 422 with the text kept; the page exists onl
 
   const { visitor: bob } = await signIn(app, desk.agents.bob.email)
   t.equal((await bob.get('/staff/admin/blocked-senders')).status, 404, 'an agent does not see it')
+})
+
+t.test('the portal reads the blocked list at most once a second: a block made by another instance counts within that second', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  await seedDesk(app)
+  t.match((await portalTicket(app, 'first@fine.example')).url, /\/created$/)
+
+  const statements: string[] = []
+  app.db.on('query', (query: { sql: string }) => statements.push(query.sql))
+  t.match((await portalTicket(app, 'second@fine.example')).url, /\/created$/)
+  t.notOk(statements.some((sql) => sql.includes('blocked_senders')), 'a ticket within the second asks nothing about blocked senders')
+
+  // Written past this instance, as another instance's administrator would.
+  await app.db('blocked_senders').insert({ pattern: '@late.example', created_by: null, created_at: 0 })
+  await new Promise((resolve) => setTimeout(resolve, blockedListCacheMs + 100))
+  const refused = await portalTicket(app, 'sam@late.example')
+  t.equal(refused.status, 422, 'a second later the portal refuses the newly blocked domain')
+})
+
+t.test('a blocked list too long to keep in memory is asked address by address', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  await seedDesk(app)
+  const patterns = Array.from({ length: 10_001 }, (_, i) => ({ pattern: `@spam${i}.example`, created_by: null, created_at: 0 }))
+  await app.db.batchInsert('blocked_senders', patterns, 500)
+  t.equal((await portalTicket(app, 'sam@spam10000.example')).status, 422, 'the last of 10,001 patterns still blocks')
+  t.match((await portalTicket(app, 'sam@fine.example')).url, /\/created$/, 'and the others pass')
 })
