@@ -94,7 +94,8 @@ async function main (): Promise<void> {
       const plan = dialect === 'sqlite'
         ? JSON.stringify(await db.raw(`explain query plan ${query.sql}`, query.bindings as never[]))
         : dialect === 'postgres'
-          ? JSON.stringify((await db.raw(`explain ${query.sql}`, query.bindings as never[])).rows)
+          // The event carries the driver's text, with $1, $2… where Knex's raw takes ?.
+          ? JSON.stringify((await db.raw(`explain ${query.sql.replace(/\$\d+/g, '?')}`, query.bindings as never[])).rows)
           : JSON.stringify((await db.raw(`explain ${query.sql}`, query.bindings as never[]))[0])
       const scans = dialect === 'sqlite' ? /SCAN (t|tickets)\b(?! USING)/.test(plan) : dialect === 'postgres' ? /Seq Scan on tickets/.test(plan) : /"type":"ALL"/.test(plan)
       log(`${scans ? 'FULL SCAN' : 'index'}: ${query.sql.slice(0, 90)}…\n  ${plan.slice(0, 400)}`)
