@@ -217,9 +217,11 @@ function beginImmediately (db: Knex): void {
 /**
  * Keeps each connection's prepared statements for the next query with the same SQL. Knex
  * hands node-sqlite3 the text every time, and preparing and finalising it costs about as
- * much as running a small query: reuse halves the cost of a page's reads. The most recently
- * used 200 texts stay per connection (an IN list of each length is a text of its own); a
- * statement that failed is finalised, not reused.
+ * much as running a small query: reuse halves the cost of a page's reads. A statement takes
+ * memory in proportion to its text (about 25 bytes a character), so each connection keeps
+ * the most recently used texts up to 100,000 characters in all (an IN list of each length is
+ * a text of its own), and a text over 10,000 (a batch of rows) is prepared for its one run
+ * only. A statement that failed is finalised, not reused.
  */
 function reuseStatements (db: Knex): void {
   // A transaction's client is made from the class of db's client, not from db's client
@@ -228,12 +230,13 @@ function reuseStatements (db: Knex): void {
   class ReusingClient extends Client {
     override async _query (conn: SqliteConnection, query: SqliteQuery): Promise<SqliteQuery> {
       if (!query.sql) throw new Error('The query is empty')
-      const ready = preparedOn(conn, query.sql)
+      const kept = query.sql.length <= keptTextAtMost
+      const ready = kept ? preparedOn(conn, query.sql) : prepare(conn, query.sql)
       let prepared: SqliteStatement
       try {
         prepared = await ready
       } catch (err) {
-        forgetStatement(conn, query.sql, ready)
+        if (kept) forgetStatement(conn, query.sql, ready)
         throw err
       }
       // As Knex's own _query: inserts and updates that return rows, and plain reads, need all().
@@ -241,8 +244,9 @@ function reuseStatements (db: Knex): void {
       const returnsRows = !(method === 'counter' || method === 'del' || ((method === 'insert' || method === 'update') && !query.returning))
       return await new Promise((resolve, reject) => {
         prepared[returnsRows ? 'all' : 'run'](query.bindings ?? [], function (this: SqliteRunResult, err: Error | null, rows?: unknown[]) {
+          if (!kept) prepared.finalize()
           if (err !== null) {
-            forgetStatement(conn, query.sql, ready)
+            if (kept) forgetStatement(conn, query.sql, ready)
             reject(err)
             return
           }
@@ -256,7 +260,7 @@ function reuseStatements (db: Knex): void {
 
     // SQLite refuses to close a connection that still holds prepared statements.
     override async destroyRawConnection (conn: SqliteConnection): Promise<void> {
-      const statements = [...keptStatements.get(conn)?.values() ?? []]
+      const statements = [...keptStatements.get(conn)?.byText.values() ?? []]
       keptStatements.delete(conn)
       await Promise.all(statements.map(async (statement) => {
         const prepared = await statement.catch(() => undefined)
@@ -268,28 +272,34 @@ function reuseStatements (db: Knex): void {
   Object.setPrototypeOf(db.client, ReusingClient.prototype)
 }
 
-/** A connection's statements by text, most recently used last. */
-const keptStatements = new WeakMap<SqliteConnection, Map<string, Promise<SqliteStatement>>>()
-const keepAtMost = 200
+/** A connection's statements by text, most recently used last, and the length of their texts. */
+const keptStatements = new WeakMap<SqliteConnection, { byText: Map<string, Promise<SqliteStatement>>, length: number }>()
+const keptLengthAtMost = 100_000
+const keptTextAtMost = 10_000
+
+// A statement that fails to prepare never calls back a later run: it is waited for first.
+async function prepare (conn: SqliteConnection, sql: string): Promise<SqliteStatement> {
+  return await new Promise((resolve, reject) => {
+    const prepared: SqliteStatement = conn.prepare(sql, (err) => { err === null ? resolve(prepared) : reject(err) })
+  })
+}
 
 /** The connection's statement for this text, prepared now if it is not kept (and then kept). */
 function preparedOn (conn: SqliteConnection, sql: string): Promise<SqliteStatement> {
-  let statements = keptStatements.get(conn)
-  if (statements === undefined) keptStatements.set(conn, statements = new Map())
-  let statement = statements.get(sql)
+  let kept = keptStatements.get(conn)
+  if (kept === undefined) keptStatements.set(conn, kept = { byText: new Map(), length: 0 })
+  let statement = kept.byText.get(sql)
   if (statement === undefined) {
-    // A statement that fails to prepare never calls back a later run: wait for it here.
-    statement = new Promise((resolve, reject) => {
-      const prepared: SqliteStatement = conn.prepare(sql, (err) => { err === null ? resolve(prepared) : reject(err) })
-    })
-    if (statements.size >= keepAtMost) {
-      const [oldest, stale] = statements.entries().next().value as [string, Promise<SqliteStatement>]
+    statement = prepare(conn, sql)
+    kept.length += sql.length
+    for (const [oldest, stale] of kept.byText) {
+      if (kept.length <= keptLengthAtMost) break
       forgetStatement(conn, oldest, stale)
     }
   } else {
-    statements.delete(sql)
+    kept.byText.delete(sql)
   }
-  statements.set(sql, statement)
+  kept.byText.set(sql, statement)
   return statement
 }
 
@@ -298,8 +308,11 @@ function preparedOn (conn: SqliteConnection, sql: string): Promise<SqliteStateme
  * next time; unless the connection already keeps another for that text.
  */
 function forgetStatement (conn: SqliteConnection, sql: string, statement: Promise<SqliteStatement>): void {
-  const statements = keptStatements.get(conn)
-  if (statements?.get(sql) === statement) statements.delete(sql)
+  const kept = keptStatements.get(conn)
+  if (kept?.byText.get(sql) === statement) {
+    kept.byText.delete(sql)
+    kept.length -= sql.length
+  }
   statement.then((s) => s.finalize(), () => {})
 }
 

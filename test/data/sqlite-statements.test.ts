@@ -71,13 +71,23 @@ t.test('a connection holding hundreds of statements still closes, and old statem
   const dataDir = testFolder(t)
   const db = createDatabase(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: '' }))
   await db.schema.createTable('notes', (table) => { table.increments('id'); table.integer('n') })
+  const prepared = await countPrepares(db)
+  const updateUpTo = async (n: number): Promise<number> => await db('notes').whereIn('id', Array.from({ length: n }, (_, i) => i + 1)).update({ n })
   // 300 texts: each IN list of a different length is a statement of its own.
   const changed = []
   for (let n = 1; n <= 300; n++) {
-    changed.push(await db('notes').whereIn('id', Array.from({ length: n }, (_, i) => i + 1)).update({ n }))
+    changed.push(await updateUpTo(n))
     await db('notes').insert({ n })
   }
   t.same(changed, Array.from({ length: 300 }, (_, i) => i), 'each IN list updated every row so far')
+  const preparedSoFar = prepared.kept.length
+  await updateUpTo(300)
+  t.equal(prepared.kept.length, preparedSoFar, 'the latest texts are kept')
+  await updateUpTo(1)
+  t.equal(prepared.kept.length, preparedSoFar + 1, 'the oldest made way: 300 IN lists are more text than a connection keeps')
+  await updateUpTo(4000)
+  await updateUpTo(4000)
+  t.equal(prepared.kept.length, preparedSoFar + 3, 'a text of over 10,000 characters is prepared for each run, never kept')
   t.equal((await db('notes').count({ count: '*' }).first())?.count, 300, 'every write landed')
   t.ok(existsSync(join(dataDir, 'tessera.sqlite-wal')), 'the write-ahead log is open')
   await db.destroy()
