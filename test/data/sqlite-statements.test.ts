@@ -46,6 +46,9 @@ t.test('SQLite prepares a statement once and runs it again and again, each run w
     await trx('notes').where({ id: 2 }).update({ text: 'changed' })
     t.same(await trx('notes').where({ id: 2 }).first('text', 'views'), { text: 'changed', views: 2 }, 'even within a transaction')
     t.same(await trx('notes').insert({ text: 'fourth', views: 0 }), [4])
+    // One connection, one statement, many runs in flight at once: each keeps its own values.
+    const texts = await Promise.all([4, 1, 3, 2, 4, 1].map(async (id) => (await trx('notes').where({ id }).first('text'))?.text))
+    t.same(texts, ['fourth', 'first', 'third', 'changed', 'fourth', 'first'], 'runs of one statement at once each answer their own row')
   })
   t.equal(prepared.kept.filter((sql) => /^insert/.test(sql)).length, 1, 'a transaction uses the statements its connection keeps')
   t.same(prepared.once, [], 'no query, in a transaction or not, prepared a statement for itself alone')
