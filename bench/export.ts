@@ -2,12 +2,10 @@ import { cpSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { setAgentPassword } from '../src/data/agents.js'
 import { createDatabase } from '../src/data/database.js'
-import { hashPassword } from '../src/domain/accounts.js'
 import { keptDatabase } from './large-desk.js'
 import { mib, startProductionServer } from './production-server.js'
-import { signIn } from './staff.js'
+import { setBenchPassword, signIn } from './staff.js'
 
 /**
  * Resident memory of the production server (`node dist/src/server.js`, run `npm run build`
@@ -25,10 +23,9 @@ if (!kept.exists) throw new Error(`no kept desk of ${values.tickets} tickets: ru
 const dataDir = mkdtempSync(join(tmpdir(), 'tessera-export-'))
 cpSync(kept.dataDir, dataDir, { recursive: true })
 
-const password = 'benchmark passphrase'
 const db = createDatabase({ dataDir, databaseUrl: '' })
 const admin = await db('agents').where({ is_admin: true }).orderBy('id').first('id', 'email') as { id: number, email: string }
-await setAgentPassword(db, admin.id, await hashPassword(password))
+const password = await setBenchPassword(db, admin.id)
 await db.destroy()
 
 const server = await startProductionServer(dataDir, { sampleMs: 50, waitMs: 60_000 })

@@ -6,12 +6,10 @@ import knex from 'knex'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { setAgentPassword } from '../src/data/agents.js'
 import { dialectOf } from '../src/data/database.js'
-import { hashPassword } from '../src/domain/accounts.js'
 import { fetchRaw } from './page-weight.js'
 import { seedTickets, type SeedResult } from './seed.js'
-import { signIn } from './staff.js'
+import { setBenchPassword, signIn } from './staff.js'
 
 /*
  * A large seeded desk kept between benchmark runs (bench/queues.ts, search.ts, reports.ts), and a
@@ -133,8 +131,7 @@ async function openLargeDesk (s: { tickets: number, databaseUrl: string, fresh: 
   // Seeding again with no tickets only looks up the seeded staff.
   const seed = await seedTickets(app.db, 0)
   const agentId = seed.agentIds[1]!
-  const password = 'benchmark passphrase'
-  await setAgentPassword(app.db, agentId, await hashPassword(password))
+  const password = await setBenchPassword(app.db, agentId)
   const email = (await app.db('agents').where({ id: agentId }).first('email') as { email: string }).email
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

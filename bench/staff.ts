@@ -8,15 +8,21 @@ import type { SeedResult } from './seed.js'
 
 const staffPassword = 'benchmark passphrase'
 
+/** Gives a seeded agent (seeded without one) the benchmarks' password; returns it for the sign-in. */
+export async function setBenchPassword (db: Knex, agentId: number): Promise<string> {
+  await setAgentPassword(db, agentId, await hashPassword(staffPassword))
+  return staffPassword
+}
+
 /**
  * Signs in through the login form as the seeded non-admin agent with the most departments,
  * so permission scoping is part of what is measured. Returns the jar holding the session.
  */
 export async function signInStaff (db: Knex, appUrl: string, seed: SeedResult): Promise<CookieJar> {
   const agentId = seed.agentIds[1] ?? seed.agentIds[0]!
-  await setAgentPassword(db, agentId, await hashPassword(staffPassword))
+  const password = await setBenchPassword(db, agentId)
   const email = (await db('agents').where({ id: agentId }).first('email')).email as string
-  return await signIn(appUrl, email, staffPassword)
+  return await signIn(appUrl, email, password)
 }
 
 /** Signs in through the staff login form; returns the jar holding the session. */
