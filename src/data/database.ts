@@ -230,13 +230,13 @@ function reuseStatements (db: Knex): void {
   class ReusingClient extends Client {
     override async _query (conn: SqliteConnection, query: SqliteQuery): Promise<SqliteQuery> {
       if (!query.sql) throw new Error('The query is empty')
-      const kept = query.sql.length <= keptTextAtMost
-      const ready = kept ? preparedOn(conn, query.sql) : prepare(conn, query.sql)
+      const keep = query.sql.length <= keptTextAtMost
+      const ready = keep ? preparedOn(conn, query.sql) : prepare(conn, query.sql)
       let prepared: SqliteStatement
       try {
         prepared = await ready
       } catch (err) {
-        if (kept) forgetStatement(conn, query.sql, ready)
+        if (keep) forgetStatement(conn, query.sql, ready)
         throw err
       }
       // As Knex's own _query: inserts and updates that return rows, and plain reads, need all().
@@ -244,9 +244,9 @@ function reuseStatements (db: Knex): void {
       const returnsRows = !(method === 'counter' || method === 'del' || ((method === 'insert' || method === 'update') && !query.returning))
       return await new Promise((resolve, reject) => {
         prepared[returnsRows ? 'all' : 'run'](query.bindings ?? [], function (this: SqliteRunResult, err: Error | null, rows?: unknown[]) {
-          if (!kept) prepared.finalize()
+          if (!keep) prepared.finalize()
           if (err !== null) {
-            if (kept) forgetStatement(conn, query.sql, ready)
+            if (keep) forgetStatement(conn, query.sql, ready)
             reject(err)
             return
           }
