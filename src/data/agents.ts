@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { dialectOfDb, type Db } from './database.js'
 import { preferenceColumns, toPreferences, type AgentPreferences, type PreferenceColumns } from './agent-preferences.js'
+import type { NewTicketAudience } from './catalog.js'
 import { ticketViews, toTicketViews, type TicketView } from './tickets.js'
 
 export interface AgentRow {
@@ -311,6 +312,23 @@ export async function retirePasswordResets (db: Db, agentId: number, now: number
 }
 
 /** Agents who work a department (agent or manager role, or only `roles`; invitation accepted), for "new ticket" style notices. */
+/**
+ * The working agents (able to sign in) of each of `departmentIds`, in one query: each with
+ * their role there and what the department tells of its new tickets.
+ */
+export async function listDepartmentsAgents (db: Db, departmentIds: readonly number[]): Promise<Array<{ id: number, name: string, email: string, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }>> {
+  if (departmentIds.length === 0) return []
+  return await db('agents as a')
+    .join('agent_departments as ad', 'ad.agent_id', 'a.id')
+    .join('departments as d', 'd.id', 'ad.department_id')
+    .whereIn('ad.department_id', [...new Set(departmentIds)])
+    .whereIn('ad.role', workingRoles)
+    .andWhere('a.active', true)
+    .whereNotNull('a.password_hash')
+    .orderBy('a.id')
+    .select('a.id', 'a.name', 'a.email', 'ad.department_id', 'ad.role', 'd.new_ticket_notice')
+}
+
 export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = workingRoles): Promise<Array<{ id: number, name: string, email: string }>> {
   return await db('agents as a')
     .join('agent_departments as ad', 'ad.agent_id', 'a.id')

@@ -515,6 +515,18 @@ export function readingLatestCommits (db: Db): Knex.TransactionConfig {
 }
 
 /**
+ * Statements of one transaction sent together: waits for every one before failing with the
+ * first failure. With Promise.all a failure would roll back while the others still run, and
+ * on SQLite's one connection a statement that runs after the rollback commits on its own.
+ */
+export async function allInTransaction<T extends readonly unknown[]> (statements: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(statements)
+  const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+  if (failed) throw failed.reason
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value) as unknown as T
+}
+
+/**
  * The id of a row just inserted with `.returning('id')`: PostgreSQL hands back `{ id }`,
  * SQLite and MySQL the bare number.
  */

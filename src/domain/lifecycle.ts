@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { isUniqueViolation, readingLatestCommits, type Db } from '../data/database.js'
+import { allInTransaction, isUniqueViolation, readingLatestCommits, type Db } from '../data/database.js'
 import { asError, groupCommit } from '../data/group-commit.js'
 import { findDepartment, findHelpTopics, findTeam, type DepartmentDetail, type HelpTopicRow } from '../data/catalog.js'
 import { findOrCreateRequesters, findRequester, type RequesterRow } from '../data/requesters.js'
@@ -246,7 +246,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     // The topic's routing places each ticket, unless the agent opening it chose who works it.
     const byTopic = fresh.filter(({ opening }) => !opening.input.onBehalf?.assignment)
     const planOf = newTicketPlans(trx)
-    const [numbers, decided] = await Promise.all([
+    const [numbers, decided] = await allInTransaction([
       freeNumbers(trx, fresh.map(({ opening }) => opening.attempt)),
       routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at))),
       ...fresh.map(async ({ topic, departmentId }) => await planOf({ help_topic_id: topic.id, department_id: departmentId }))
@@ -313,20 +313,18 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     })
     const opened = [...fresh.map((entry, i) => ({ entry, ticket: tickets[i]!, replayed: false })), ...replays.map((entry) => ({ entry, ticket: submitted.get(submissionKey(entry.opening)!)!, replayed: true }))]
     const links = opened.map(() => newAccessToken())
+    const receipt = (input: Opening['input']): boolean => input.noReceipt !== true && input.onBehalf?.notify !== false
     // What follows needs the tickets, not each other: sent at once, the statements queue on
     // the transaction's connection instead of each waiting for a turn of the event loop.
-    await Promise.all([
+    await allInTransaction([
       (async () => {
         const entryIds = await insertFirstMessages(trx, fresh.map(({ opening }, i) => newEntry(tickets[i]!, 'message', actorOf(opening), opening.input.message, opening.at, opening.input.mail)))
         for (const [i, { opening }] of fresh.entries()) await insertAttachments(trx, entryIds[i]!, opening.input.files ?? [], opening.at)
       })(),
       recordEvents(trx, fresh.flatMap(eventsOf)),
       insertAccessTokens(trx, opened.map(({ entry, ticket }, i) => ({ ticketId: ticket.id, tokenHash: links[i]!.hash, at: entry.opening.at }))),
-      (async () => {
-        const receipt = (input: Opening['input']): boolean => input.noReceipt !== true && input.onBehalf?.notify !== false
-        await noticeNewTickets(trx, fresh.map(({ opening }, i) => ({ ticket: tickets[i]!, requester: requesterOfOpening(opening), message: opening.input.message, at: opening.at, receipt: receipt(opening.input) })))
-        await noticeTicketsAssigned(trx, assignmentNotices)
-      })()
+      noticeNewTickets(trx, fresh.map(({ opening }, i) => ({ ticket: tickets[i]!, requester: requesterOfOpening(opening), message: opening.input.message, at: opening.at, receipt: receipt(opening.input) }))),
+      noticeTicketsAssigned(trx, assignmentNotices)
     ])
 
     for (const [i, { entry, ticket, replayed }] of opened.entries()) {

@@ -1,10 +1,10 @@
 import type { Db } from '../data/database.js'
 import { awayUntil } from '../data/agent-preferences.js'
-import { findAgent, findAgents, listDepartmentAgents } from '../data/agents.js'
-import { findDepartment } from '../data/catalog.js'
+import { findAgent, findAgents, listDepartmentAgents, listDepartmentsAgents, type DepartmentRole } from '../data/agents.js'
+import type { NewTicketAudience } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
-import { getSetting } from '../data/settings.js'
+import { readSettings } from '../data/settings.js'
 import type { TicketRow } from '../data/tickets.js'
 import type { Actor } from './permissions.js'
 import { slaRecipients, slaNoticePayload, type SlaNoticeTarget } from './sla-notices.js'
@@ -41,9 +41,12 @@ export const notices = {
 
 export type NoticeTemplate = keyof typeof notices
 
-/** Notices are on unless the setting `notice.<template>` is "off". */
-export async function noticeEnabled (db: Db, template: NoticeTemplate): Promise<boolean> {
-  return await getSetting(db, `notice.${template}`) !== 'off'
+/** Notices are on unless the setting `notice.<template>` is "off". Those of `templates` that are on, read in one query. */
+async function enabledNotices (db: Db, templates: readonly NoticeTemplate[]): Promise<Set<NoticeTemplate>> {
+  const wanted = [...new Set(templates)]
+  if (wanted.length === 0) return new Set()
+  const stored = await readSettings(db, wanted.map((template) => `notice.${template}`))
+  return new Set(wanted.filter((template) => stored.get(`notice.${template}`) !== 'off'))
 }
 
 /*
@@ -65,12 +68,10 @@ async function queue (trx: Db, template: NoticeTemplate, to: readonly string[], 
 
 /** Queues each notice that is on to each of its addresses once, in one statement. */
 async function queueAll (trx: Db, notices: readonly Notice[]): Promise<void> {
-  const enabled = new Map<NoticeTemplate, boolean>()
+  const enabled = await enabledNotices(trx, notices.filter((notice) => notice.to.length > 0).map((notice) => notice.template))
   const messages = []
   for (const { template, to, ticket, payload, at } of notices) {
-    if (to.length === 0) continue
-    if (!enabled.has(template)) enabled.set(template, await noticeEnabled(trx, template))
-    if (enabled.get(template) !== true) continue
+    if (to.length === 0 || !enabled.has(template)) continue
     for (const address of new Set(to)) {
       messages.push({ template, toAddress: address, ticketId: ticket.id, payload: { number: ticket.number, subject: ticket.subject, ...payload }, at })
     }
@@ -97,27 +98,25 @@ export interface NewTicketNotice { ticket: NoticeTicket, requester: Person, mess
 /**
  * For each new ticket: ticket_received → the requester, when `receipt`; new_ticket → whom
  * the ticket's department names: its agents and managers, its managers, or nobody. Tickets
- * opened together read each department's audience once and queue their notices at once.
+ * opened together read their departments' audiences in one query and queue their notices at once.
  */
 export async function noticeNewTickets (trx: Db, opened: readonly NewTicketNotice[]): Promise<void> {
   const first = Math.min(...opened.map((o) => o.at))
-  const audiences = new Map<number, { agents: AgentRecipient[], away: Map<number, number> }>()
+  const told = (await listDepartmentsAgents(trx, opened.map((o) => o.ticket.department_id))).filter(hearsOfNewTickets)
+  const away = await awayUntil(trx, [...new Set(told.map((agent) => agent.id))], first)
   const notices: Notice[] = []
   for (const { ticket, requester, message, at, receipt } of opened) {
     if (receipt) notices.push({ template: 'ticket_received', to: [requester.email], ticket, payload: { name: requester.name }, at })
-    let audience = audiences.get(ticket.department_id)
-    if (!audience) audiences.set(ticket.department_id, audience = await departmentAudience(trx, ticket.department_id, first))
-    notices.push({ template: 'new_ticket', to: except(presentAt(audience.agents, audience.away, at), null), ticket, payload: { requesterName: requester.name, message }, at })
+    const audience = told.filter((agent) => agent.department_id === ticket.department_id)
+    notices.push({ template: 'new_ticket', to: except(presentAt(audience, away, at), null), ticket, payload: { requesterName: requester.name, message }, at })
   }
   await queueAll(trx, notices)
 }
 
-/** Whom a department tells of its new tickets, and when those of them away after `from` are back. */
-async function departmentAudience (trx: Db, departmentId: number, from: number): Promise<{ agents: AgentRecipient[], away: Map<number, number> }> {
-  const audience = (await findDepartment(trx, departmentId))?.new_ticket_notice ?? 'agents'
-  if (audience === 'nobody') return { agents: [], away: new Map() }
-  const agents = await listDepartmentAgents(trx, departmentId, audience === 'managers' ? ['manager'] : ['agent', 'manager'])
-  return { agents, away: await awayUntil(trx, agents.map((agent) => agent.id), from) }
+/** A department tells its agents and managers of its new tickets, or its managers only, or nobody. */
+function hearsOfNewTickets (member: { role: DepartmentRole, new_ticket_notice: NewTicketAudience }): boolean {
+  if (member.new_ticket_notice === 'nobody') return false
+  return member.new_ticket_notice === 'managers' ? member.role === 'manager' : true
 }
 
 /** agent_response → the requester, with the answer, its files and a private link. */

@@ -68,6 +68,40 @@ t.test('tickets opened at once each get their thread, events, counters, link and
   t.equal(Number(created.n), 32, 'the day’s counter holds every ticket, the first one alone included')
 })
 
+t.test('a batch across departments reads whom they tell in one query: agents and managers, managers only, or nobody', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const departments = { agents: 1, managers: 0, nobody: 0 }
+  for (const audience of ['managers', 'nobody'] as const) {
+    const [row] = await app.db('departments').insert({ name: `Tells ${audience}`, new_ticket_notice: audience, created_at: 0 }).returning('id')
+    departments[audience] = typeof row === 'object' ? row.id : row
+  }
+  const topics: number[] = []
+  for (const [name, departmentId] of Object.entries(departments)) {
+    const [row] = await app.db('help_topics').insert({ name: `Topic ${name}`, department_id: departmentId, public: true, active: true, sort_order: 5 }).returning('id')
+    topics.push(typeof row === 'object' ? row.id : row)
+    // In each department a manager, an agent and a viewer; and one agent who cannot sign in.
+    for (const [role, hash] of [['manager', 'set'], ['agent', 'set'], ['view', 'set'], ['agent', null]] as const) {
+      const email = `${role}${hash === null ? '-no-password' : ''}@${name}.test`
+      const [agentRow] = await app.db('agents').insert({ name: email, email, password_hash: hash, is_admin: false, active: true, created_at: 0 }).returning('id')
+      await app.db('agent_departments').insert({ agent_id: typeof agentRow === 'object' ? agentRow.id : agentRow, department_id: departmentId, role })
+    }
+  }
+  const statements: string[] = []
+  app.db.on('query', (query: { sql: string }) => statements.push(query.sql))
+  const results = await openTogether(app, Array.from({ length: 9 }, (_, i) => asked(i, { helpTopicId: topics[i % 3]! })))
+  t.same(results.map((r) => r.status), results.map(() => 'fulfilled'))
+  const laterBatch = statements.slice(statements.findIndex((sql) => /^commit\b/i.test(sql.trim())))
+  t.equal(laterBatch.filter((sql) => sql.includes('agent_departments')).length, 1, 'the batch after the first reads every department’s audience in one statement')
+  t.equal(laterBatch.filter((sql) => sql.includes('from `settings`') || sql.includes('from "settings"')).length, 1, 'and whether each notice is on in one more')
+
+  const told = (await listOutbox(app.db, {})).filter((m) => m.template === 'new_ticket')
+  const to = (domain: string): string[] => [...new Set(told.filter((m) => m.to_address.endsWith(`@${domain}.test`)).map((m) => m.to_address))].sort()
+  t.same(to('agents'), ['agent@agents.test', 'manager@agents.test'], 'a department telling its agents tells agents and managers, never viewers or who cannot sign in')
+  t.same(to('managers'), ['manager@managers.test'], 'one telling its managers tells them alone')
+  t.same(to('nobody'), [], 'and one telling nobody tells nobody')
+  t.equal(told.filter((m) => m.to_address === 'agent@agents.test').length, 3, 'each of its three tickets once')
+})
+
 t.test('in a batch, a topic not offered fails only its own opening, and the same form sent twice opens one ticket', async (t) => {
   const app = await testApp(t, {}, { startWorkers: false })
   const [hiddenRow] = await app.db('help_topics').insert({ name: 'Internal', department_id: 1, public: false, active: true, sort_order: 9 }).returning('id')
