@@ -1,3 +1,4 @@
+import type { Knex } from 'knex'
 import { insertedId, type Db } from './database.js'
 import type { TicketStatus } from './tickets.js'
 
@@ -63,14 +64,21 @@ const ticketSlaColumns = [
 
 const planColumns = ['p.*', 's.time_zone', 's.windows', 's.holidays']
 
-/** The plan a new ticket starts with: its help topic's, else its department's. */
-export async function findPlanForNewTicket (db: Db, helpTopicId: number | null, departmentId: number): Promise<SlaPlanWithSchedule | undefined> {
-  const topicPlan = db('help_topics').where('id', helpTopicId ?? -1).select('sla_plan_id')
-  const departmentPlan = db('departments').where('id', departmentId).select('sla_plan_id')
-  return await db('sla_plans as p')
-    .leftJoin('sla_schedules as s', 's.id', 'p.schedule_id')
-    .where('p.id', db.raw('coalesce((?), (?))', [topicPlan, departmentPlan]))
-    .first(planColumns)
+/**
+ * The plans of these help topics and of these departments, with their schedules, in one
+ * query: keyed `topic:<id>` and `department:<id>`; a topic or department without a plan is
+ * missing.
+ */
+export async function findTopicAndDepartmentPlans (db: Db, topicIds: readonly number[], departmentIds: readonly number[]): Promise<Map<string, SlaPlanWithSchedule>> {
+  // The owner is told apart by a constant, not a bound value: PostgreSQL cannot type a
+  // parameter that is only selected.
+  const plansOf = (table: 'help_topics' | 'departments', ids: readonly number[]): Knex.QueryBuilder =>
+    db(`${table} as o`).join('sla_plans as p', 'p.id', 'o.sla_plan_id').leftJoin('sla_schedules as s', 's.id', 'p.schedule_id')
+      .whereIn('o.id', [...new Set(ids)])
+      .select(db.raw(table === 'help_topics' ? '1 as of_topic' : '0 as of_topic'), 'o.id as owner_id', ...planColumns)
+  const rows: Array<SlaPlanWithSchedule & { of_topic: number | string, owner_id: number }> =
+    await plansOf('help_topics', topicIds).unionAll(plansOf('departments', departmentIds))
+  return new Map(rows.map(({ of_topic: ofTopic, owner_id: ownerId, ...plan }) => [`${Number(ofTopic) === 1 ? 'topic' : 'department'}:${ownerId}`, plan]))
 }
 
 export async function findPlanWithSchedule (db: Db, planId: number): Promise<SlaPlanWithSchedule | undefined> {

@@ -245,11 +245,10 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     // The topic's routing places each ticket, unless the agent opening it chose who works it.
     const byTopic = fresh.filter(({ opening }) => !opening.input.onBehalf?.assignment)
-    const planOf = newTicketPlans(trx)
-    const [numbers, decided] = await allInTransaction([
+    const [numbers, decided, plans] = await allInTransaction([
       freeNumbers(trx, fresh.map(({ opening }) => opening.attempt)),
       routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at))),
-      ...fresh.map(async ({ topic, departmentId }) => await planOf({ help_topic_id: topic.id, department_id: departmentId }))
+      newTicketPlans(trx, fresh.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId })))
     ])
     const routing = new Map(byTopic.map((entry, i) => [entry, decided[i]!]))
     const fields: Array<Omit<TicketRow, 'id'>> = []
@@ -257,7 +256,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     for (const [i, entry] of fresh.entries()) {
       const { opening, topic, departmentId, priority } = entry
       const { input, at } = opening
-      const plan = await planOf({ help_topic_id: topic.id, department_id: departmentId })
+      const plan = plans[i]
       clocks.push(plan ? startClocks(plan, at) : undefined)
       fields.push({
         number: numbers[i]!,

@@ -1,13 +1,12 @@
 import type { Knex } from 'knex'
 import type { Db } from '../data/database.js'
 import {
-  findPlanForNewTicket, findPlanWithSchedule, findTicketSla, listSlaChecksDue, updateTicketSla, updateTicketSlaIf,
+  findPlanWithSchedule, findTopicAndDepartmentPlans, findTicketSla, listSlaChecksDue, updateTicketSla, updateTicketSlaIf,
   type SlaOutcome, type SlaPlanWithSchedule, type TicketSla, type TicketSlaPatch
 } from '../data/sla.js'
 import { type TicketRow, type TicketStatus } from '../data/tickets.js'
 import { addBusinessMinutes, businessMinutesBetween, type Schedule, type Window } from './business-hours.js'
 import { noticeSlaBreach, noticeSlaWarning } from './notices.js'
-import { memo } from './memo.js'
 import { recordEvent, systemActor } from './ticket-events.js'
 
 /*
@@ -87,14 +86,11 @@ async function save (trx: Db, before: TicketSla, after: TicketSla, events: SlaEv
   for (const event of events) await recordSla(trx, before.id, event, at)
 }
 
-/**
- * The plan a new ticket starts under (its topic's, else its department's), read once per
- * topic and department for new tickets opened together.
- */
-export function newTicketPlans (trx: Db): (ticket: Pick<TicketRow, 'help_topic_id' | 'department_id'>) => Promise<SlaPlanWithSchedule | undefined> {
-  const once = memo()
-  return async (ticket) => await once(`${ticket.help_topic_id ?? ''}:${ticket.department_id}`,
-    async () => await findPlanForNewTicket(trx, ticket.help_topic_id, ticket.department_id))
+/** The plan each new ticket starts under: its topic's, else its department's; for tickets opened together, in one query. */
+export async function newTicketPlans (trx: Db, tickets: ReadonlyArray<Pick<TicketRow, 'help_topic_id' | 'department_id'>>): Promise<Array<SlaPlanWithSchedule | undefined>> {
+  if (tickets.length === 0) return []
+  const plans = await findTopicAndDepartmentPlans(trx, tickets.flatMap((ticket) => ticket.help_topic_id ?? []), tickets.map((ticket) => ticket.department_id))
+  return tickets.map((ticket) => plans.get(`topic:${ticket.help_topic_id ?? ''}`) ?? plans.get(`department:${ticket.department_id}`))
 }
 
 /**
