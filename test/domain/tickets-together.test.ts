@@ -86,6 +86,13 @@ t.test('a batch across departments reads whom they tell in one query: agents and
       await app.db('agent_departments').insert({ agent_id: typeof agentRow === 'object' ? agentRow.id : agentRow, department_id: departmentId, role })
     }
   }
+  // Plans: the first topic has one of its own, the second department one for its topics.
+  const [topicPlan, departmentPlan] = await Promise.all(['Topic plan', 'Department plan'].map(async (name, i) => {
+    const [row] = await app.db('sla_plans').insert({ name, first_response_hours: i + 1, resolution_hours: 24, schedule_id: null, created_at: 0 }).returning('id')
+    return typeof row === 'object' ? row.id : row
+  }))
+  await app.db('help_topics').where({ id: topics[0] }).update({ sla_plan_id: topicPlan })
+  await app.db('departments').where({ id: departments.managers }).update({ sla_plan_id: departmentPlan })
   const statements: string[] = []
   app.db.on('query', (query: { sql: string }) => statements.push(query.sql))
   const results = await openTogether(app, Array.from({ length: 9 }, (_, i) => asked(i, { helpTopicId: topics[i % 3]! })))
@@ -93,6 +100,9 @@ t.test('a batch across departments reads whom they tell in one query: agents and
   const laterBatch = statements.slice(statements.findIndex((sql) => /^commit\b/i.test(sql.trim())))
   t.equal(laterBatch.filter((sql) => sql.includes('agent_departments')).length, 1, 'the batch after the first reads every department’s audience in one statement')
   t.equal(laterBatch.filter((sql) => sql.includes('from `settings`') || sql.includes('from "settings"')).length, 1, 'and whether each notice is on in one more')
+  t.equal(laterBatch.filter((sql) => sql.includes('sla_plans')).length, 1, 'and the plans of every topic and department in one more')
+  const planOf = new Map((await app.db('tickets').select('help_topic_id', 'sla_plan_id')).map((row) => [row.help_topic_id, row.sla_plan_id]))
+  t.same(topics.map((topic) => planOf.get(topic)), [topicPlan, departmentPlan, null], 'the topic’s own plan, else its department’s, else none')
 
   const told = (await listOutbox(app.db, {})).filter((m) => m.template === 'new_ticket')
   const to = (domain: string): string[] => [...new Set(told.filter((m) => m.to_address.endsWith(`@${domain}.test`)).map((m) => m.to_address))].sort()
