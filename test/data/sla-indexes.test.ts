@@ -3,6 +3,7 @@ import { seedTickets } from '../../bench/seed.js'
 import { dialectOfDb } from '../../src/data/database.js'
 import { listSlaChecksDue } from '../../src/data/sla.js'
 import { testApp } from '../helpers/app.js'
+import { queryPlan, type NativeQuery } from '../helpers/query-plan.js'
 
 /*
  * The SLA pass and the Overdue queue read open tickets by an index on (status, instant),
@@ -27,22 +28,9 @@ t.test('the SLA pass and the Overdue queue use their indexes', async (t) => {
     overdue: app.db('tickets as t').where('t.status', 'open').andWhere('t.sla_due_at', '<=', now).whereNull('t.deleted_at').orderBy([{ column: 't.sla_due_at' }, { column: 't.id' }]).limit(51).select('t.id').toSQL().toNative()
   }
   const indexes = { pass: 'tickets_status_sla_check', overdue: 'tickets_status_sla_due' }
-  const dialect = dialectOfDb(app.db)
-  for (const [name, query] of Object.entries(queries) as Array<[keyof typeof queries, { sql: string, bindings: readonly unknown[] }]>) {
-    const bindings = query.bindings as never[]
-    if (dialect === 'postgres') {
-      await app.db.transaction(async (trx) => {
-        await trx.raw('set local enable_seqscan = off')
-        const plan = JSON.stringify((await trx.raw(`explain (format json) ${query.sql.replace(/\$[0-9]+/g, '?')}`, bindings)).rows)
-        t.match(plan, indexes[name], `${name}: its index`)
-      })
-    } else if (dialect === 'sqlite') {
-      const plan = JSON.stringify(await app.db.raw(`explain query plan ${query.sql}`, bindings))
-      t.match(plan, indexes[name], `${name}: its index`)
-      t.notMatch(plan, /SCAN t(ickets)?\b(?! USING)/, `${name}: no table scan`)
-    } else {
-      const [rows] = await app.db.raw(`explain ${query.sql}`, bindings) as [Array<{ key: string | null }>]
-      t.match(JSON.stringify(rows), indexes[name], `${name}: its index`)
-    }
+  for (const [name, query] of Object.entries(queries) as Array<[keyof typeof queries, NativeQuery]>) {
+    const plan = await queryPlan(app.db, query, ['seqscan'])
+    t.match(plan.text, indexes[name], `${name}: its index`)
+    if (dialectOfDb(app.db) === 'sqlite') t.notMatch(plan.text, /SCAN t(ickets)?\b(?! USING)/, `${name}: no table scan`)
   }
 })
