@@ -9,7 +9,9 @@ export function isRoutingStrategy (value: unknown): value is RoutingStrategy {
   return typeof value === 'string' && (routingStrategies as readonly string[]).includes(value)
 }
 
-export async function findTeamRouting (db: Db, teamId: number): Promise<{ id: number, name: string, routing: RoutingStrategy } | undefined> {
+export interface TeamRouting { id: number, name: string, routing: RoutingStrategy }
+
+export async function findTeamRouting (db: Db, teamId: number): Promise<TeamRouting | undefined> {
   const row: { id: number, name: string, routing: string } | undefined = await db('teams').where({ id: teamId }).first('id', 'name', 'routing')
   if (!row) return undefined
   return { ...row, routing: isRoutingStrategy(row.routing) ? row.routing : 'none' }

@@ -1,8 +1,8 @@
 import { isAssignable } from '../data/agents.js'
 import type { HelpTopicRow } from '../data/catalog.js'
-import type { Db } from '../data/database.js'
+import { allInTransaction, type Db } from '../data/database.js'
 import { memo } from './memo.js'
-import { countOpenAssigned, findTeamRouting, isAway, listRoutableMembers, takeRoutingSlots, type RoutingStrategy } from '../data/routing.js'
+import { countOpenAssigned, findTeamRouting, isAway, listRoutableMembers, takeRoutingSlots, type RoutingStrategy, type TeamRouting } from '../data/routing.js'
 
 export interface RoutingDecision {
   assigneeId: number | null
@@ -28,21 +28,36 @@ export interface TicketToRoute {
  */
 export async function routeNewTickets (trx: Db, tickets: readonly TicketToRoute[], at: number): Promise<RoutingDecision[]> {
   const once = memo()
+  const topicAgentTakes = async (agentId: number, departmentId: number): Promise<boolean> =>
+    await once(`assignable:${agentId}:${departmentId}`, async () => await isAssignable(trx, agentId, departmentId) && !await isAway(trx, agentId, at))
+  const teamOf = async (teamId: number): Promise<TeamRouting | undefined> =>
+    await once(`team:${teamId}`, async () => await findTeamRouting(trx, teamId))
+  const membersOf = async (teamId: number, departmentId: number): Promise<number[]> =>
+    await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(trx, teamId, departmentId, at))
+  // What any ticket may need is asked for at once, so the lookups of several departments
+  // queue together on the transaction's connection instead of each waiting for the last;
+  // the decisions below then read them in the tickets' order.
+  await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }) => {
+    if (topic.default_agent_id !== null) await topicAgentTakes(topic.default_agent_id, departmentId)
+    const teamId = topic.default_team_id
+    const team = teamId === null ? undefined : await teamOf(teamId)
+    if (teamId !== null && team && team.routing !== 'none') await membersOf(teamId, departmentId)
+  }))
   const decisions: Array<RoutingDecision | { teamId: number, rule: string, strategy: 'round_robin' | 'fewest_open', members: number[] }> = []
   for (const { department_id: departmentId, topic } of tickets) {
     const teamId = topic.default_team_id
     const agentId = topic.default_agent_id
-    if (agentId !== null && await once(`assignable:${agentId}:${departmentId}`, async () => await isAssignable(trx, agentId, departmentId) && !await isAway(trx, agentId, at))) {
+    if (agentId !== null && await topicAgentTakes(agentId, departmentId)) {
       decisions.push({ assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' })
       continue
     }
     const nobody: RoutingDecision = { assigneeId: null, teamId, rule: null, strategy: null }
-    const team = teamId === null ? undefined : await once(`team:${teamId}`, async () => await findTeamRouting(trx, teamId))
+    const team = teamId === null ? undefined : await teamOf(teamId)
     if (teamId === null || !team || team.routing === 'none') {
       decisions.push(nobody)
       continue
     }
-    const members = await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(trx, teamId, departmentId, at))
+    const members = await membersOf(teamId, departmentId)
     decisions.push(members.length === 0 ? nobody : { teamId, rule: team.name, strategy: team.routing, members })
   }
   const slots = new Map<number, number>()

@@ -198,3 +198,27 @@ t.test('a batch routed to a team goes round its members in order, one assignment
   for (const o of next) counts.set(o.ticket.assignee_id!, (counts.get(o.ticket.assignee_id!) ?? 0) + 1)
   t.same(Object.fromEntries(counts), { 11: 4, 12: 1, 13: 1 }, 'Member 11 (one open) gets four of six, then all three stand at five')
 })
+
+t.test('a batch routed into two departments asks for both departments’ members at once, and each ticket goes to a member of its own', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const [billingRow] = await app.db('departments').insert({ name: 'Billing', created_at: 0 }).returning('id')
+  const billing = typeof billingRow === 'object' ? billingRow.id : billingRow
+  const [teamRow] = await app.db('teams').insert({ name: 'Front desk', routing: 'round_robin' }).returning('id')
+  const team = typeof teamRow === 'object' ? teamRow.id : teamRow
+  const [topicRow] = await app.db('help_topics').insert({ name: 'Invoices', department_id: billing, public: true, active: true, sort_order: 5 }).returning('id')
+  const invoices = typeof topicRow === 'object' ? topicRow.id : topicRow
+  await app.db('help_topics').whereIn('id', [1, invoices]).update({ default_team_id: team })
+  // Member 21 works in Support, 22 in Billing: each department's tickets have one member to go to.
+  for (const [id, departmentId] of [[21, 1], [22, billing]] as const) {
+    await app.db('agents').insert({ id, name: `Member ${id}`, email: `m${id}@desk.test`, password_hash: 'set', is_admin: false, active: true, created_at: 0 })
+    await app.db('agent_departments').insert({ agent_id: id, department_id: departmentId, role: 'agent' })
+    await app.db('team_members').insert({ team_id: team, agent_id: id })
+  }
+  const order: string[] = []
+  app.db.on('query', (query: { sql: string }) => { if (query.sql.includes('team_members')) order.push('asked') })
+  app.db.on('query-response', (_rows: unknown, query: { sql: string }) => { if (query.sql.includes('team_members')) order.push('answered') })
+  const results = await openTogether(app, Array.from({ length: 7 }, (_, i) => asked(i, { helpTopicId: i % 2 === 0 ? 1 : invoices })))
+  const opened = results.map((r) => (r as PromiseFulfilledResult<OpenedTicket>).value)
+  t.same(opened.map((o) => o.ticket.assignee_id), opened.map((o) => o.ticket.department_id === billing ? 22 : 21), 'each ticket to the member of its department')
+  t.same(order.slice(-4), ['asked', 'asked', 'answered', 'answered'], 'the batch after the first asks for both departments’ members before either answers')
+})
