@@ -12,12 +12,16 @@ export interface AgentRow {
   is_admin: boolean
   active: boolean
   created_at: number
+  /** Set by the agent on their preferences page: no new assignments nor notices until then. */
+  away_until: number | null
 }
 
 function toAgent (row: AgentRow | undefined): AgentRow | undefined {
   if (row) {
     row.is_admin = Boolean(row.is_admin)
     row.active = Boolean(row.active)
+    // MySQL may hand a BIGINT back as a string.
+    if (typeof row.away_until === 'string') row.away_until = Number(row.away_until)
   }
   return row
 }
@@ -171,7 +175,7 @@ export interface AgentListing {
 export async function listAgentsWithRoles (db: Db, agentId?: number): Promise<AgentListing[]> {
   const agents = db<AgentRow>('agents').orderBy(['name', 'id'])
   if (agentId !== undefined) void agents.where({ id: agentId })
-  const rows = (await agents.select('id', 'name', 'email', 'password_hash', 'is_admin', 'active', 'created_at')).map((row) => toAgent(row)!)
+  const rows = (await agents.select('id', 'name', 'email', 'password_hash', 'is_admin', 'active', 'created_at', 'away_until')).map((row) => toAgent(row)!)
   if (rows.length === 0) return []
   const ids = rows.map((row) => row.id)
   const [roles, invitations]: [Array<{ agent_id: number, department_id: number, role: DepartmentRole }>, Array<{ agent_id: number, expires_at: number }>] = await Promise.all([
@@ -314,9 +318,10 @@ export async function retirePasswordResets (db: Db, agentId: number, now: number
 /** Agents who work a department (agent or manager role, or only `roles`; invitation accepted), for "new ticket" style notices. */
 /**
  * The working agents (able to sign in) of each of `departmentIds`, in one query: each with
- * their role there and what the department tells of its new tickets.
+ * when they are back if away, their role there, and what the department tells of its new
+ * tickets.
  */
-export async function listDepartmentsAgents (db: Db, departmentIds: readonly number[]): Promise<Array<{ id: number, name: string, email: string, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }>> {
+export async function listDepartmentsAgents (db: Db, departmentIds: readonly number[]): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }>> {
   if (departmentIds.length === 0) return []
   return await db('agents as a')
     .join('agent_departments as ad', 'ad.agent_id', 'a.id')
@@ -326,7 +331,7 @@ export async function listDepartmentsAgents (db: Db, departmentIds: readonly num
     .andWhere('a.active', true)
     .whereNotNull('a.password_hash')
     .orderBy('a.id')
-    .select('a.id', 'a.name', 'a.email', 'ad.department_id', 'ad.role', 'd.new_ticket_notice')
+    .select('a.id', 'a.name', 'a.email', 'a.away_until', 'ad.department_id', 'ad.role', 'd.new_ticket_notice')
 }
 
 export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = workingRoles): Promise<Array<{ id: number, name: string, email: string }>> {

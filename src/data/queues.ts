@@ -109,13 +109,13 @@ export function agentsWhoMay (query: Knex.QueryBuilder, ticket: Pick<TicketRow, 
 }
 
 /** Active members of a team who can open this ticket (notices go to nobody else). */
-export async function listTeamAgentsWhoCanOpen (db: Db, teamId: number, ticket: Pick<TicketRow, 'status' | 'department_id' | 'assignee_id'>): Promise<Array<{ id: number, name: string, email: string }>> {
+export async function listTeamAgentsWhoCanOpen (db: Db, teamId: number, ticket: Pick<TicketRow, 'status' | 'department_id' | 'assignee_id'>): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null }>> {
   const query = db('agents as a')
     .join('team_members as tm', 'tm.agent_id', 'a.id')
     .where('tm.team_id', teamId)
     .andWhere('a.active', true)
     .orderBy('a.id')
-    .select('a.id', 'a.name', 'a.email')
+    .select('a.id', 'a.name', 'a.email', 'a.away_until')
   return await agentsWhoMay(query, ticket, 'read')
 }
 

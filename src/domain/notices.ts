@@ -88,6 +88,11 @@ function presentAt<A extends AgentRecipient> (agents: readonly A[], away: Readon
   return agents.filter((agent) => (away.get(agent.id) ?? at) <= at)
 }
 
+/** The same, for agents read with when they are back: no second query asks. */
+function presentFromRows<A extends AgentRecipient & { away_until: number | string | null }> (agents: readonly A[], at: number): A[] {
+  return agents.filter((agent) => agent.away_until === null || Number(agent.away_until) <= at)
+}
+
 function except (agents: readonly AgentRecipient[], actor: Actor | null): string[] {
   return agents.filter((agent) => !(actor?.kind === 'agent' && actor.access.id === agent.id)).map((agent) => agent.email)
 }
@@ -101,14 +106,12 @@ export interface NewTicketNotice { ticket: NoticeTicket, requester: Person, mess
  * opened together read their departments' audiences in one query and queue their notices at once.
  */
 export async function noticeNewTickets (trx: Db, opened: readonly NewTicketNotice[]): Promise<void> {
-  const first = Math.min(...opened.map((o) => o.at))
   const told = (await listDepartmentsAgents(trx, opened.map((o) => o.ticket.department_id))).filter(hearsOfNewTickets)
-  const away = await awayUntil(trx, [...new Set(told.map((agent) => agent.id))], first)
   const notices: Notice[] = []
   for (const { ticket, requester, message, at, receipt } of opened) {
     if (receipt) notices.push({ template: 'ticket_received', to: [requester.email], ticket, payload: { name: requester.name }, at })
     const audience = told.filter((agent) => agent.department_id === ticket.department_id)
-    notices.push({ template: 'new_ticket', to: except(presentAt(audience, away, at), null), ticket, payload: { requesterName: requester.name, message }, at })
+    notices.push({ template: 'new_ticket', to: except(presentFromRows(audience, at), null), ticket, payload: { requesterName: requester.name, message }, at })
   }
   await queueAll(trx, notices)
 }
@@ -190,8 +193,9 @@ export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ b
   const assigneeOf = ({ before, after }: typeof changes[number]): number | null =>
     after.assignee_id !== null && after.assignee_id !== before.assignee_id ? after.assignee_id : null
   const agents = await findAgents(trx, changes.flatMap((change) => assigneeOf(change) ?? []))
-  const teams = new Map<string, Promise<AgentRecipient[]>>()
-  const told: Array<{ change: typeof changes[number], recipients: AgentRecipient[] }> = []
+  type Recipient = AgentRecipient & { away_until: number | string | null }
+  const teams = new Map<string, Promise<Recipient[]>>()
+  const told: Array<{ change: typeof changes[number], recipients: Recipient[] }> = []
   for (const change of changes) {
     const { before, after } = change
     const assigneeId = assigneeOf(change)
@@ -201,10 +205,8 @@ export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ b
     const team = after.team_id !== null && after.team_id !== before.team_id ? await teams.get(teamKey)! : []
     told.push({ change, recipients: [...(assignee?.active ? [assignee] : []), ...team] })
   }
-  const first = Math.min(...changes.map((change) => change.at))
-  const away = await awayUntil(trx, [...new Set(told.flatMap(({ recipients }) => recipients.map((agent) => agent.id)))], first)
   await queueAll(trx, told.map(({ change, recipients }) => ({
-    template: 'ticket_assigned', to: except(presentAt(recipients, away, change.at), change.actor), ticket: change.after, payload: {}, at: change.at
+    template: 'ticket_assigned', to: except(presentFromRows(recipients, change.at), change.actor), ticket: change.after, payload: {}, at: change.at
   })))
 }
 

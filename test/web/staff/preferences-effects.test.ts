@@ -1,5 +1,5 @@
 import t from 'tap'
-import { asRequester } from '../../helpers/actors.js'
+import { asAgent, asRequester, ticketRow } from '../../helpers/actors.js'
 import { testApp, testClock } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn } from '../../helpers/fixtures.js'
 
@@ -22,10 +22,20 @@ t.test('an away agent gets no notices until the day they are back', async (t) =>
   const ticket = await app.db('tickets').where({ id: first.id }).first()
   await app.lifecycle.addClientReply(ticket, asRequester(ticket), { body: 'Any news?' })
   t.notOk(await app.db('outbox').where({ template: 'client_message' }).first(), 'nor when the requester of his ticket writes')
+  const assignedTo = async (): Promise<string[]> => (await app.db('outbox').where({ template: 'ticket_assigned' }).select('to_address')).map((r: { to_address: string }) => r.to_address)
+  const ada = await asAgent(app, desk.agents.ada.id)
+  const assignToBob = async (subject: string): Promise<void> => {
+    const opened = await openTicket(app, desk.topics.broken, subject)
+    await app.lifecycle.assignTicket(await ticketRow(app, opened.id), ada, { agentId: desk.agents.bob.id, teamId: null })
+  }
+  await assignToBob('Assigned while Bob is away')
+  t.same(await assignedTo(), [], 'nor when Ada gives him a ticket')
 
   clock.advance(4 * 24 * 60 * 60_000)
   await openTicket(app, desk.topics.broken, 'Bob is back')
-  t.same((await newTicketsTo()).sort(), [desk.agents.ada.email, desk.agents.ada.email, desk.agents.bob.email], 'back: told again')
+  t.same((await newTicketsTo()).filter((to) => to === desk.agents.bob.email), [desk.agents.bob.email], 'back: told again')
+  await assignToBob('Assigned when Bob is back')
+  t.same(await assignedTo(), [desk.agents.bob.email], 'and told of the ticket Ada gives him')
 })
 
 t.test('rows per page sets how many tickets a queue page lists', async (t) => {
