@@ -1,4 +1,4 @@
-import type { Db } from '../data/database.js'
+import { allInTransaction, type Db } from '../data/database.js'
 import { awayUntil } from '../data/agent-preferences.js'
 import { findAgent, findAgents, listDepartmentAgents, listDepartmentsAgents, type DepartmentRole } from '../data/agents.js'
 import type { NewTicketAudience } from '../data/catalog.js'
@@ -68,7 +68,11 @@ async function queue (trx: Db, template: NoticeTemplate, to: readonly string[], 
 
 /** Queues each notice that is on to each of its addresses once, in one statement. */
 async function queueAll (trx: Db, notices: readonly Notice[]): Promise<void> {
-  const enabled = await enabledNotices(trx, notices.filter((notice) => notice.to.length > 0).map((notice) => notice.template))
+  await queueEnabled(trx, notices, await enabledNotices(trx, notices.filter((notice) => notice.to.length > 0).map((notice) => notice.template)))
+}
+
+/** queueAll, for a caller that read which notices are on beside its other reads. */
+async function queueEnabled (trx: Db, notices: readonly Notice[], enabled: ReadonlySet<NoticeTemplate>): Promise<void> {
   const messages = []
   for (const { template, to, ticket, payload, at } of notices) {
     if (to.length === 0 || !enabled.has(template)) continue
@@ -106,14 +110,18 @@ export interface NewTicketNotice { ticket: NoticeTicket, requester: Person, mess
  * opened together read their departments' audiences in one query and queue their notices at once.
  */
 export async function noticeNewTickets (trx: Db, opened: readonly NewTicketNotice[]): Promise<void> {
-  const told = (await listDepartmentsAgents(trx, opened.map((o) => o.ticket.department_id))).filter(hearsOfNewTickets)
+  const [members, enabled] = await allInTransaction([
+    listDepartmentsAgents(trx, opened.map((o) => o.ticket.department_id)),
+    enabledNotices(trx, ['ticket_received', 'new_ticket'])
+  ])
+  const told = members.filter(hearsOfNewTickets)
   const notices: Notice[] = []
   for (const { ticket, requester, message, at, receipt } of opened) {
     if (receipt) notices.push({ template: 'ticket_received', to: [requester.email], ticket, payload: { name: requester.name }, at })
     const audience = told.filter((agent) => agent.department_id === ticket.department_id)
     notices.push({ template: 'new_ticket', to: except(presentFromRows(audience, at), null), ticket, payload: { requesterName: requester.name, message }, at })
   }
-  await queueAll(trx, notices)
+  await queueEnabled(trx, notices, enabled)
 }
 
 /** A department tells its agents and managers of its new tickets, or its managers only, or nobody. */
@@ -192,7 +200,11 @@ export async function noticeTicketAssigned (trx: Db, before: NoticeTicket, after
 export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number }>): Promise<void> {
   const assigneeOf = ({ before, after }: typeof changes[number]): number | null =>
     after.assignee_id !== null && after.assignee_id !== before.assignee_id ? after.assignee_id : null
-  const agents = await findAgents(trx, changes.flatMap((change) => assigneeOf(change) ?? []))
+  if (changes.length === 0) return
+  const [agents, enabled] = await allInTransaction([
+    findAgents(trx, changes.flatMap((change) => assigneeOf(change) ?? [])),
+    enabledNotices(trx, ['ticket_assigned'])
+  ])
   type Recipient = AgentRecipient & { away_until: number | string | null }
   const teams = new Map<string, Promise<Recipient[]>>()
   const told: Array<{ change: typeof changes[number], recipients: Recipient[] }> = []
@@ -205,9 +217,9 @@ export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ b
     const team = after.team_id !== null && after.team_id !== before.team_id ? await teams.get(teamKey)! : []
     told.push({ change, recipients: [...(assignee?.active ? [assignee] : []), ...team] })
   }
-  await queueAll(trx, told.map(({ change, recipients }) => ({
+  await queueEnabled(trx, told.map(({ change, recipients }) => ({
     template: 'ticket_assigned', to: except(presentFromRows(recipients, change.at), change.actor), ticket: change.after, payload: {}, at: change.at
-  })))
+  })), enabled)
 }
 
 /** ticket_transferred → the agents and managers of the department it moved to, not the mover. */
