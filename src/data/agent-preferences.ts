@@ -59,10 +59,3 @@ export type AgentSettingsPatch = Partial<Pick<AgentSettingsRow, 'name' | 'email'
 export async function updateAgentSettings (db: Db, agentId: number, patch: AgentSettingsPatch): Promise<void> {
   if (Object.keys(patch).length > 0) await db('agents').where({ id: agentId }).update(patch)
 }
-
-/** Among `agentIds`, the agents still away after `from`, with the instant each is back. */
-export async function awayUntil (db: Db, agentIds: readonly number[], from: number): Promise<Map<number, number>> {
-  if (agentIds.length === 0) return new Map()
-  const rows: Array<{ id: number, away_until: number | string }> = await db('agents').whereIn('id', [...agentIds]).andWhere('away_until', '>', from).select('id', 'away_until')
-  return new Map(rows.map((row) => [row.id, Number(row.away_until)]))
-}

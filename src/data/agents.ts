@@ -315,32 +315,29 @@ export async function retirePasswordResets (db: Db, agentId: number, now: number
   await db('password_resets').where({ agent_id: agentId }).whereNull('used_at').update({ used_at: now })
 }
 
-/** Agents who work a department (agent or manager role, or only `roles`; invitation accepted), for "new ticket" style notices. */
-/**
- * The working agents (able to sign in) of each of `departmentIds`, in one query: each with
- * when they are back if away, their role there, and what the department tells of its new
- * tickets.
- */
-export async function listDepartmentsAgents (db: Db, departmentIds: readonly number[]): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }>> {
-  if (departmentIds.length === 0) return []
-  return await db('agents as a')
+/** The agents of these departments in one of `roles` who can sign in (invitation accepted). */
+function departmentsAgents (db: Db, departmentIds: readonly number[], roles: readonly DepartmentRole[]): Knex.QueryBuilder {
+  return db('agents as a')
     .join('agent_departments as ad', 'ad.agent_id', 'a.id')
-    .join('departments as d', 'd.id', 'ad.department_id')
     .whereIn('ad.department_id', [...new Set(departmentIds)])
-    .whereIn('ad.role', workingRoles)
-    .andWhere('a.active', true)
-    .whereNotNull('a.password_hash')
-    .orderBy('a.id')
-    .select('a.id', 'a.name', 'a.email', 'a.away_until', 'ad.department_id', 'ad.role', 'd.new_ticket_notice')
-}
-
-export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = workingRoles): Promise<Array<{ id: number, name: string, email: string }>> {
-  return await db('agents as a')
-    .join('agent_departments as ad', 'ad.agent_id', 'a.id')
-    .where('ad.department_id', departmentId)
     .whereIn('ad.role', roles)
     .andWhere('a.active', true)
     .whereNotNull('a.password_hash')
     .orderBy('a.id')
-    .select('a.id', 'a.name', 'a.email')
+}
+
+/**
+ * The working agents of each of `departmentIds`, in one query: each with when they are back
+ * if away, their role there, and what the department tells of its new tickets.
+ */
+export async function listDepartmentsAgents (db: Db, departmentIds: readonly number[]): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }>> {
+  if (departmentIds.length === 0) return []
+  return await departmentsAgents(db, departmentIds, workingRoles)
+    .join('departments as d', 'd.id', 'ad.department_id')
+    .select('a.id', 'a.name', 'a.email', 'a.away_until', 'ad.department_id', 'ad.role', 'd.new_ticket_notice')
+}
+
+/** Agents who work a department (agent or manager role, or only `roles`), with when they are back if away. */
+export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = workingRoles): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null }>> {
+  return await departmentsAgents(db, [departmentId], roles).select('a.id', 'a.name', 'a.email', 'a.away_until')
 }

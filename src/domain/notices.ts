@@ -1,5 +1,4 @@
 import { allInTransaction, type Db } from '../data/database.js'
-import { awayUntil } from '../data/agent-preferences.js'
 import { findAgent, findAgents, listDepartmentAgents, listDepartmentsAgents, type DepartmentRole } from '../data/agents.js'
 import type { NewTicketAudience } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
@@ -58,7 +57,8 @@ async function enabledNotices (db: Db, templates: readonly NoticeTemplate[]): Pr
 
 type NoticeTicket = Pick<TicketRow, 'id' | 'number' | 'subject' | 'status' | 'department_id' | 'assignee_id' | 'team_id'>
 interface Person { name: string, email: string }
-interface AgentRecipient { id: number, email: string }
+/** An agent read with when they are back, if away (agents.away_until), so no second query asks. */
+interface AgentRecipient { id: number, email: string, away_until: number | string | null }
 
 interface Notice { template: NoticeTemplate, to: readonly string[], ticket: NoticeTicket, payload: Record<string, unknown>, at: number }
 
@@ -84,16 +84,7 @@ async function queueEnabled (trx: Db, notices: readonly Notice[], enabled: Reado
 }
 
 /** The agents not away at `at` (see the preferences page): an away agent gets no notices. */
-async function present<A extends AgentRecipient> (trx: Db, agents: readonly A[], at: number): Promise<A[]> {
-  return presentAt(agents, await awayUntil(trx, agents.map((agent) => agent.id), at), at)
-}
-
-function presentAt<A extends AgentRecipient> (agents: readonly A[], away: ReadonlyMap<number, number>, at: number): A[] {
-  return agents.filter((agent) => (away.get(agent.id) ?? at) <= at)
-}
-
-/** The same, for agents read with when they are back: no second query asks. */
-function presentFromRows<A extends AgentRecipient & { away_until: number | string | null }> (agents: readonly A[], at: number): A[] {
+function present<A extends AgentRecipient> (agents: readonly A[], at: number): A[] {
   return agents.filter((agent) => agent.away_until === null || Number(agent.away_until) <= at)
 }
 
@@ -119,7 +110,7 @@ export async function noticeNewTickets (trx: Db, opened: readonly NewTicketNotic
   for (const { ticket, requester, message, at, receipt } of opened) {
     if (receipt) notices.push({ template: 'ticket_received', to: [requester.email], ticket, payload: { name: requester.name }, at })
     const audience = told.filter((agent) => agent.department_id === ticket.department_id)
-    notices.push({ template: 'new_ticket', to: except(presentFromRows(audience, at), null), ticket, payload: { requesterName: requester.name, message }, at })
+    notices.push({ template: 'new_ticket', to: except(present(audience, at), null), ticket, payload: { requesterName: requester.name, message }, at })
   }
   await queueEnabled(trx, notices, enabled)
 }
@@ -184,7 +175,7 @@ export async function noticeTicketMerged (trx: Db, ticket: NoticeTicket, request
 /** client_message → the ticket's assignee, while active and not away. */
 export async function noticeClientMessage (trx: Db, ticket: NoticeTicket, body: string, at: number): Promise<void> {
   const assignee = ticket.assignee_id === null ? undefined : await findAgent(trx, ticket.assignee_id)
-  if (assignee?.active && (await present(trx, [assignee], at)).length > 0) await queue(trx, 'client_message', [assignee.email], ticket, { body }, at)
+  if (assignee?.active && present([assignee], at).length > 0) await queue(trx, 'client_message', [assignee.email], ticket, { body }, at)
 }
 
 /**
@@ -205,9 +196,8 @@ export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ b
     findAgents(trx, changes.flatMap((change) => assigneeOf(change) ?? [])),
     enabledNotices(trx, ['ticket_assigned'])
   ])
-  type Recipient = AgentRecipient & { away_until: number | string | null }
-  const teams = new Map<string, Promise<Recipient[]>>()
-  const told: Array<{ change: typeof changes[number], recipients: Recipient[] }> = []
+  const teams = new Map<string, Promise<AgentRecipient[]>>()
+  const told: Array<{ change: typeof changes[number], recipients: AgentRecipient[] }> = []
   for (const change of changes) {
     const { before, after } = change
     const assigneeId = assigneeOf(change)
@@ -218,13 +208,13 @@ export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ b
     told.push({ change, recipients: [...(assignee?.active ? [assignee] : []), ...team] })
   }
   await queueEnabled(trx, told.map(({ change, recipients }) => ({
-    template: 'ticket_assigned', to: except(presentFromRows(recipients, change.at), change.actor), ticket: change.after, payload: {}, at: change.at
+    template: 'ticket_assigned', to: except(present(recipients, change.at), change.actor), ticket: change.after, payload: {}, at: change.at
   })), enabled)
 }
 
 /** ticket_transferred → the agents and managers of the department it moved to, not the mover. */
 export async function noticeTicketTransferred (trx: Db, ticket: NoticeTicket, actor: Actor, at: number): Promise<void> {
-  await queue(trx, 'ticket_transferred', except(await present(trx, await listDepartmentAgents(trx, ticket.department_id), at), actor), ticket, {}, at)
+  await queue(trx, 'ticket_transferred', except(present(await listDepartmentAgents(trx, ticket.department_id), at), actor), ticket, {}, at)
 }
 
 /** sla_warning → the assignee, or the department's managers when nobody is assigned. */
