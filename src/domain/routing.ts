@@ -34,32 +34,20 @@ export async function routeNewTickets (trx: Db, tickets: readonly TicketToRoute[
     await once(`team:${teamId}`, async () => await findTeamRouting(trx, teamId))
   const membersOf = async (teamId: number, departmentId: number): Promise<number[]> =>
     await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(trx, teamId, departmentId, at))
-  // What any ticket may need is asked for at once, so the lookups of several departments
-  // queue together on the transaction's connection instead of each waiting for the last;
-  // the decisions below then read them in the tickets' order.
-  await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }) => {
-    if (topic.default_agent_id !== null) await topicAgentTakes(topic.default_agent_id, departmentId)
-    const teamId = topic.default_team_id
-    const team = teamId === null ? undefined : await teamOf(teamId)
-    if (teamId !== null && team && team.routing !== 'none') await membersOf(teamId, departmentId)
-  }))
-  const decisions: Array<RoutingDecision | { teamId: number, rule: string, strategy: 'round_robin' | 'fewest_open', members: number[] }> = []
-  for (const { department_id: departmentId, topic } of tickets) {
+  // Each ticket is decided at once, not after the one before: the lookups of several
+  // departments queue together on the transaction's connection, and the memo lets tickets
+  // that need the same one share it. The decisions keep the tickets' order.
+  type Decision = RoutingDecision | { teamId: number, rule: string, strategy: 'round_robin' | 'fewest_open', members: number[] }
+  const decisions = await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }): Promise<Decision> => {
     const teamId = topic.default_team_id
     const agentId = topic.default_agent_id
-    if (agentId !== null && await topicAgentTakes(agentId, departmentId)) {
-      decisions.push({ assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' })
-      continue
-    }
+    if (agentId !== null && await topicAgentTakes(agentId, departmentId)) return { assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' }
     const nobody: RoutingDecision = { assigneeId: null, teamId, rule: null, strategy: null }
     const team = teamId === null ? undefined : await teamOf(teamId)
-    if (teamId === null || !team || team.routing === 'none') {
-      decisions.push(nobody)
-      continue
-    }
+    if (teamId === null || !team || team.routing === 'none') return nobody
     const members = await membersOf(teamId, departmentId)
-    decisions.push(members.length === 0 ? nobody : { teamId, rule: team.name, strategy: team.routing, members })
-  }
+    return members.length === 0 ? nobody : { teamId, rule: team.name, strategy: team.routing, members }
+  }))
   const slots = new Map<number, number>()
   for (const teamId of new Set(decisions.flatMap((d) => 'members' in d ? [d.teamId] : []))) {
     slots.set(teamId, await takeRoutingSlots(trx, teamId, decisions.filter((d) => 'members' in d && d.teamId === teamId).length))
