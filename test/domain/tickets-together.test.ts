@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { dialectOfDb } from '../../src/data/database.js'
+import { dialectOfDb, insertedId } from '../../src/data/database.js'
 import { listOutbox } from '../../src/data/outbox.js'
 import type { NewTicketInput, OpenedTicket } from '../../src/domain/lifecycle.js'
 import { isTesseraError } from '../../src/domain/errors.js'
@@ -73,23 +73,23 @@ t.test('a batch across departments reads whom they tell in one query: agents and
   const departments = { agents: 1, managers: 0, nobody: 0 }
   for (const audience of ['managers', 'nobody'] as const) {
     const [row] = await app.db('departments').insert({ name: `Tells ${audience}`, new_ticket_notice: audience, created_at: 0 }).returning('id')
-    departments[audience] = typeof row === 'object' ? row.id : row
+    departments[audience] = insertedId(row)
   }
   const topics: number[] = []
   for (const [name, departmentId] of Object.entries(departments)) {
     const [row] = await app.db('help_topics').insert({ name: `Topic ${name}`, department_id: departmentId, public: true, active: true, sort_order: 5 }).returning('id')
-    topics.push(typeof row === 'object' ? row.id : row)
+    topics.push(insertedId(row))
     // In each department a manager, an agent and a viewer; and one agent who cannot sign in.
     for (const [role, hash] of [['manager', 'set'], ['agent', 'set'], ['view', 'set'], ['agent', null]] as const) {
       const email = `${role}${hash === null ? '-no-password' : ''}@${name}.test`
       const [agentRow] = await app.db('agents').insert({ name: email, email, password_hash: hash, is_admin: false, active: true, created_at: 0 }).returning('id')
-      await app.db('agent_departments').insert({ agent_id: typeof agentRow === 'object' ? agentRow.id : agentRow, department_id: departmentId, role })
+      await app.db('agent_departments').insert({ agent_id: insertedId(agentRow), department_id: departmentId, role })
     }
   }
   // Plans: the first topic has one of its own, the second department one for its topics.
   const [topicPlan, departmentPlan] = await Promise.all(['Topic plan', 'Department plan'].map(async (name, i) => {
     const [row] = await app.db('sla_plans').insert({ name, first_response_hours: i + 1, resolution_hours: 24, schedule_id: null, created_at: 0 }).returning('id')
-    return typeof row === 'object' ? row.id : row
+    return insertedId(row)
   }))
   await app.db('help_topics').where({ id: topics[0] }).update({ sla_plan_id: topicPlan })
   await app.db('departments').where({ id: departments.managers }).update({ sla_plan_id: departmentPlan })
@@ -119,7 +119,7 @@ t.test('a batch across departments reads whom they tell in one query: agents and
 t.test('in a batch, a topic not offered fails only its own opening, and the same form sent twice opens one ticket', async (t) => {
   const app = await testApp(t, {}, { startWorkers: false })
   const [hiddenRow] = await app.db('help_topics').insert({ name: 'Internal', department_id: 1, public: false, active: true, sort_order: 9 }).returning('id')
-  const hidden = typeof hiddenRow === 'object' ? hiddenRow.id : hiddenRow
+  const hidden = insertedId(hiddenRow)
   const form = { submissionId: 'AAAAAAAAAAAAAAAAAAAAAA' }
   const results = await openTogether(app, [
     asked(1),
@@ -173,7 +173,7 @@ t.test('a batch routed to a team goes round its members in order, one assignment
     await app.db('agent_departments').insert({ agent_id: id, department_id: 1, role: 'agent' })
   }
   const [teamRow] = await app.db('teams').insert({ name: 'Printers', routing: 'round_robin' }).returning('id')
-  const team = typeof teamRow === 'object' ? teamRow.id : teamRow
+  const team = insertedId(teamRow)
   for (const id of members) await app.db('team_members').insert({ team_id: team, agent_id: id })
   await app.db('help_topics').where({ id: 1 }).update({ default_team_id: team })
   const statements: string[] = []
@@ -206,11 +206,11 @@ t.test('a batch routed to a team goes round its members in order, one assignment
 t.test('a batch routed into two departments asks for both departments’ members at once, and each ticket goes to a member of its own', async (t) => {
   const app = await testApp(t, {}, { startWorkers: false })
   const [billingRow] = await app.db('departments').insert({ name: 'Billing', created_at: 0 }).returning('id')
-  const billing = typeof billingRow === 'object' ? billingRow.id : billingRow
+  const billing = insertedId(billingRow)
   const [teamRow] = await app.db('teams').insert({ name: 'Front desk', routing: 'round_robin' }).returning('id')
-  const team = typeof teamRow === 'object' ? teamRow.id : teamRow
+  const team = insertedId(teamRow)
   const [topicRow] = await app.db('help_topics').insert({ name: 'Invoices', department_id: billing, public: true, active: true, sort_order: 5 }).returning('id')
-  const invoices = typeof topicRow === 'object' ? topicRow.id : topicRow
+  const invoices = insertedId(topicRow)
   await app.db('help_topics').whereIn('id', [1, invoices]).update({ default_team_id: team })
   // Member 21 works in Support, 22 in Billing: each department's tickets have one member to go to.
   for (const [id, departmentId] of [[21, 1], [22, billing]] as const) {
