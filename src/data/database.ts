@@ -503,6 +503,23 @@ export function dialectOfDb (db: Db): Dialect {
 }
 
 /**
+ * The rows of a list a page shows (a queue, search results), whose output columns are
+ * `columns`. node-sqlite3 turns each value of each row into a JavaScript value one call at a
+ * time on the main thread, about 0.3 µs a value: 14 columns of 51 rows cost a queue page
+ * 0.2 ms there, and as much again on the thread that copied them out of SQLite. So on SQLite
+ * the rows come back as one JSON text that SQLite writes, which JSON.parse reads in a
+ * fraction of that. An aggregate over a subquery with ORDER BY keeps the subquery's order
+ * (SQLite never flattens such a subquery into it). Other databases send rows as they are.
+ */
+export async function readRows<Row> (db: Db, query: Knex.QueryBuilder, columns: readonly string[]): Promise<Row[]> {
+  if (dialectOfDb(db) !== 'sqlite') return await query as Row[]
+  const members = columns.map(() => '?, ??').join(', ')
+  const [row] = await db.from(query.as('listed'))
+    .select(db.raw(`json_group_array(json_object(${members})) as listed`, columns.flatMap((name) => [name, `listed.${name}`])))
+  return JSON.parse((row as { listed: string }).listed) as Row[]
+}
+
+/**
  * Options for a transaction that waits on a row lock and must then read what the holder
  * committed: ticket creation counts each member's open tickets after taking the team's
  * routing slot (routing.ts). PostgreSQL's READ COMMITTED gives each statement a fresh

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
-import type { Db } from './database.js'
+import { readRows, type Db } from './database.js'
 import { joinedSurveyColumns, takeJoinedSurvey, type SurveyRow } from './surveys.js'
 import { ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
@@ -172,23 +172,30 @@ function queueScope (db: Db, access: AgentAccess, q: QueueQuery): Knex.QueryBuil
   return page
 }
 
-/** The names a queue row shows, joined onto the tickets (`t`) of `query`. */
-function selectNames (query: Knex.QueryBuilder, extra: string[] = []): Knex.QueryBuilder {
-  return query
+/** What a queue row shows, with the names joined onto its ticket (`t`). */
+const queueColumns = ['t.id', 't.number', 't.subject', 't.status', 't.priority', 't.answered', 't.created_at', 't.last_activity_at', 't.sla_due_at',
+  'd.name as department_name', 'r.name as requester_name', 'r.email as requester_email', 'a.name as assignee_name', 'tm.name as team_name']
+
+/** The name a column of a select list comes out under: `x.y as z` is z, `x.y` is y. */
+const outputName = (column: string): string => / as (\w+)$/.exec(column)?.[1] ?? column.slice(column.lastIndexOf('.') + 1)
+
+/** The queue rows of `query` (over tickets `t`), joined to the names they show, in its order. */
+async function selectNames<Extra extends object = object> (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
+  const columns = [...queueColumns, ...extra]
+  const named = query
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .select('t.id', 't.number', 't.subject', 't.status', 't.priority', 't.answered', 't.created_at', 't.last_activity_at', 't.sla_due_at',
-      'd.name as department_name', 'r.name as requester_name', 'r.email as requester_email',
-      'a.name as assignee_name', 'tm.name as team_name', ...extra)
+    .select(columns)
+  const rows = await readRows<QueueRow & Extra>(db, named, columns.map(outputName))
+  for (const row of rows) row.answered = Boolean(row.answered)
+  return rows
 }
 
 /** The rows of a page of ticket ids (`page` selects `t.id`), joined to the names a queue shows. */
 export async function withNames<Extra extends object = object> (db: Db, page: Knex.QueryBuilder, order: Array<{ column: string, order: 'asc' | 'desc' }>, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
-  const rows = await selectNames(db.from(page.as('page')).join('tickets as t', 't.id', 'page.id'), extra).orderBy(order)
-  for (const row of rows) row.answered = Boolean(row.answered)
-  return rows
+  return await selectNames<Extra>(db, db.from(page.as('page')).join('tickets as t', 't.id', 'page.id').orderBy(order), extra)
 }
 
 /** The cursor value of a row without a due time: those come after every due one. */
@@ -212,9 +219,8 @@ async function listQueueByDue (db: Db, access: AgentAccess, q: QueueQuery): Prom
     ids.push(...(await none).map((row: { id: number }) => row.id))
   }
   if (ids.length === 0) return []
-  const rows: QueueRow[] = await selectNames(db('tickets as t').whereIn('t.id', ids))
+  const rows = await selectNames(db, db('tickets as t').whereIn('t.id', ids))
   const position = new Map(ids.map((id, i) => [id, i]))
-  for (const row of rows) row.answered = Boolean(row.answered)
   return rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!)
 }
 

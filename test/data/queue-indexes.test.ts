@@ -12,9 +12,9 @@ import { queryPlan } from '../helpers/query-plan.js'
  * million tickets). The plan of the very query the queue page runs is checked on each database.
  */
 
-/** The subquery that picks the page's ids (the outer query only joins names to 50 rows). */
+/** The subquery that picks the page's ids (the queries around it only join names to 50 rows). */
 function pageQuery (query: { sql: string, bindings: unknown[] }): { sql: string, bindings: unknown[] } {
-  const start = query.sql.indexOf('(select ')
+  const start = query.sql.search(/\(select [`"]t[`"]\.[`"]id[`"] from/)
   let depth = 0
   let end = start
   for (; end < query.sql.length; end++) {
