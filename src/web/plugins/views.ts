@@ -39,6 +39,7 @@ export interface ViewsOptions {
 
 export default fp(async function views (app, { globals, pageLocals }: ViewsOptions) {
   const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  rememberPaths(eta)
   await app.register(fastifyView, {
     engine: { eta },
     templates: viewsDir,
@@ -55,6 +56,23 @@ export default fp(async function views (app, { globals, pageLocals }: ViewsOptio
     return this.send(html)
   })
 }, { name: 'views', dependencies: ['security'] })
+
+/**
+ * Eta finds the file of a template each time it renders or includes one, and a ticket page
+ * includes dozens: a key made with JSON.stringify, path joins, a check that the file is
+ * inside the views folder. Template names are written in our code and the files do not
+ * move while the process runs, so each name is found once (from each including file).
+ */
+function rememberPaths (eta: Eta): void {
+  const find = eta.resolvePath.bind(eta)
+  const found = new Map<string, string>()
+  eta.resolvePath = (template, options) => {
+    const key = `${options?.filepath ?? ''}\n${template}`
+    let path = found.get(key)
+    if (path === undefined) found.set(key, path = find(template, options))
+    return path
+  }
+}
 
 function fragmentFor (request: FastifyRequest, fragment: RenderOptions['fragment']): string | undefined {
   if (fragment === undefined || !wantsFragment(request)) return undefined
