@@ -1,4 +1,4 @@
-import type { Db } from './database.js'
+import { listOf, type Db, type ListRead } from './database.js'
 import type { StoredFile } from '../attachments/store.js'
 import type { ImageType } from '../attachments/sniff.js'
 import type { TicketRow } from './tickets.js'
@@ -39,9 +39,21 @@ export async function insertAttachments (db: Db, entryId: number, files: readonl
 
 /** The files of these entries, by entry, in the order they were attached. */
 export async function listEntryAttachments (db: Db, entryIds: readonly number[]): Promise<Map<number, AttachmentRow[]>> {
+  if (entryIds.length === 0) return new Map()
+  return byEntryOf(await db('attachments').whereIn('entry_id', entryIds).orderBy(['entry_id', 'id']))
+}
+
+const attachmentColumns: ReadonlyArray<keyof AttachmentRow> = ['id', 'entry_id', 'sha256', 'size', 'filename', 'content_type', 'image_type', 'content_id', 'inline', 'created_at']
+
+/** The files of every entry of the ticket, notes' included, by entry: a list a staff page reads with others. */
+export function ticketAttachmentsList (db: Db, ticketId: number): ListRead<Map<number, AttachmentRow[]>> {
+  const query = db('attachments').whereIn('entry_id', db('thread_entries').where('ticket_id', ticketId).select('id'))
+    .orderBy(['entry_id', 'id']).select(attachmentColumns)
+  return listOf(query, attachmentColumns, byEntryOf)
+}
+
+function byEntryOf (rows: AttachmentRow[]): Map<number, AttachmentRow[]> {
   const byEntry = new Map<number, AttachmentRow[]>()
-  if (entryIds.length === 0) return byEntry
-  const rows: AttachmentRow[] = await db('attachments').whereIn('entry_id', entryIds).orderBy(['entry_id', 'id'])
   for (const row of rows.map(toRow)) {
     const list = byEntry.get(row.entry_id) ?? []
     list.push(row)

@@ -502,21 +502,51 @@ export function dialectOfDb (db: Db): Dialect {
   return client === 'pg' ? 'postgres' : client === 'mysql2' ? 'mysql' : 'sqlite'
 }
 
+/** A list a page shows: its query, the names its columns come out under, what its rows become. */
+export interface ListRead<Result> {
+  query: Knex.QueryBuilder
+  columns: readonly string[]
+  then: (rows: never[]) => Result
+}
+
+/** A list of `query`'s rows as they are, or as `then` makes them. */
+export function listOf<Row, Result = Row[]> (query: Knex.QueryBuilder, columns: readonly string[], then?: (rows: Row[]) => Result): ListRead<Result> {
+  return { query, columns, then: (then ?? ((rows: Row[]) => rows)) as (rows: never[]) => Result }
+}
+
+type ListsRead<Lists extends Record<string, ListRead<unknown>>> = { [Name in keyof Lists]: Lists[Name] extends ListRead<infer Result> ? Result : never }
+
 /**
- * The rows of a list a page shows (a queue, search results), whose output columns are
- * `columns`. node-sqlite3 turns each value of each row into a JavaScript value one call at a
- * time on the main thread, about 0.3 µs a value: 14 columns of 51 rows cost a queue page
- * 0.2 ms there, and as much again on the thread that copied them out of SQLite. So on SQLite
- * the rows come back as one JSON text that SQLite writes, which JSON.parse reads in a
- * fraction of that. An aggregate over a subquery with ORDER BY keeps the subquery's order
- * (SQLite never flattens such a subquery into it). Other databases send rows as they are.
+ * Several lists a page shows (a ticket's thread, its viewers, its files…), read together.
+ *
+ * node-sqlite3 turns each value of each row into a JavaScript value one call at a time on
+ * the main thread, about 0.3 µs a value (14 columns of 51 rows cost a queue page 0.2 ms, and
+ * as much again on the thread that copied them out of SQLite), and each statement is a trip
+ * to a pool thread and back. So on SQLite the lists come back from one statement, each list
+ * as one JSON text that SQLite writes and JSON.parse reads. An aggregate over a subquery
+ * with ORDER BY keeps the subquery's order (SQLite never flattens such a subquery into it).
+ * Other databases run the lists' queries side by side.
  */
-export async function readRows<Row> (db: Db, query: Knex.QueryBuilder, columns: readonly string[]): Promise<Row[]> {
-  if (dialectOfDb(db) !== 'sqlite') return await query as Row[]
-  const members = columns.map(() => '?, ??').join(', ')
-  const [row] = await db.from(query.as('listed'))
-    .select(db.raw(`json_group_array(json_object(${members})) as listed`, columns.flatMap((name) => [name, `listed.${name}`])))
-  return JSON.parse((row as { listed: string }).listed) as Row[]
+export async function readLists<Lists extends Record<string, ListRead<unknown>>> (db: Db, lists: Lists): Promise<ListsRead<Lists>> {
+  const names = Object.keys(lists)
+  let rowsOf: unknown[][]
+  if (dialectOfDb(db) === 'sqlite') {
+    const [row] = await db.queryBuilder().select(names.map((name) => {
+      const { query, columns } = lists[name]!
+      const members = columns.map(() => '?, ??').join(', ')
+      return db.raw(`(select json_group_array(json_object(${members})) from ? as listed) as ??`,
+        [...columns.flatMap((column) => [column, `listed.${column}`]), query, name])
+    })) as Array<Record<string, string>>
+    rowsOf = names.map((name) => JSON.parse(row![name]!) as unknown[])
+  } else {
+    rowsOf = await Promise.all(names.map(async (name) => await lists[name]!.query as unknown[]))
+  }
+  return Object.fromEntries(names.map((name, i) => [name, lists[name]!.then(rowsOf[i] as never[])])) as ListsRead<Lists>
+}
+
+/** One list, read as `readLists` reads several. */
+export async function readList<Result> (db: Db, list: ListRead<Result>): Promise<Result> {
+  return (await readLists(db, { list })).list
 }
 
 /**

@@ -1,4 +1,4 @@
-import { insertedId, type Db } from './database.js'
+import { insertedId, listOf, readList, type Db, type ListRead } from './database.js'
 
 /** A colleague on a ticket's thread besides its requester. */
 export interface ParticipantRow {
@@ -10,8 +10,15 @@ export interface ParticipantRow {
   created_at: number
 }
 
+const participantColumns: ReadonlyArray<keyof ParticipantRow> = ['id', 'ticket_id', 'email', 'name', 'added_by_agent_id', 'created_at']
+
 export async function listParticipants (db: Db, ticketId: number): Promise<ParticipantRow[]> {
-  return await db<ParticipantRow>('ticket_participants').where({ ticket_id: ticketId }).orderBy('id')
+  return await readList(db, participantsList(db, ticketId))
+}
+
+/** The ticket's participants in the order they were added, as a list a page reads with others. */
+export function participantsList (db: Db, ticketId: number): ListRead<ParticipantRow[]> {
+  return listOf(db('ticket_participants').where({ ticket_id: ticketId }).orderBy('id').select(participantColumns), participantColumns)
 }
 
 export async function findParticipant (db: Db, ticketId: number, email: string): Promise<ParticipantRow | undefined> {

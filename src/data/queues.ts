@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
-import { readRows, type Db } from './database.js'
+import { listOf, readList, type Db } from './database.js'
 import { joinedSurveyColumns, takeJoinedSurvey, type SurveyRow } from './surveys.js'
 import { ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
@@ -188,9 +188,10 @@ async function selectNames<Extra extends object = object> (db: Db, query: Knex.Q
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .select(columns)
-  const rows = await readRows<QueueRow & Extra>(db, named, columns.map(outputName))
-  for (const row of rows) row.answered = Boolean(row.answered)
-  return rows
+  return await readList(db, listOf(named, columns.map(outputName), (rows: Array<QueueRow & Extra>) => {
+    for (const row of rows) row.answered = Boolean(row.answered)
+    return rows
+  }))
 }
 
 /** The rows of a page of ticket ids (`page` selects `t.id`), joined to the names a queue shows. */

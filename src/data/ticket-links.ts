@@ -1,4 +1,4 @@
-import type { Db } from './database.js'
+import { listOf, readList, type Db, type ListRead } from './database.js'
 import type { AgentAccess } from './agents.js'
 import { visibleTo } from './queues.js'
 
@@ -31,11 +31,16 @@ export async function deleteTicketLink (db: Db, a: number, b: number): Promise<b
 
 /** The tickets linked to this one that the agent may see, in number order. */
 export async function listLinkedTickets (db: Db, access: AgentAccess, ticketId: number): Promise<LinkedTicket[]> {
+  return await readList(db, linkedTicketsList(db, access, ticketId))
+}
+
+/** The tickets linked to this one that the agent may see, as a list a page reads with others. */
+export function linkedTicketsList (db: Db, access: AgentAccess, ticketId: number): ListRead<LinkedTicket[]> {
   const query = db('tickets as t')
     .whereIn('t.id', db('ticket_links').where('ticket_id', ticketId).select('linked_ticket_id')
       .union((u) => { void u.from('ticket_links').where('linked_ticket_id', ticketId).select('ticket_id') }))
     .whereNull('t.deleted_at')
     .orderBy('t.number')
     .select('t.id', 't.number', 't.subject', 't.status')
-  return await visibleTo(query, access)
+  return listOf(visibleTo(query, access), ['id', 'number', 'subject', 'status'])
 }

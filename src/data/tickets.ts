@@ -1,4 +1,4 @@
-import { insertEach, insertedId, type Db } from './database.js'
+import { insertEach, insertedId, listOf, readList, type Db, type ListRead } from './database.js'
 import type { Knex } from 'knex'
 import type { TicketSlaPatch } from './sla.js'
 
@@ -220,9 +220,20 @@ export async function listEvents (db: Db, ticketId: number): Promise<EventRow[]>
  * Thread entries (notes included) and events of one ticket, each oldest first, read in one
  * statement: a ticket page shows both.
  */
-export async function listTimeline (db: Db, ticketId: number): Promise<{ entries: EntryView[], events: EventRow[] }> {
+export async function listTimeline (db: Db, ticketId: number): Promise<Timeline> {
+  return await readList(db, timelineList(db, ticketId))
+}
+
+export interface Timeline { entries: EntryView[], events: EventRow[] }
+
+type TimelineRow = EntryView & EventRow & { source: 'entry' | 'event', has_html: number | boolean | null }
+const timelineColumns = ['source', 'id', 'ticket_id', 'created_at', 'agent_id', 'requester_id', 'kind', 'body', 'message_id', 'original_body',
+  'staff_only', 'author_name', 'body_shortened', 'has_html', 'type', 'actor_kind', 'before_state', 'after_state']
+
+/** The ticket's timeline as a list a page reads with others (`readLists`). */
+export function timelineList (db: Db, ticketId: number): ListRead<Timeline> {
   const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
-  const rows: Array<EntryView & EventRow & { source: 'entry' | 'event', has_html: number | boolean | null }> = await db('thread_entries as e')
+  const query = db('thread_entries as e')
     .leftJoin('agents as a', 'a.id', 'e.agent_id')
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
     .where('e.ticket_id', ticketId)
@@ -236,6 +247,10 @@ export async function listTimeline (db: Db, ticketId: number): Promise<{ entries
           none('message_id'), none('original_body'), none('staff_only'), none('author_name'),
           none('body_shortened'), none('has_html'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
     })
+  return listOf(query, timelineColumns, toTimeline)
+}
+
+function toTimeline (rows: TimelineRow[]): Timeline {
   const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id
   const entries: EntryView[] = rows.filter((row) => row.source === 'entry').map((row) => ({
     id: row.id,
@@ -380,11 +395,16 @@ export async function touchViewer (db: Db, ticketId: number, agentId: number, no
 }
 
 export async function listViewers (db: Db, ticketId: number, since: number, exceptAgentId: number): Promise<Array<{ id: number, name: string }>> {
-  return await db('ticket_viewers as v')
+  return await readList(db, viewersList(db, ticketId, since, exceptAgentId))
+}
+
+/** Who else has had the ticket open since `since`, by name, as a list a page reads with others. */
+export function viewersList (db: Db, ticketId: number, since: number, exceptAgentId: number): ListRead<Array<{ id: number, name: string }>> {
+  return listOf(db('ticket_viewers as v')
     .join('agents as a', 'a.id', 'v.agent_id')
     .where('v.ticket_id', ticketId)
     .andWhere('v.seen_at', '>=', since)
     .andWhereNot('v.agent_id', exceptAgentId)
     .orderBy('a.name')
-    .select('a.id', 'a.name')
+    .select('a.id', 'a.name'), ['id', 'name'])
 }

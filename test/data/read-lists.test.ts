@@ -1,8 +1,8 @@
 import t from 'tap'
-import { readRows } from '../../src/data/database.js'
+import { listOf, readList, readLists } from '../../src/data/database.js'
 import { testApp } from '../helpers/app.js'
 
-// On SQLite readRows reads a list through one JSON text; it must hand back exactly what the
+// On SQLite readLists reads each list as one JSON text, several in one statement; it must hand back exactly what the
 // rows themselves hold, in the query's order, on every database.
 t.test('a list read whole has the same rows, values and order as the query itself', async (t) => {
   const app = await testApp(t)
@@ -19,9 +19,22 @@ t.test('a list read whole has the same rows, values and order as the query itsel
     .select('s.id', 's.label', 's.at', 's.rank', 'o.label as next_label').orderBy([{ column: 's.rank', order: 'desc' }, { column: 's.id', order: 'asc' }])
 
   const direct = await query()
-  const read = await readRows(db, query(), ['id', 'label', 'at', 'rank', 'next_label'])
+  const columns = ['id', 'label', 'at', 'rank', 'next_label']
+  const read = await readList(db, listOf<{ id: number, at: number }>(query(), columns))
   t.same(read, direct, 'every value as the database holds it, nulls and all, in the order asked for')
-  t.strictSame(read.map((row) => typeof (row as { at: unknown }).at), direct.map(() => 'number'), 'times stay numbers')
-  t.same(read.map((row) => (row as { id: number }).id), [3, 8, 5, 2, 7, 4, 9, 1, 6], 'rank first, then id')
-  t.same(await readRows(db, query().where('s.id', '<', 0), ['id']), [], 'and no rows is an empty list')
+  t.strictSame(read.map((row) => typeof row.at), direct.map(() => 'number'), 'times stay numbers')
+  t.same(read.map((row) => row.id), [3, 8, 5, 2, 7, 4, 9, 1, 6], 'rank first, then id')
+  t.same(await readList(db, listOf(query().where('s.id', '<', 0), ['id'])), [], 'and no rows is an empty list')
+
+  const statements: string[] = []
+  const count = (q: { sql: string }): void => { statements.push(q.sql) }
+  db.on('query', count)
+  const together = await readLists(db, {
+    ranked: listOf(query(), columns),
+    none: listOf(query().where('s.id', '<', 0), ['id']),
+    labels: listOf(query().where('s.rank', 4), ['label'], (rows: Array<{ label: string }>) => rows.map((row) => row.label))
+  })
+  db.removeListener('query', count)
+  t.same(together, { ranked: direct, none: [], labels: [labels[2], labels[7]] }, 'lists read together are each what they are alone, as their own function makes them')
+  t.equal(statements.length, db.client.config.client === 'sqlite3' ? 1 : 3, 'in one statement on SQLite')
 })

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import { findVisibleTicket, findVisibleTicketWithSiblings } from '../../data/queues.js'
 import type { NamedRow } from '../../data/agents.js'
-import { listTimeline, listViewers, type TicketRow, type TicketView } from '../../data/tickets.js'
-import { listParticipants } from '../../data/participants.js'
+import { readLists } from '../../data/database.js'
+import { listViewers, timelineList, viewersList, type TicketRow, type TicketView } from '../../data/tickets.js'
+import { participantsList } from '../../data/participants.js'
 import { notFound, TesseraError } from '../../domain/errors.js'
 import { cannedResponsesFor, fillPlaceholders, ticketLinkPlaceholder } from '../../domain/canned-responses.js'
 import { agentActor, type AgentActor } from '../../domain/lifecycle.js'
@@ -13,12 +14,12 @@ import { trashRetentionDays } from '../../domain/trash.js'
 import { setFlash, takeFlash } from '../cookies.js'
 import { httpStatusOf } from '../plugins/errors.js'
 import { describeEvent, inTimeline, priorities, ratingLabel } from '../format.js'
-import { listLinkedTickets } from '../../data/ticket-links.js'
+import { linkedTicketsList } from '../../data/ticket-links.js'
 import { assigneesFor, referenceData } from './reference-data.js'
 import { slaTargetsView } from '../sla-format.js'
 import { hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 import { keepUploads, uploadError, uploadFormRoute } from '../uploads.js'
-import { listEntryAttachments } from '../../data/attachments.js'
+import { ticketAttachmentsList } from '../../data/attachments.js'
 
 const composerSpec = {
   message: { label: 'Message', missing: 'Write a message first.', maxLength: 20000 },
@@ -94,13 +95,16 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     const survey = surveyShownToStaff(found.survey)
     await lifecycle.recordViewer(ticket, agentActor(request.agent))
     const at = lifecycle.now()
-    const [{ entries, events }, { agents, assignable, teams, departments, canned }, viewers, linked] = await Promise.all([
-      listTimeline(db, ticket.id),
-      reference(),
-      listViewers(db, ticket.id, at - viewerWindowMs, request.agent.id),
-      listLinkedTickets(db, request.agent, ticket.id)
+    const [{ timeline: { entries, events }, viewers, linked, attachments, participants }, { agents, assignable, teams, departments, canned }] = await Promise.all([
+      readLists(db, {
+        timeline: timelineList(db, ticket.id),
+        viewers: viewersList(db, ticket.id, at - viewerWindowMs, request.agent.id),
+        linked: linkedTicketsList(db, request.agent, ticket.id),
+        attachments: ticketAttachmentsList(db, ticket.id),
+        participants: participantsList(db, ticket.id)
+      }),
+      reference()
     ])
-    const attachments = await listEntryAttachments(db, entries.map((e) => e.id))
     const names = { agents, teams, departments }
     const timeline = [
       ...entries.map((entry) => ({ kind: 'entry' as const, at: entry.created_at, order: entry.id, entry })),
@@ -123,7 +127,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       survey,
       ratingLabel,
       linked,
-      participants: await listParticipants(db, ticket.id),
+      participants,
       viewers,
       priorities,
       allowed: allowedActions(request.agent, ticket),
