@@ -1,8 +1,8 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
 import { listOf, readList, type Db } from './database.js'
-import { joinedSurveyColumns, takeJoinedSurvey, type SurveyRow } from './surveys.js'
-import { ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
+import { joinedSurveyColumns, joinedSurveyNames, takeJoinedSurvey, type SurveyRow } from './surveys.js'
+import { ticketViewColumns, ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
 import { ticketNumberPattern } from '../domain/access.js'
 
@@ -271,9 +271,10 @@ export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess
     .select('t.id', 't.number', 't.created_at')
     .limit(siblings + 1)
   // Each ticket's survey rides along (one per ticket at most): the page needs the first's.
-  const rows: Array<TicketView & Record<string, unknown>> = await order(ticketViews(db, order(visibleTo(ids, access)))
+  const query = order(ticketViews(db, order(visibleTo(ids, access)))
     .leftJoin('satisfaction_surveys as sv', 'sv.ticket_id', 't.id')
     .select(joinedSurveyColumns('sv')))
+  const rows = await readList(db, listOf<TicketView & Record<string, unknown>>(query, [...ticketViewColumns, ...joinedSurveyNames]))
   const surveys = rows.map(takeJoinedSurvey)
   const [ticket, ...others] = toTicketViews(rows)
   return ticket?.number === number ? { ticket, others, survey: surveys[0] } : undefined

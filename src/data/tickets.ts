@@ -143,6 +143,23 @@ export async function findTicketByNumber (db: Db, number: string): Promise<Ticke
  * Tickets (`t`) with the names a page shows beside them; callers add the conditions. Given
  * `ids` (a query selecting `id`, ordered and limited), only those tickets are joined.
  */
+/**
+ * Every column of tickets but PostgreSQL's search_vector (which only search reads), by name:
+ * a page reads its ticket as JSON on SQLite (see readLists), and JSON names what it holds.
+ * A test holds this list to the table on each database.
+ */
+export const ticketColumns = ['id', 'number', 'subject', 'status', 'priority', 'department_id', 'help_topic_id', 'requester_id', 'assignee_id',
+  'team_id', 'merged_into_id', 'follows_ticket_id', 'answered', 'created_at', 'first_response_at', 'resolved_at', 'closed_at',
+  'last_activity_at', 'due_at', 'deleted_at', 'deleted_by', 'requester_name_given', 'submission_id', 'reminded_at', 'sla_plan_id',
+  'first_response_due_at', 'first_response_warn_at', 'first_response_outcome', 'resolution_due_at', 'resolution_warn_at',
+  'resolution_outcome', 'sla_paused_at', 'sla_due_at', 'sla_check_at', 'source'] as const
+
+const viewNames = ['d.name as department_name', 'h.name as help_topic_name', 'r.name as requester_name', 'r.email as requester_email',
+  'a.name as assignee_name', 'tm.name as team_name', 'm.number as merged_into_number']
+
+/** What `ticketViews` selects, by the names the columns come out under. */
+export const ticketViewColumns: readonly string[] = [...ticketColumns, ...viewNames.map((column) => column.slice(column.indexOf(' as ') + 4))]
+
 export function ticketViews (db: Db, ids?: Knex.QueryBuilder): Knex.QueryBuilder {
   const tickets = ids ? db.from(ids.as('page')).join('tickets as t', 't.id', 'page.id') : db('tickets as t')
   return tickets
@@ -152,8 +169,7 @@ export function ticketViews (db: Db, ids?: Knex.QueryBuilder): Knex.QueryBuilder
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .leftJoin('tickets as m', 'm.id', 't.merged_into_id')
-    .select('t.*', 'd.name as department_name', 'h.name as help_topic_name', 'r.name as requester_name',
-      'r.email as requester_email', 'a.name as assignee_name', 'tm.name as team_name', 'm.number as merged_into_number')
+    .select([...ticketColumns.map((column) => `t.${column}`), ...viewNames])
 }
 
 export function toTicketViews (rows: TicketView[]): TicketView[] {

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { listOf, readList, readLists } from '../../src/data/database.js'
+import { ticketColumns } from '../../src/data/tickets.js'
 import { testApp } from '../helpers/app.js'
 
 // On SQLite readLists reads each list as one JSON text, several in one statement; it must hand back exactly what the
@@ -37,4 +38,12 @@ t.test('a list read whole has the same rows, values and order as the query itsel
   db.removeListener('query', count)
   t.same(together, { ranked: direct, none: [], labels: [labels[2], labels[7]] }, 'lists read together are each what they are alone, as their own function makes them')
   t.equal(statements.length, db.client.config.client === 'sqlite3' ? 1 : 3, 'in one statement on SQLite')
+})
+
+// A column a migration adds to tickets and this list lacks would be missing from every page
+// that reads a ticket with its names.
+t.test('the ticket columns pages read by name are every column of the tickets table', async (t) => {
+  const app = await testApp(t)
+  const inTable = Object.keys(await app.db('tickets').columnInfo()).filter((column) => column !== 'search_vector')
+  t.same([...ticketColumns].sort(), inTable.sort())
 })
