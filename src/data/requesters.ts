@@ -27,7 +27,12 @@ export async function findOrCreateRequester (db: Db, name: string, email: string
  * most, however many people.
  */
 export async function findOrCreateRequesters (db: Db, people: ReadonlyArray<{ name: string, email: string }>, now: number): Promise<Map<string, RequesterRow>> {
-  const emails = [...new Set(people.map((person) => person.email))]
+  return await createMissingRequesters(db, people, await findRequestersByEmail(db, people.map((person) => person.email)), now)
+}
+
+/** The requesters these addresses belong to (an address merged away belongs to the record it went into). */
+export async function findRequestersByEmail (db: Db, addresses: readonly string[]): Promise<Map<string, RequesterRow>> {
+  const emails = [...new Set(addresses)]
   const found = new Map<string, RequesterRow>()
   for (const row of await db<RequesterRow>('requesters').whereIn('email', emails)) found.set(row.email, row)
   const mergedInto = [...found.values()].flatMap((row) => row.merged_into_id ? [row.merged_into_id] : [])
@@ -35,11 +40,17 @@ export async function findOrCreateRequesters (db: Db, people: ReadonlyArray<{ na
     const survivors = new Map((await db<RequesterRow>('requesters').whereIn('id', mergedInto)).map((row) => [row.id, row]))
     for (const [email, row] of found) if (row.merged_into_id) found.set(email, survivors.get(row.merged_into_id) ?? row)
   }
-  const missing = emails.filter((email) => !found.has(email))
+  return found
+}
+
+/** `found` (see findRequestersByEmail) with a new requester for each of these people it lacks. */
+export async function createMissingRequesters (db: Db, people: ReadonlyArray<{ name: string, email: string }>, found: ReadonlyMap<string, RequesterRow>, now: number): Promise<Map<string, RequesterRow>> {
+  const all = new Map(found)
+  const missing = [...new Set(people.map((person) => person.email))].filter((email) => !all.has(email))
     .map((email) => ({ name: people.find((person) => person.email === email)!.name, email, created_at: now }))
   const ids = await insertEach(db, 'requesters', missing, 'email')
-  missing.forEach((row, i) => found.set(row.email, { id: ids[i]!, ...row }))
-  return found
+  missing.forEach((row, i) => all.set(row.email, { id: ids[i]!, ...row }))
+  return all
 }
 
 export async function findRequester (db: Db, id: number): Promise<RequesterRow | undefined> {

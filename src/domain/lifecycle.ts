@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { allInTransaction, isUniqueViolation, readingLatestCommits, type Db } from '../data/database.js'
 import { asError, groupCommit } from '../data/group-commit.js'
 import { findDepartment, findHelpTopics, findTeam, type DepartmentDetail, type HelpTopicRow } from '../data/catalog.js'
-import { findOrCreateRequesters, findRequester, type RequesterRow } from '../data/requesters.js'
+import { createMissingRequesters, findRequester, findRequestersByEmail, type RequesterRow } from '../data/requesters.js'
 import {
   findTicketByNumber, findTicketsBySubmission, insertAccessTokens, insertEntry, insertFirstMessages, insertTickets, findEntryAfter,
   listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, touchViewer,
@@ -13,7 +13,7 @@ import { deleteAttachments, insertAttachments, listTicketAttachmentRefs } from '
 import type { StoredFile } from '../attachments/store.js'
 import { notFound, TesseraError } from './errors.js'
 import {
-  noticeAccessLink, noticeAgentResponse, noticeClientMessage, noticeNewTickets, noticeTicketAssigned, noticeTicketsAssigned, noticeTicketClosed,
+  noticeAccessLink, noticeAgentResponse, noticeClientMessage, newTicketRecipients, noticeNewTickets, noticeTicketAssigned, noticeTicketsAssigned, noticeTicketClosed,
   noticeTicketMerged, noticeTicketResolved, noticeTicketTransferred
 } from './notices.js'
 import {
@@ -193,7 +193,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
    */
   async function createTickets (trx: Db, openings: readonly Opening[]): Promise<Array<OpenedTicket | TesseraError>> {
     const results: Array<OpenedTicket | TesseraError> = []
-    const topics = await findHelpTopics(trx, openings.map((opening) => opening.input.helpTopicId))
+    // Each step sends every statement that does not wait on another's answer at once: the
+    // batch holds SQLite's one writer, and each step costs a round trip to its thread.
+    const [topics, known, numbers] = await allInTransaction([
+      findHelpTopics(trx, openings.map((opening) => opening.input.helpTopicId)),
+      findRequestersByEmail(trx, openings.map((opening) => opening.input.email)),
+      freeNumbers(trx, openings.map((opening) => opening.attempt))
+    ])
     const once = memo()
     const departmentOf = async (id: number): Promise<DepartmentDetail | undefined> => await once(String(id), async () => await findDepartment(trx, id))
     const accepted: Array<{ index: number, opening: Opening, topic: HelpTopicRow & { priority: number }, departmentId: number, priority: number }> = []
@@ -222,17 +228,22 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
     if (accepted.length === 0) return results
 
-    const requesters = await findOrCreateRequesters(trx, accepted.map(({ opening }) => opening.input), Math.min(...accepted.map(({ opening }) => opening.at)))
-    const requesterOfOpening = (opening: Opening): RequesterRow => requesters.get(opening.input.email)!
     // The same form again (a double click, a retry after a timeout) finds the ticket it
-    // opened: answered with a fresh link for this browser, and nothing sent twice.
+    // opened: answered with a fresh link for this browser, and nothing sent twice. Only a
+    // requester known before this batch can have sent a form before it.
+    const sentBefore = accepted.filter(({ opening }) => opening.input.submissionId !== undefined && known.has(opening.input.email))
+    const [requesters, earlier, plans, recipients] = await allInTransaction([
+      createMissingRequesters(trx, accepted.map(({ opening }) => opening.input), known, Math.min(...accepted.map(({ opening }) => opening.at))),
+      findTicketsBySubmission(trx, sentBefore.map(({ opening }) => ({ requesterId: known.get(opening.input.email)!.id, submissionId: opening.input.submissionId! }))),
+      newTicketPlans(trx, accepted.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId }))),
+      newTicketRecipients(trx, accepted.map(({ departmentId }) => departmentId))
+    ])
+    const planOf = new Map(accepted.map((entry, i) => [entry, plans[i]]))
+    const requesterOfOpening = (opening: Opening): RequesterRow => requesters.get(opening.input.email)!
     const submissionKey = (opening: Opening): string | undefined =>
       opening.input.submissionId === undefined ? undefined : `${requesterOfOpening(opening).id}:${opening.input.submissionId}`
     const submitted = new Map<string, TicketRow>()
-    const withSubmission = accepted.filter(({ opening }) => opening.input.submissionId !== undefined)
-    for (const ticket of await findTicketsBySubmission(trx, withSubmission.map(({ opening }) => ({ requesterId: requesterOfOpening(opening).id, submissionId: opening.input.submissionId! })))) {
-      submitted.set(`${ticket.requester_id}:${ticket.submission_id ?? ''}`, ticket)
-    }
+    for (const ticket of earlier) submitted.set(`${ticket.requester_id}:${ticket.submission_id ?? ''}`, ticket)
     const fresh: typeof accepted = []
     const replays: typeof accepted = []
     const firstOfSubmission = new Set<string>()
@@ -245,21 +256,17 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     // The topic's routing places each ticket, unless the agent opening it chose who works it.
     const byTopic = fresh.filter(({ opening }) => !opening.input.onBehalf?.assignment)
-    const [numbers, decided, plans] = await allInTransaction([
-      freeNumbers(trx, fresh.map(({ opening }) => opening.attempt)),
-      routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at))),
-      newTicketPlans(trx, fresh.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId })))
-    ])
+    const decided = await routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at)))
     const routing = new Map(byTopic.map((entry, i) => [entry, decided[i]!]))
     const fields: Array<Omit<TicketRow, 'id'>> = []
     const clocks: Array<ReturnType<typeof startClocks> | undefined> = []
-    for (const [i, entry] of fresh.entries()) {
+    for (const entry of fresh) {
       const { opening, topic, departmentId, priority } = entry
       const { input, at } = opening
-      const plan = plans[i]
+      const plan = planOf.get(entry)
       clocks.push(plan ? startClocks(plan, at) : undefined)
       fields.push({
-        number: numbers[i]!,
+        number: numbers[entry.index]!,
         subject: input.subject,
         status: 'open',
         priority: input.onBehalf?.priority ?? priority,
@@ -322,7 +329,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       })(),
       recordEvents(trx, fresh.flatMap(eventsOf)),
       insertAccessTokens(trx, opened.map(({ entry, ticket }, i) => ({ ticketId: ticket.id, tokenHash: links[i]!.hash, at: entry.opening.at }))),
-      noticeNewTickets(trx, fresh.map(({ opening }, i) => ({ ticket: tickets[i]!, requester: requesterOfOpening(opening), message: opening.input.message, at: opening.at, receipt: receipt(opening.input) }))),
+      noticeNewTickets(trx, recipients, fresh.map(({ opening }, i) => ({ ticket: tickets[i]!, requester: requesterOfOpening(opening), message: opening.input.message, at: opening.at, receipt: receipt(opening.input) }))),
       noticeTicketsAssigned(trx, assignmentNotices)
     ])
 

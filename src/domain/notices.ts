@@ -95,16 +95,32 @@ function except (agents: readonly AgentRecipient[], actor: Actor | null): string
 /** ticket_received → the requester, with the private link. */
 export interface NewTicketNotice { ticket: NoticeTicket, requester: Person, message: string, at: number, receipt: boolean }
 
+/** Who may hear of new tickets in some departments, and which of the two notices are on. */
+export interface NewTicketRecipients {
+  members: Awaited<ReturnType<typeof listDepartmentsAgents>>
+  enabled: Set<NoticeTemplate>
+}
+
 /**
- * For each new ticket: ticket_received → the requester, when `receipt`; new_ticket → whom
- * the ticket's department names: its agents and managers, its managers, or nobody. Tickets
- * opened together read their departments' audiences in one query and queue their notices at once.
+ * What noticeNewTickets needs to know beforehand, read in two statements sent at once: new
+ * tickets opened together ask it as soon as their departments are known, beside their other
+ * reads, instead of after the tickets are written.
  */
-export async function noticeNewTickets (trx: Db, opened: readonly NewTicketNotice[]): Promise<void> {
+export async function newTicketRecipients (trx: Db, departmentIds: readonly number[]): Promise<NewTicketRecipients> {
   const [members, enabled] = await allInTransaction([
-    listDepartmentsAgents(trx, opened.map((o) => o.ticket.department_id)),
+    listDepartmentsAgents(trx, departmentIds),
     enabledNotices(trx, ['ticket_received', 'new_ticket'])
   ])
+  return { members, enabled }
+}
+
+/**
+ * For each new ticket: ticket_received → the requester, when `receipt`; new_ticket → whom
+ * the ticket's department names: its agents and managers, its managers, or nobody (read
+ * beforehand by newTicketRecipients). The notices of tickets opened together are queued at once.
+ */
+export async function noticeNewTickets (trx: Db, recipients: NewTicketRecipients, opened: readonly NewTicketNotice[]): Promise<void> {
+  const { members, enabled } = recipients
   const told = members.filter(hearsOfNewTickets)
   const notices: Notice[] = []
   for (const { ticket, requester, message, at, receipt } of opened) {

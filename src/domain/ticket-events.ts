@@ -1,4 +1,4 @@
-import type { Db } from '../data/database.js'
+import { allInTransaction, type Db } from '../data/database.js'
 import { insertEvents, type EventType, type TicketRow } from '../data/tickets.js'
 import type { Actor } from './permissions.js'
 import { countEvents } from './report-counts.js'
@@ -29,7 +29,7 @@ export interface TicketEvent {
 
 /** recordEvent for several events at once (new tickets opened together): one statement for the events, one for the counters. */
 export async function recordEvents (trx: Db, events: readonly TicketEvent[]): Promise<void> {
-  await insertEvents(trx, events.map(({ ticketId, actor, type, before, after, at }) => ({
+  const rows = events.map(({ ticketId, actor, type, before, after, at }) => ({
     ticket_id: ticketId,
     type,
     actor_kind: actor.kind,
@@ -38,6 +38,7 @@ export async function recordEvents (trx: Db, events: readonly TicketEvent[]): Pr
     before_state: before === null || before === undefined ? null : JSON.stringify(before),
     after_state: after === null || after === undefined ? null : JSON.stringify(after),
     created_at: at
-  })))
-  await countEvents(trx, events)
+  }))
+  // The counters are taken from the events themselves, not from their rows: both at once.
+  await allInTransaction([insertEvents(trx, rows), countEvents(trx, events)])
 }

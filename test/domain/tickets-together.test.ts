@@ -68,6 +68,24 @@ t.test('tickets opened at once each get their thread, events, counters, link and
   t.equal(Number(created.n), 32, 'the day’s counter holds every ticket, the first one alone included')
 })
 
+t.test('a batch waits on the database four times between BEGIN and COMMIT: what needs no other answer is sent at once', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  await deskWithAgentAndPlan(app)
+  await app.lifecycle.openTicket(asked(0, { email: 'rosa@example.com' }))
+  const log: Array<{ sent: boolean, sql: string }> = []
+  app.db.on('query', (query: { sql: string }) => log.push({ sent: true, sql: query.sql }))
+  app.db.on('query-response', (_rows: unknown, query: { sql: string }) => log.push({ sent: false, sql: query.sql }))
+  // A known requester and new ones, each ticket on the topic's SLA plan.
+  const results = await openTogether(app, [asked(1), asked(2, { email: 'rosa@example.com' }), asked(3), asked(4)])
+  t.same(results.map((r) => r.status), results.map(() => 'fulfilled'))
+  const batch = log.slice(log.findLastIndex((e) => e.sent && /^begin\b/i.test(e.sql.trim())), log.findLastIndex((e) => e.sent && /^commit\b/i.test(e.sql.trim())) + 1)
+  // Each time a statement is sent after an answer came, the batch had waited for that answer.
+  const waits = batch.filter((e, i) => e.sent && i > 0 && !batch[i - 1]!.sent)
+  // MySQL has no RETURNING: it reads back the ids of the requesters, tickets and messages it inserted.
+  t.equal(waits.length, dialectOfDb(app.db) === 'mysql' ? 7 : 4, `for the topics, requesters and numbers; for new requesters, plans and whom to tell; for the tickets; for their entries, events, counters, links and notices; then COMMIT:\n${batch.map((e) => `${e.sent ? '>' : '<'} ${e.sql.slice(0, 70)}`).join('\n')}`)
+  t.equal((await app.db('outbox').where({ template: 'new_ticket' })).length, 5, 'and each ticket was told to the department')
+})
+
 t.test('a batch across departments reads whom they tell in one query: agents and managers, managers only, or nobody', async (t) => {
   const app = await testApp(t, {}, { startWorkers: false })
   const departments = { agents: 1, managers: 0, nobody: 0 }
