@@ -179,16 +179,18 @@ const queueColumns = ['t.id', 't.number', 't.subject', 't.status', 't.priority',
 /** The name a column of a select list comes out under: `x.y as z` is z, `x.y` is y. */
 const outputName = (column: string): string => / as (\w+)$/.exec(column)?.[1] ?? column.slice(column.lastIndexOf('.') + 1)
 
+const queueColumnNames = queueColumns.map(outputName)
+
 /** The queue rows of `query` (over tickets `t`), joined to the names they show, in its order. */
 async function selectNames<Extra extends object = object> (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
-  const columns = [...queueColumns, ...extra]
+  const columns = extra.length === 0 ? queueColumns : [...queueColumns, ...extra]
   const named = query
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .select(columns)
-  return await readList(db, listOf(named, columns.map(outputName), (rows: Array<QueueRow & Extra>) => {
+  return await readList(db, listOf(named, extra.length === 0 ? queueColumnNames : columns.map(outputName), (rows: Array<QueueRow & Extra>) => {
     for (const row of rows) row.answered = Boolean(row.answered)
     return rows
   }))
@@ -256,6 +258,8 @@ export async function findVisibleTicket (db: Db, access: AgentAccess, number: st
   return row === undefined ? undefined : toTicketViews([row])[0]
 }
 
+const ticketAndSurveyNames = [...ticketViewColumns, ...joinedSurveyNames]
+
 /**
  * A ticket by number, if this agent may see it, with its requester's other recent tickets
  * the agent may see: one statement for the ticket page.
@@ -274,7 +278,7 @@ export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess
   const query = order(ticketViews(db, order(visibleTo(ids, access)))
     .leftJoin('satisfaction_surveys as sv', 'sv.ticket_id', 't.id')
     .select(joinedSurveyColumns('sv')))
-  const rows = await readList(db, listOf<TicketView & Record<string, unknown>>(query, [...ticketViewColumns, ...joinedSurveyNames]))
+  const rows = await readList(db, listOf<TicketView & Record<string, unknown>>(query, ticketAndSurveyNames))
   const surveys = rows.map(takeJoinedSurvey)
   const [ticket, ...others] = toTicketViews(rows)
   return ticket?.number === number ? { ticket, others, survey: surveys[0] } : undefined

@@ -157,6 +157,8 @@ export const ticketColumns = ['id', 'number', 'subject', 'status', 'priority', '
 const viewNames = ['d.name as department_name', 'h.name as help_topic_name', 'r.name as requester_name', 'r.email as requester_email',
   'a.name as assignee_name', 'tm.name as team_name', 'm.number as merged_into_number']
 
+const ticketViewSelect = [...ticketColumns.map((column) => `t.${column}`), ...viewNames]
+
 /** What `ticketViews` selects, by the names the columns come out under. */
 export const ticketViewColumns: readonly string[] = [...ticketColumns, ...viewNames.map((column) => column.slice(column.indexOf(' as ') + 4))]
 
@@ -169,7 +171,7 @@ export function ticketViews (db: Db, ids?: Knex.QueryBuilder): Knex.QueryBuilder
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .leftJoin('tickets as m', 'm.id', 't.merged_into_id')
-    .select([...ticketColumns.map((column) => `t.${column}`), ...viewNames])
+    .select(ticketViewSelect)
 }
 
 export function toTicketViews (rows: TicketView[]): TicketView[] {

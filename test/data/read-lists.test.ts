@@ -26,6 +26,9 @@ t.test('a list read whole has the same rows, values and order as the query itsel
   t.strictSame(read.map((row) => typeof row.at), direct.map(() => 'number'), 'times stay numbers')
   t.same(read.map((row) => row.id), [3, 8, 5, 2, 7, 4, 9, 1, 6], 'rank first, then id')
   t.same(await readList(db, listOf(query().where('s.id', '<', 0), ['id'])), [], 'and no rows is an empty list')
+  if (db.client.config.client === 'sqlite3') {
+    await t.rejects(readList(db, listOf(query(), ["label') from x; --"])), /not a plain column name/, 'a name that is not a plain column name never reaches the SQL text')
+  }
 
   const statements: string[] = []
   const count = (q: { sql: string }): void => { statements.push(q.sql) }

@@ -78,7 +78,8 @@ t.test('a batch waits on the database four times between BEGIN and COMMIT: what 
   // A known requester and new ones, each ticket on the topic's SLA plan.
   const results = await openTogether(app, [asked(1), asked(2, { email: 'rosa@example.com' }), asked(3), asked(4)])
   t.same(results.map((r) => r.status), results.map(() => 'fulfilled'))
-  const batch = log.slice(log.findLastIndex((e) => e.sent && /^begin\b/i.test(e.sql.trim())), log.findLastIndex((e) => e.sent && /^commit\b/i.test(e.sql.trim())) + 1)
+  const lastSent = (pattern: RegExp): number => log.map((e) => e.sent && pattern.test(e.sql.trim())).lastIndexOf(true)
+  const batch = log.slice(lastSent(/^begin\b/i), lastSent(/^commit\b/i) + 1)
   // Each time a statement is sent after an answer came, the batch had waited for that answer.
   const waits = batch.filter((e, i) => e.sent && i > 0 && !batch[i - 1]!.sent)
   // MySQL has no RETURNING: it reads back the ids of the requesters, tickets and messages it inserted.
