@@ -560,6 +560,22 @@ function jsonMembers (columns: readonly string[]): string {
 }
 const jsonMemberTexts = new WeakMap<readonly string[], string>()
 
+/**
+ * A long select list, written out once for each kind of database: Knex quotes every name of
+ * a list again for each query, 57 µs for a ticket's 55 columns against 13 µs for the same
+ * list handed over as written. For the lists pages read on every request; `columns` is a
+ * constant of the data function (`x.y` or `x.y as z`).
+ */
+export function selectList (db: Db, columns: readonly string[]): Knex.Raw {
+  const dialect = dialectOfDb(db)
+  let written = writtenLists.get(columns)
+  if (written === undefined) writtenLists.set(columns, written = new Map())
+  let sql = written.get(dialect)
+  if (sql === undefined) written.set(dialect, sql = db.raw('??', [[...columns]]).toSQL().sql)
+  return db.raw(sql)
+}
+const writtenLists = new WeakMap<readonly string[], Map<Dialect, string>>()
+
 /** One list, read as `readLists` reads several. */
 export async function readList<Result> (db: Db, list: ListRead<Result>): Promise<Result> {
   return (await readLists(db, { list })).list

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
-import { listOf, readList, type Db } from './database.js'
+import { listOf, readList, selectList, type Db } from './database.js'
 import { joinedSurveyColumns, joinedSurveyNames, takeJoinedSurvey, type SurveyRow } from './surveys.js'
 import { ticketViewColumns, ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
@@ -183,13 +183,13 @@ const queueColumnNames = queueColumns.map(outputName)
 
 /** The queue rows of `query` (over tickets `t`), joined to the names they show, in its order. */
 async function selectNames<Extra extends object = object> (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
-  const columns = extra.length === 0 ? queueColumns : [...queueColumns, ...extra]
+  const columns = [...queueColumns, ...extra]
   const named = query
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
-    .select(columns)
+    .select(selectList(db, queueColumns), ...extra)
   return await readList(db, listOf(named, extra.length === 0 ? queueColumnNames : columns.map(outputName), (rows: Array<QueueRow & Extra>) => {
     for (const row of rows) row.answered = Boolean(row.answered)
     return rows

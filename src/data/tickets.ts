@@ -1,4 +1,4 @@
-import { insertEach, insertedId, listOf, readList, type Db, type ListRead } from './database.js'
+import { insertEach, insertedId, listOf, readList, selectList, type Db, type ListRead } from './database.js'
 import type { Knex } from 'knex'
 import type { TicketSlaPatch } from './sla.js'
 
@@ -171,7 +171,7 @@ export function ticketViews (db: Db, ids?: Knex.QueryBuilder): Knex.QueryBuilder
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .leftJoin('tickets as m', 'm.id', 't.merged_into_id')
-    .select(ticketViewSelect)
+    .select(selectList(db, ticketViewSelect))
 }
 
 export function toTicketViews (rows: TicketView[]): TicketView[] {
