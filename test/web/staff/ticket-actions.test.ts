@@ -116,6 +116,31 @@ t.test('a staff ticket page costs at most 6 SQL statements and an agent reply at
   t.ok(reply.sql.length <= 12, `a reply costs ${reply.sql.length} statements:\n${reply.sql.join('\n')}`)
 })
 
+t.test('a ticket page lists the requester\'s five most recent other tickets the agent may see, never one in the trash', async (t) => {
+  const clock = testClock()
+  const app = await testApp(t, {}, { now: clock.now })
+  const desk = await seedDesk(app)
+  const shown = await openTicket(app, desk.topics.broken, 'The one on screen')
+  const support: string[] = []
+  for (let i = 1; i <= 7; i++) {
+    clock.advance(60_000)
+    support.push((await openTicket(app, desk.topics.broken, `Support question ${i}`)).number)
+  }
+  clock.advance(60_000)
+  const billing = await openTicket(app, desk.topics.billing, 'An invoice question')
+  await app.lifecycle.deleteTicket(await ticketRow(app, (await findTicketByNumber(app.db, support[6]!))!.id), system)
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  const listed = async (): Promise<string[]> => {
+    const page = await bob.get(`/staff/tickets/${shown.number}`)
+    return page.$('h3:contains("Other tickets from") + ul li a').map((_, a) => page.$(a).text()).get()
+  }
+  t.same(await listed(), [6, 5, 4, 3, 2].map((i) => `#${support[i - 1]!} Support question ${i}`),
+    'Bob (Support) sees the newest five of Support, without the one in the trash, the billing one he may not open, or this one')
+  const { visitor: ada } = await signIn(app, desk.agents.ada.email)
+  const adasPage = await ada.get(`/staff/tickets/${shown.number}`)
+  t.match(adasPage.$('h3:contains("Other tickets from") + ul').text(), `#${billing.number} An invoice question`, 'an admin sees the billing one first')
+})
+
 t.test('"also viewing" is written when an agent opens a ticket, then refreshed at most every 15 seconds', async (t) => {
   const clock = testClock()
   const app = await testApp(t, {}, { now: clock.now })
