@@ -576,6 +576,11 @@ export function selectList (db: Db, columns: readonly string[]): Knex.Raw {
 }
 const writtenLists = new WeakMap<readonly string[], Map<Dialect, string>>()
 
+/** The name a column of a select list comes out under: `x.y as z` is z, `x.y` is y. */
+export function outputName (column: string): string {
+  return / as (\w+)$/.exec(column)?.[1] ?? column.slice(column.lastIndexOf('.') + 1)
+}
+
 /** One list, read as `readLists` reads several. */
 export async function readList<Result> (db: Db, list: ListRead<Result>): Promise<Result> {
   return (await readLists(db, { list })).list

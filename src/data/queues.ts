@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
-import { listOf, readList, selectList, type Db } from './database.js'
+import { listOf, outputName, readList, selectList, type Db } from './database.js'
 import { joinedSurveyColumns, joinedSurveyNames, takeJoinedSurvey, type SurveyRow } from './surveys.js'
 import { ticketViewColumns, ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
@@ -176,21 +176,19 @@ function queueScope (db: Db, access: AgentAccess, q: QueueQuery): Knex.QueryBuil
 const queueColumns = ['t.id', 't.number', 't.subject', 't.status', 't.priority', 't.answered', 't.created_at', 't.last_activity_at', 't.sla_due_at',
   'd.name as department_name', 'r.name as requester_name', 'r.email as requester_email', 'a.name as assignee_name', 'tm.name as team_name']
 
-/** The name a column of a select list comes out under: `x.y as z` is z, `x.y` is y. */
-const outputName = (column: string): string => / as (\w+)$/.exec(column)?.[1] ?? column.slice(column.lastIndexOf('.') + 1)
-
 const queueColumnNames = queueColumns.map(outputName)
 
 /** The queue rows of `query` (over tickets `t`), joined to the names they show, in its order. */
 async function selectNames<Extra extends object = object> (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
-  const columns = [...queueColumns, ...extra]
   const named = query
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .select(selectList(db, queueColumns), ...extra)
-  return await readList(db, listOf(named, extra.length === 0 ? queueColumnNames : columns.map(outputName), (rows: Array<QueueRow & Extra>) => {
+  // The constant list when there is nothing extra: readLists writes its SQL once per list.
+  const names = extra.length === 0 ? queueColumnNames : [...queueColumnNames, ...extra.map(outputName)]
+  return await readList(db, listOf(named, names, (rows: Array<QueueRow & Extra>) => {
     for (const row of rows) row.answered = Boolean(row.answered)
     return rows
   }))

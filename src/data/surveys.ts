@@ -35,10 +35,10 @@ function toSurvey (row: SurveyRow | undefined): SurveyRow | undefined {
   return row
 }
 
-/** A ticket's survey columns for a query that joins satisfaction_surveys as `alias`, named `survey_<column>`. */
 /** What `joinedSurveyColumns` selects, by the names the columns come out under. */
 export const joinedSurveyNames: readonly string[] = columns.map((column) => `survey_${column}`)
 
+/** A ticket's survey columns for a query that joins satisfaction_surveys as `alias`, named `survey_<column>`. */
 export function joinedSurveyColumns (alias: string): string[] {
   return columns.map((column) => `${alias}.${column} as survey_${column}`)
 }

@@ -1,4 +1,4 @@
-import { listOf, readList, type Db, type ListRead } from './database.js'
+import { listOf, type Db, type ListRead } from './database.js'
 import type { AgentAccess } from './agents.js'
 import { visibleTo } from './queues.js'
 
@@ -29,12 +29,7 @@ export async function deleteTicketLink (db: Db, a: number, b: number): Promise<b
   return await db('ticket_links').where(pair(a, b)).delete() > 0
 }
 
-/** The tickets linked to this one that the agent may see, in number order. */
-export async function listLinkedTickets (db: Db, access: AgentAccess, ticketId: number): Promise<LinkedTicket[]> {
-  return await readList(db, linkedTicketsList(db, access, ticketId))
-}
-
-/** The tickets linked to this one that the agent may see, as a list a page reads with others. */
+/** The tickets linked to this one that the agent may see, in number order: a list a page reads with others. */
 export function linkedTicketsList (db: Db, access: AgentAccess, ticketId: number): ListRead<LinkedTicket[]> {
   const query = db('tickets as t')
     .whereIn('t.id', db('ticket_links').where('ticket_id', ticketId).select('linked_ticket_id')

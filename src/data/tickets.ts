@@ -1,4 +1,4 @@
-import { insertEach, insertedId, listOf, readList, selectList, type Db, type ListRead } from './database.js'
+import { insertEach, insertedId, listOf, outputName, readList, selectList, type Db, type ListRead } from './database.js'
 import type { Knex } from 'knex'
 import type { TicketSlaPatch } from './sla.js'
 
@@ -140,10 +140,6 @@ export async function findTicketByNumber (db: Db, number: string): Promise<Ticke
 }
 
 /**
- * Tickets (`t`) with the names a page shows beside them; callers add the conditions. Given
- * `ids` (a query selecting `id`, ordered and limited), only those tickets are joined.
- */
-/**
  * Every column of tickets but PostgreSQL's search_vector (which only search reads), by name:
  * a page reads its ticket as JSON on SQLite (see readLists), and JSON names what it holds.
  * A test holds this list to the table on each database.
@@ -160,8 +156,12 @@ const viewNames = ['d.name as department_name', 'h.name as help_topic_name', 'r.
 const ticketViewSelect = [...ticketColumns.map((column) => `t.${column}`), ...viewNames]
 
 /** What `ticketViews` selects, by the names the columns come out under. */
-export const ticketViewColumns: readonly string[] = [...ticketColumns, ...viewNames.map((column) => column.slice(column.indexOf(' as ') + 4))]
+export const ticketViewColumns: readonly string[] = [...ticketColumns, ...viewNames.map(outputName)]
 
+/**
+ * Tickets (`t`) with the names a page shows beside them; callers add the conditions. Given
+ * `ids` (a query selecting `id`, ordered and limited), only those tickets are joined.
+ */
 export function ticketViews (db: Db, ids?: Knex.QueryBuilder): Knex.QueryBuilder {
   const tickets = ids ? db.from(ids.as('page')).join('tickets as t', 't.id', 'page.id') : db('tickets as t')
   return tickets
@@ -234,21 +234,16 @@ export async function listEvents (db: Db, ticketId: number): Promise<EventRow[]>
   return await db<EventRow>('events').where({ ticket_id: ticketId }).orderBy('id')
 }
 
-/**
- * Thread entries (notes included) and events of one ticket, each oldest first, read in one
- * statement: a ticket page shows both.
- */
-export async function listTimeline (db: Db, ticketId: number): Promise<Timeline> {
-  return await readList(db, timelineList(db, ticketId))
-}
-
 export interface Timeline { entries: EntryView[], events: EventRow[] }
 
 type TimelineRow = EntryView & EventRow & { source: 'entry' | 'event', has_html: number | boolean | null }
 const timelineColumns = ['source', 'id', 'ticket_id', 'created_at', 'agent_id', 'requester_id', 'kind', 'body', 'message_id', 'original_body',
   'staff_only', 'author_name', 'body_shortened', 'has_html', 'type', 'actor_kind', 'before_state', 'after_state']
 
-/** The ticket's timeline as a list a page reads with others (`readLists`). */
+/**
+ * Thread entries (notes included) and events of one ticket, each oldest first, read in one
+ * statement: a ticket page shows both, as one of the lists it reads together (`readLists`).
+ */
 export function timelineList (db: Db, ticketId: number): ListRead<Timeline> {
   const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
   const query = db('thread_entries as e')
