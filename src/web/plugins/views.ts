@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import fastifyView from '@fastify/view'
-import { Eta } from 'eta'
+import { Eta, type EtaConfig } from 'eta'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { viewsDir } from '../../paths.js'
 
@@ -38,7 +38,7 @@ export interface ViewsOptions {
 }
 
 export default fp(async function views (app, { globals, pageLocals }: ViewsOptions) {
-  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] })
+  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'], plugins: [sharedIncludeData] })
   rememberPaths(eta)
   await app.register(fastifyView, {
     engine: { eta },
@@ -71,6 +71,27 @@ function rememberPaths (eta: Eta): void {
     let path = found.get(key)
     if (path === undefined) found.set(key, path = find(template, options))
     return path
+  }
+}
+
+/**
+ * Eta hands each included template (and the layout) a copy of everything its includer
+ * sees, `{ ...it, ...data }`. A page's data holds some fifty names and a ticket page makes
+ * dozens of includes, so the copies were most of the page's rendering and garbage. Here an
+ * include's data is a new object whose prototype is the includer's: it reads the same
+ * names, and nothing is copied. The difference: a template that lists `it`'s own keys sees
+ * only what its includer passed, so templates read names and never spread `it` (a test
+ * holds them to that).
+ */
+export const sharedIncludeData = {
+  processFnString (fn: string, config?: EtaConfig): string {
+    const it = config?.varName ?? 'it'
+    const spread = `{...${it}, ...(__eta_d ?? {})}`
+    const layoutSpread = `(__eta.layout, {...${it}, body:`
+    if (!fn.includes(spread) || !fn.includes(layoutSpread)) throw new Error('sharedIncludeData: this Eta compiles includes differently; check the plugin against it')
+    return fn
+      .replaceAll(spread, `(__eta_d === undefined || __eta_d === ${it} ? ${it} : Object.assign(Object.create(${it}), __eta_d))`)
+      .replace(layoutSpread, '(__eta.layout, {body:')
   }
 }
 

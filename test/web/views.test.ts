@@ -1,0 +1,51 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import t from 'tap'
+import { Eta } from 'eta'
+import { viewsDir } from '../../src/paths.js'
+import { sharedIncludeData } from '../../src/web/plugins/views.js'
+
+// Pages render with `sharedIncludeData`: an include reads its includer's names through a
+// prototype instead of a copy. These hold it to Eta's own meaning of include and layout.
+
+function etaWith (templates: Record<string, string>): Eta {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-views-'))
+  for (const [name, text] of Object.entries(templates)) writeFileSync(join(dir, `${name}.eta`), text)
+  return new Eta({ views: dir, cache: true, autoEscape: true, plugins: [sharedIncludeData] })
+}
+
+t.test('an include sees its includer’s names and its own, and gives nothing back', async (t) => {
+  const eta = etaWith({
+    page: "<% layout('/layout', { title: 'T-' + it.who }) %>[<%~ include('/outer', { who: 'outer arg', extra: 1 }) %>|<%= it.who %>|<%= it.extra ?? 'no extra' %>|<%~ include('/leaf') %>]",
+    outer: "<%= it.who %>/<%= it.shared %>/<%~ include('/leaf', { depth: 2 }) %>",
+    leaf: '(<%= it.who %> <%= it.shared %> <%= it.depth ?? 0 %> <%= it.extra ?? "-" %>)',
+    layout: '<title><%= it.title %></title><%= it.shared %>:<%~ it.body %>'
+  })
+  const html = eta.render('/page', { who: 'page', shared: 'S' })
+  t.equal(html,
+    '<title>T-page</title>S:[outer arg/S/(outer arg S 2 1)|page|no extra|(page S 0 -)]',
+    'arguments override the includer’s names for the partial alone; the layout gets the page’s names, its own data and the body')
+})
+
+t.test('an include copies none of its includer’s names: a name is read only where a template reads it', async (t) => {
+  const eta = etaWith({
+    page: "<% layout('/layout') %><%~ include('/leaf', { n: 1 }) %><%~ include('/leaf', { n: 2 }) %><%~ include('/leaf') %>",
+    leaf: '<%= it.n ?? 0 %>',
+    layout: '<%~ it.body %>:<%= it.costly %>'
+  })
+  let reads = 0
+  const data = { get costly () { reads++; return 'C' } }
+  t.equal(eta.render('/page', data), '120:C')
+  t.equal(reads, 1, 'only the layout read it (a copy per include and per layout read it on each)')
+})
+
+t.test('no template copies `it` into an include (the copy would hold only its own names)', async (t) => {
+  const files = readdirSync(viewsDir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.eta'))
+  t.ok(files.length > 50, 'the views were found')
+  const spreads = files.flatMap((file) => {
+    const text = readFileSync(join(viewsDir, file), 'utf8')
+    return [...text.matchAll(/\.\.\.it\b(?!\.)/g)].map(() => relative(viewsDir, join(viewsDir, file)))
+  })
+  t.same(spreads, [], 'an include passes only what it adds; the partial reads the rest from its includer')
+})
