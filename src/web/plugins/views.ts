@@ -76,12 +76,13 @@ function rememberPaths (eta: Eta): void {
 
 /**
  * Eta hands each included template (and the layout) a copy of everything its includer
- * sees, `{ ...it, ...data }`. A page's data holds some fifty names and a ticket page makes
- * dozens of includes, so the copies were most of the page's rendering and garbage. Here an
- * include's data is a new object whose prototype is the includer's: it reads the same
- * names, and nothing is copied. The difference: a template that lists `it`'s own keys sees
- * only what its includer passed, so templates read names and never spread `it` (a test
- * holds them to that).
+ * sees, `{ ...it, ...data }`. A page's data holds some forty names and a ticket page makes
+ * two dozen includes, so the copies were the largest part of its rendering and of its
+ * garbage. Here an include's data is a new object whose prototype is the includer's: it
+ * reads the same names, and nothing is copied. Two consequences: a template that lists
+ * `it`'s own keys sees only what its includer passed, so templates read names and never
+ * spread `it` (a test holds them to that); and a name nobody passed is looked for through
+ * every level, so a partial that tests many optional names (the field) reads them once.
  */
 export const sharedIncludeData = {
   processFnString (fn: string, config?: EtaConfig): string {
