@@ -1,18 +1,23 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import t from 'tap'
-import { Eta } from 'eta'
 import { viewsDir } from '../../src/paths.js'
-import { sharedIncludeData } from '../../src/web/plugins/views.js'
+import { PageEta } from '../../src/web/plugins/views.js'
 
-// Pages render with `sharedIncludeData`: an include reads its includer's names through a
-// prototype instead of a copy. These hold it to Eta's own meaning of include and layout.
+// Pages render with `PageEta`: an include copies nothing. A component (views/partials/)
+// sees its arguments and the globals; any other template also reads its includer's names,
+// through a prototype. These hold it to that and to Eta's meaning of include and layout.
 
-function etaWith (templates: Record<string, string>): Eta {
+const globals = { url: (path: string) => `/base${path}` }
+
+function etaWith (templates: Record<string, string>): PageEta {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-views-'))
-  for (const [name, text] of Object.entries(templates)) writeFileSync(join(dir, `${name}.eta`), text)
-  return new Eta({ views: dir, cache: true, autoEscape: true, plugins: [sharedIncludeData] })
+  for (const [name, text] of Object.entries(templates)) {
+    mkdirSync(dirname(join(dir, `${name}.eta`)), { recursive: true })
+    writeFileSync(join(dir, `${name}.eta`), text)
+  }
+  return new PageEta({ views: dir, cache: true, autoEscape: true }, globals)
 }
 
 t.test('an include sees its includer’s names and its own, and gives nothing back', async (t) => {
@@ -28,15 +33,25 @@ t.test('an include sees its includer’s names and its own, and gives nothing ba
     'arguments override the includer’s names for the partial alone; the layout gets the page’s names, its own data and the body')
 })
 
+t.test('a component sees what it is passed and the globals, not its includer’s names', async (t) => {
+  const eta = etaWith({
+    page: "<%~ include('/partials/_card', { title: 'T' }) %>|<%~ include('/section', { title: 'S' }) %>",
+    section: "<%= it.title %>:<%= it.secret %>:<%~ include('/partials/_card', { title: it.title + '!' }) %>",
+    'partials/_card': "[<%= it.title %> <%= it.secret ?? 'no secret' %> <%= it.url('/x') %>]"
+  })
+  t.equal(eta.render('/page', { ...globals, secret: 'page data' }), '[T no secret /base/x]|S:page data:[S! no secret /base/x]')
+})
+
 t.test('an include copies none of its includer’s names: a name is read only where a template reads it', async (t) => {
   const eta = etaWith({
-    page: "<% layout('/layout') %><%~ include('/leaf', { n: 1 }) %><%~ include('/leaf', { n: 2 }) %><%~ include('/leaf') %>",
+    page: "<% layout('/layout') %><%~ include('/leaf', { n: 1 }) %><%~ include('/leaf', { n: 2 }) %><%~ include('/leaf') %><%~ include('/partials/_leaf', { n: 3 }) %>",
     leaf: '<%= it.n ?? 0 %>',
+    'partials/_leaf': '<%= it.n %>',
     layout: '<%~ it.body %>:<%= it.costly %>'
   })
   let reads = 0
   const data = { get costly () { reads++; return 'C' } }
-  t.equal(eta.render('/page', data), '120:C')
+  t.equal(eta.render('/page', data), '1203:C')
   t.equal(reads, 1, 'only the layout read it (a copy per include and per layout read it on each)')
 })
 

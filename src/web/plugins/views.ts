@@ -38,7 +38,7 @@ export interface ViewsOptions {
 }
 
 export default fp(async function views (app, { globals, pageLocals }: ViewsOptions) {
-  const eta = new Eta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'], plugins: [sharedIncludeData] })
+  const eta = new PageEta({ views: viewsDir, cache: true, autoEscape: true, autoTrim: [false, 'nl'] }, globals)
   rememberPaths(eta)
   await app.register(fastifyView, {
     engine: { eta },
@@ -76,23 +76,40 @@ function rememberPaths (eta: Eta): void {
 
 /**
  * Eta hands each included template (and the layout) a copy of everything its includer
- * sees, `{ ...it, ...data }`. A page's data holds some forty names and a ticket page makes
- * two dozen includes, so the copies were the largest part of its rendering and of its
- * garbage. Here an include's data is a new object whose prototype is the includer's: it
- * reads the same names, and nothing is copied. Two consequences: a template that lists
- * `it`'s own keys sees only what its includer passed, so templates read names and never
- * spread `it` (a test holds them to that); and a name nobody passed is looked for through
- * every level, so a partial that tests many optional names (the field) reads them once.
+ * sees, `{ ...it, ...data }`. A page's data holds some forty names, a copy of a copy soon
+ * takes V8's slow path, and a ticket page makes two dozen includes: the copies were most
+ * of its rendering. So an include copies nothing:
+ *
+ * - Components, the templates in views/partials/ (a field, an error summary, a thread
+ *   entry…), see what their includer passes and the globals every page has (`url`,
+ *   `fileSize`…), nothing else: they take everything they show as arguments. Their data
+ *   has the same shape on every page, which V8 reads fastest.
+ * - Any other template sees what it is passed and, through its data's prototype,
+ *   everything its includer sees, as Eta means it to.
+ * - An include given nothing, or `it` itself, shares its includer's object.
+ *
+ * So templates never spread `it` (the spread would copy only its own names) nor write to
+ * it; a test holds them to that.
  */
-export const sharedIncludeData = {
+const includeData = {
   processFnString (fn: string, config?: EtaConfig): string {
     const it = config?.varName ?? 'it'
     const spread = `{...${it}, ...(__eta_d ?? {})}`
     const layoutSpread = `(__eta.layout, {...${it}, body:`
-    if (!fn.includes(spread) || !fn.includes(layoutSpread)) throw new Error('sharedIncludeData: this Eta compiles includes differently; check the plugin against it')
+    if (!fn.includes(spread) || !fn.includes(layoutSpread)) throw new Error('PageEta: this Eta compiles includes differently; check includeData against it')
+    const data = `(__eta_d === undefined || __eta_d === ${it} ? ${it}` +
+      ' : /^\\/?partials\\//.test(__eta_t) ? Object.assign(Object.create(this.componentBase), __eta_d)' +
+      ` : Object.assign(Object.create(${it}), __eta_d))`
     return fn
-      .replaceAll(spread, `(__eta_d === undefined || __eta_d === ${it} ? ${it} : Object.assign(Object.create(${it}), __eta_d))`)
+      .replaceAll(spread, data)
       .replace(layoutSpread, '(__eta.layout, {body:')
+  }
+}
+
+/** The pages' Eta: includes as `includeData` says, components reading `componentBase` (the globals). */
+export class PageEta extends Eta {
+  constructor (config: Partial<EtaConfig>, readonly componentBase: Readonly<Record<string, unknown>>) {
+    super({ ...config, plugins: [...config.plugins ?? [], includeData] })
   }
 }
 
