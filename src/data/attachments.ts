@@ -1,4 +1,4 @@
-import { listOf, type Db, type ListRead } from './database.js'
+import { listOf, preparedRead, type Db, type ListRead } from './database.js'
 import type { StoredFile } from '../attachments/store.js'
 import type { ImageType } from '../attachments/sniff.js'
 import type { TicketRow } from './tickets.js'
@@ -47,10 +47,12 @@ const attachmentColumns: ReadonlyArray<keyof AttachmentRow> = ['id', 'entry_id',
 
 /** The files of every entry of the ticket, notes' included, by entry: a list a staff page reads with others. */
 export function ticketAttachmentsList (db: Db, ticketId: number): ListRead<Map<number, AttachmentRow[]>> {
-  const query = db('attachments').whereIn('entry_id', db('thread_entries').where('ticket_id', ticketId).select('id'))
-    .orderBy(['entry_id', 'id']).select(attachmentColumns)
-  return listOf(query, attachmentColumns, byEntryOf)
+  return listOf(ticketAttachments(db, { ticketId }), attachmentColumns, byEntryOf)
 }
+
+const ticketAttachments = preparedRead((db, { ticketId }: { ticketId: number }) =>
+  db('attachments').whereIn('entry_id', db('thread_entries').where('ticket_id', ticketId).select('id'))
+    .orderBy(['entry_id', 'id']).select(attachmentColumns))
 
 function byEntryOf (rows: AttachmentRow[]): Map<number, AttachmentRow[]> {
   const byEntry = new Map<number, AttachmentRow[]>()

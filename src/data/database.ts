@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import knex, { type Knex } from 'knex'
 import { createRequire } from 'node:module'
+import { isDeepStrictEqual } from 'node:util'
 
 export type Db = Knex | Knex.Transaction
 
@@ -504,13 +505,15 @@ export function dialectOfDb (db: Db): Dialect {
 
 /** A list a page shows: its query, the names its columns come out under, what its rows become. */
 export interface ListRead<Result> {
-  query: Knex.QueryBuilder
+  query: ListQuery
   columns: readonly string[]
   then: (rows: never[]) => Result
 }
 
+type ListQuery = Knex.QueryBuilder | PreparedQuery
+
 /** A list of `query`'s rows as they are, or as `then` makes them. */
-export function listOf<Row, Result = Row[]> (query: Knex.QueryBuilder, columns: readonly string[], then?: (rows: Row[]) => Result): ListRead<Result> {
+export function listOf<Row, Result = Row[]> (query: ListQuery, columns: readonly string[], then?: (rows: Row[]) => Result): ListRead<Result> {
   return { query, columns, then: (then ?? ((rows: Row[]) => rows)) as (rows: never[]) => Result }
 }
 
@@ -525,21 +528,31 @@ type ListsRead<Lists extends Record<string, ListRead<unknown>>> = { [Name in key
  * to a pool thread and back. So on SQLite the lists come back from one statement, each list
  * as one JSON text that SQLite writes and JSON.parse reads. An aggregate over a subquery
  * with ORDER BY keeps the subquery's order (SQLite never flattens such a subquery into it).
- * Other databases run the lists' queries side by side.
+ * The statement is written by hand from the lists' own SQL, which prepared reads (see
+ * `preparedRead`) have ready. Other databases run the lists' queries side by side.
  */
 export async function readLists<Lists extends Record<string, ListRead<unknown>>> (db: Db, lists: Lists): Promise<ListsRead<Lists>> {
   const names = Object.keys(lists)
   let rowsOf: unknown[][]
   if (dialectOfDb(db) === 'sqlite') {
-    const [row] = await db.queryBuilder().select(names.map((name) => {
+    const bindings: unknown[] = []
+    const selected = names.map((name) => {
       const { query, columns } = lists[name]!
-      return db.raw(`(select json_group_array(json_object(${jsonMembers(columns)})) from ? as listed) as ??`, [query, name])
-    })) as Array<Record<string, string>>
+      const statement = statementOf(query)
+      bindings.push(...statement.bindings)
+      return `(select json_group_array(json_object(${jsonMembers(columns)})) from (${statement.sql}) as listed) as "${plainName(name)}"`
+    })
+    const [row] = await runRead(db, { method: 'select', sql: `select ${selected.join(', ')}` }, bindings) as Array<Record<string, string>>
     rowsOf = names.map((name) => JSON.parse(row![name]!) as unknown[])
   } else {
     rowsOf = await Promise.all(names.map(async (name) => await lists[name]!.query as unknown[]))
   }
   return Object.fromEntries(names.map((name, i) => [name, lists[name]!.then(rowsOf[i] as never[])])) as ListsRead<Lists>
+}
+
+function plainName (name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/i.test(name)) throw new Error(`readLists: "${name}" is not a plain column name`)
+  return name
 }
 
 /**
@@ -551,9 +564,7 @@ export async function readLists<Lists extends Record<string, ListRead<unknown>>>
 function jsonMembers (columns: readonly string[]): string {
   let text = jsonMemberTexts.get(columns)
   if (text === undefined) {
-    const unsafe = columns.find((column) => !/^[a-z_][a-z0-9_]*$/i.test(column))
-    if (unsafe !== undefined) throw new Error(`readLists: "${unsafe}" is not a plain column name`)
-    text = columns.map((column) => `'${column}', "listed"."${column}"`).join(', ')
+    text = columns.map((column) => `'${plainName(column)}', "listed"."${column}"`).join(', ')
     jsonMemberTexts.set(columns, text)
   }
   return text
@@ -584,6 +595,136 @@ export function outputName (column: string): string {
 /** One list, read as `readLists` reads several. */
 export async function readList<Result> (db: Db, list: ListRead<Result>): Promise<Result> {
   return (await readLists(db, { list })).list
+}
+
+/**
+ * What a prepared read's values may hold. Strings and numbers are bound into the statement;
+ * everything else (booleans, nulls, the length of each list, the names of an object's keys)
+ * is its shape, which may change the SQL text.
+ */
+export type ReadValues = string | number | boolean | null | undefined | readonly ReadValues[] | { readonly [key: string]: ReadValues }
+
+interface Compiled {
+  method: string
+  sql: string
+  bindings?: readonly unknown[]
+}
+
+interface Template {
+  compiled: Compiled
+  /** Each binding of the statement: the index of one of the values' strings or numbers, or a constant of the text. */
+  slots: ReadonlyArray<number | { constant: unknown }>
+}
+
+type Build<Values, Shape> = (db: Db, values: Values, shape: Shape) => Knex.QueryBuilder
+
+/**
+ * A read whose SQL Knex writes once for each shape of its values, instead of on every call:
+ * Knex spends longer writing a page's statements (quoting each name, joining the clauses)
+ * than SQLite spends running them. `build` writes the query once with stand-ins for the
+ * values' strings and numbers; later calls of the same shape only fill in the bindings.
+ *
+ * So `build` must hand each string and number to Knex as it is (no arithmetic on it, no
+ * test of it, no text made from it); anything that changes the SQL goes in `shape`, or is a
+ * boolean, null or list length of the values. While tests run, each call also builds the
+ * query afresh from its real values and fails when the two differ (`checkPreparedReads`).
+ */
+export function preparedRead<Values extends ReadValues, Shape extends ReadValues = undefined> (build: Build<Values, Shape>): (db: Db, values: Values, ...shape: Shape extends undefined ? [] : [Shape]) => PreparedQuery {
+  const templates = new Map<string, Template>()
+  return (db, values, ...rest) => {
+    const shape = rest[0] as Shape
+    const leaves: Array<string | number> = []
+    const key = `${dialectOfDb(db)} ${JSON.stringify(shape) ?? ''} ${shapeOf(values, leaves)}`
+    let template = templates.get(key)
+    if (template === undefined) {
+      // A bound of how many shapes one read may keep: the shapes of real pages are few.
+      if (templates.size >= 1000) templates.clear()
+      templates.set(key, template = compileTemplate(build(db, standIns(values, { count: 0 }) as Values, shape)))
+    }
+    const bindings = template.slots.map((slot) => typeof slot === 'number' ? leaves[slot] : slot.constant)
+    if (preparedReadChecks.on) checkAgainstFresh(template.compiled.sql, bindings, build(db, values, shape).toSQL())
+    return runnable(db, template.compiled, bindings)
+  }
+}
+
+/** Turned on by the tests: every prepared read is compared with its query built afresh. */
+export const preparedReadChecks = { on: false }
+
+/** The values' shape as text; their strings and numbers are pushed onto `leaves` in order. */
+function shapeOf (value: ReadValues, leaves: Array<string | number>): string {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+      leaves.push(value)
+      return '$'
+    case 'boolean': return value ? 't' : 'f'
+    case 'undefined': return 'u'
+    default: {
+      if (value === null) return 'n'
+      if (Array.isArray(value)) return `[${(value as readonly ReadValues[]).map((item) => shapeOf(item, leaves)).join(',')}]`
+      if (Object.getPrototypeOf(value) !== Object.prototype) throw new TypeError('preparedRead: values hold only strings, numbers, booleans, nulls, lists and plain objects')
+      let text = '{'
+      for (const [name, item] of Object.entries(value)) text += `${name}:${shapeOf(item, leaves)},`
+      return text + '}'
+    }
+  }
+}
+
+/** The values with each string and number replaced by a stand-in naming its place among them. */
+function standIns (value: ReadValues, counter: { count: number }): ReadValues {
+  if (typeof value === 'string' || typeof value === 'number') return `\u0000${counter.count++}\u0000`
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return (value as readonly ReadValues[]).map((item) => standIns(item, counter))
+  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, standIns(item, counter)]))
+}
+
+function compileTemplate (query: Knex.QueryBuilder): Template {
+  const { bindings = [], ...compiled } = query.toSQL() as unknown as Compiled & { __knexQueryUid?: string }
+  delete compiled.__knexQueryUid
+  if (compiled.method !== 'select' && compiled.method !== 'first') throw new Error(`preparedRead: a ${compiled.method} is not a read`)
+  if (compiled.sql.includes('\u0000')) throw new Error(`preparedRead: a value went into the SQL text: ${compiled.sql}`)
+  const slots = bindings.map((binding) => {
+    if (typeof binding !== 'string' || !binding.includes('\u0000')) return { constant: binding }
+    const place = binding.slice(1, -1)
+    if (!binding.startsWith('\u0000') || !binding.endsWith('\u0000') || !/^\d+$/.test(place)) throw new Error('preparedRead: a value was changed before it was bound')
+    return Number(place)
+  })
+  return { compiled, slots }
+}
+
+function checkAgainstFresh (sql: string, bindings: readonly unknown[], fresh: Compiled): void {
+  if (fresh.sql !== sql || !isDeepStrictEqual([...fresh.bindings ?? []], bindings)) {
+    throw new Error(`preparedRead: the prepared statement differs from the query built afresh:\n${sql}\n${JSON.stringify(bindings)}\n${fresh.sql}\n${JSON.stringify(fresh.bindings)}`)
+  }
+}
+
+const statementOfQuery = Symbol('statement')
+
+/** A prepared read, ready to run (await it) or to be read with others (`listOf`). Its rows are as Knex gives them. */
+export interface PreparedQuery extends PromiseLike<unknown> {
+  readonly [statementOfQuery]: { sql: string, bindings: readonly unknown[] }
+}
+type Runnable = Knex.QueryBuilder & { _method: string, [statementOfQuery]?: { sql: string, bindings: readonly unknown[] } }
+
+/**
+ * A query that runs written SQL as Knex runs a read it wrote itself: on a reader connection
+ * (it is a select), its rows handled as a select's or a first's, its events emitted.
+ */
+function runnable (db: Db, compiled: Compiled, bindings: readonly unknown[]): PreparedQuery {
+  const query = db.queryBuilder() as Runnable
+  query._method = compiled.method
+  query.toSQL = (() => ({ ...compiled, bindings })) as unknown as Knex.QueryBuilder['toSQL']
+  query[statementOfQuery] = { sql: compiled.sql, bindings }
+  return query as unknown as PreparedQuery
+}
+
+async function runRead (db: Db, compiled: Compiled, bindings: readonly unknown[]): Promise<unknown> {
+  return await runnable(db, compiled, bindings)
+}
+
+/** A query's SQL and bindings: as prepared, or written by Knex now. */
+function statementOf (query: ListQuery): { sql: string, bindings: readonly unknown[] } {
+  return statementOfQuery in query ? query[statementOfQuery] : query.toSQL()
 }
 
 /**

@@ -1,4 +1,4 @@
-import { insertedId, listOf, readList, type Db, type ListRead } from './database.js'
+import { insertedId, listOf, preparedRead, readList, type Db, type ListRead } from './database.js'
 
 /** A colleague on a ticket's thread besides its requester. */
 export interface ParticipantRow {
@@ -18,8 +18,11 @@ export async function listParticipants (db: Db, ticketId: number): Promise<Parti
 
 /** The ticket's participants in the order they were added, as a list a page reads with others. */
 export function participantsList (db: Db, ticketId: number): ListRead<ParticipantRow[]> {
-  return listOf(db('ticket_participants').where({ ticket_id: ticketId }).orderBy('id').select(participantColumns), participantColumns)
+  return listOf(participants(db, { ticketId }), participantColumns)
 }
+
+const participants = preparedRead((db, { ticketId }: { ticketId: number }) =>
+  db('ticket_participants').where({ ticket_id: ticketId }).orderBy('id').select(participantColumns))
 
 export async function findParticipant (db: Db, ticketId: number, email: string): Promise<ParticipantRow | undefined> {
   return await db<ParticipantRow>('ticket_participants').where({ ticket_id: ticketId, email }).first()

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
-import { listOf, outputName, readList, selectList, type Db } from './database.js'
+import { listOf, outputName, preparedRead, readList, selectList, type Db } from './database.js'
 import { joinedSurveyColumns, joinedSurveyNames, takeJoinedSurvey, type SurveyRow } from './surveys.js'
 import { ticketViewColumns, ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
@@ -69,21 +69,41 @@ function rolesAtLeast (least: DepartmentRole): DepartmentRole[] {
   return (Object.keys(roleRank) as DepartmentRole[]).filter((role) => roleRank[role] >= roleRank[least])
 }
 
-/** Tickets (`t`) on which this agent may take `action` now. */
-export function whereAgentMay (query: Knex.QueryBuilder, access: AgentAccess, action: StaffAction): Knex.QueryBuilder {
-  const from = allowedFrom[action]
-  if (from.length < statuses.length) query.whereIn('t.status', from)
-  if (access.isAdmin) return query
+/**
+ * Where an agent may take an action, as plain values a prepared read can take: every
+ * department (an admin), or these departments and whatever is assigned to `assignee`.
+ */
+export type AgentScope = {
+  readonly everywhere: boolean
+  readonly departments: readonly number[]
+  readonly assignee: number | null
+}
+
+export function agentScope (access: AgentAccess, action: StaffAction): AgentScope {
+  if (access.isAdmin) return { everywhere: true, departments: [], assignee: null }
   const least = leastRole[action]
   const departments = Object.entries(access.roles)
     .filter(([, role]) => roleRank[role] >= roleRank[least])
     .map(([id]) => Number(id))
   // Whoever a ticket is assigned to works it with the agent role at least.
-  const asAssignee = roleRank[least] <= roleRank.agent
+  return { everywhere: false, departments, assignee: roleRank[least] <= roleRank.agent ? access.id : null }
+}
+
+/** Tickets (`t`) on which this agent may take `action` now. */
+export function whereAgentMay (query: Knex.QueryBuilder, access: AgentAccess, action: StaffAction): Knex.QueryBuilder {
+  return whereInScope(query, agentScope(access, action), action)
+}
+
+/** Tickets (`t`) within `scope` (see agentScope) in a status `action` may start from. */
+export function whereInScope (query: Knex.QueryBuilder, scope: AgentScope, action: StaffAction): Knex.QueryBuilder {
+  const from = allowedFrom[action]
+  if (from.length < statuses.length) query.whereIn('t.status', from)
+  if (scope.everywhere) return query
+  const { departments, assignee } = scope
   return query.where((q) => {
     if (departments.length > 0) q.whereIn('t.department_id', departments)
-    if (asAssignee) q.orWhere('t.assignee_id', access.id)
-    if (departments.length === 0 && !asAssignee) q.whereRaw('1 = 0')
+    if (assignee !== null) q.orWhere('t.assignee_id', assignee)
+    if (departments.length === 0 && assignee === null) q.whereRaw('1 = 0')
   })
 }
 
@@ -262,8 +282,18 @@ const ticketAndSurveyNames = [...ticketViewColumns, ...joinedSurveyNames]
  * A ticket by number, if this agent may see it, with its requester's other recent tickets
  * the agent may see: one statement for the ticket page.
  */
-export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string, siblings = 5): Promise<{ ticket: TicketView, others: TicketView[], survey: SurveyRow | undefined } | undefined> {
+export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string): Promise<{ ticket: TicketView, others: TicketView[], survey: SurveyRow | undefined } | undefined> {
   if (!ticketNumberPattern.test(number)) return undefined
+  const rows = await readList(db, listOf<TicketView & Record<string, unknown>>(ticketWithSiblings(db, { number, scope: agentScope(access, 'read') }), ticketAndSurveyNames))
+  const surveys = rows.map(takeJoinedSurvey)
+  const [ticket, ...others] = toTicketViews(rows)
+  return ticket?.number === number ? { ticket, others, survey: surveys[0] } : undefined
+}
+
+/** The ticket page shows five of the requester's other tickets. */
+const siblingsShown = 5
+
+const ticketWithSiblings = preparedRead((db, { number, scope }: { number: string, scope: AgentScope }) => {
   // The page of ids is found on the tickets table alone; only those rows get their names.
   const order = (query: Knex.QueryBuilder): Knex.QueryBuilder =>
     query.orderByRaw('case when t.number = ? then 0 else 1 end', [number]).orderBy('t.created_at', 'desc')
@@ -271,13 +301,9 @@ export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess
     .where('t.requester_id', db('tickets').where('number', number).select('requester_id'))
     .whereNull('t.deleted_at')
     .select('t.id', 't.number', 't.created_at')
-    .limit(siblings + 1)
+    .limit(siblingsShown + 1)
   // Each ticket's survey rides along (one per ticket at most): the page needs the first's.
-  const query = order(ticketViews(db, order(visibleTo(ids, access)))
+  return order(ticketViews(db, order(whereInScope(ids, scope, 'read')))
     .leftJoin('satisfaction_surveys as sv', 'sv.ticket_id', 't.id')
     .select(joinedSurveyColumns('sv')))
-  const rows = await readList(db, listOf<TicketView & Record<string, unknown>>(query, ticketAndSurveyNames))
-  const surveys = rows.map(takeJoinedSurvey)
-  const [ticket, ...others] = toTicketViews(rows)
-  return ticket?.number === number ? { ticket, others, survey: surveys[0] } : undefined
-}
+})

@@ -1,6 +1,6 @@
-import { listOf, type Db, type ListRead } from './database.js'
+import { listOf, preparedRead, type Db, type ListRead } from './database.js'
 import type { AgentAccess } from './agents.js'
-import { visibleTo } from './queues.js'
+import { agentScope, whereInScope, type AgentScope } from './queues.js'
 
 /** A ticket related to another, as the ticket page lists it. */
 export interface LinkedTicket {
@@ -31,11 +31,13 @@ export async function deleteTicketLink (db: Db, a: number, b: number): Promise<b
 
 /** The tickets linked to this one that the agent may see, in number order: a list a page reads with others. */
 export function linkedTicketsList (db: Db, access: AgentAccess, ticketId: number): ListRead<LinkedTicket[]> {
-  const query = db('tickets as t')
+  return listOf(linkedTickets(db, { ticketId, scope: agentScope(access, 'read') }), ['id', 'number', 'subject', 'status'])
+}
+
+const linkedTickets = preparedRead((db, { ticketId, scope }: { ticketId: number, scope: AgentScope }) =>
+  whereInScope(db('tickets as t')
     .whereIn('t.id', db('ticket_links').where('ticket_id', ticketId).select('linked_ticket_id')
       .union((u) => { void u.from('ticket_links').where('linked_ticket_id', ticketId).select('ticket_id') }))
     .whereNull('t.deleted_at')
     .orderBy('t.number')
-    .select('t.id', 't.number', 't.subject', 't.status')
-  return listOf(visibleTo(query, access), ['id', 'number', 'subject', 'status'])
-}
+    .select('t.id', 't.number', 't.subject', 't.status'), scope, 'read'))

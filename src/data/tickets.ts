@@ -1,4 +1,4 @@
-import { insertEach, insertedId, listOf, outputName, readList, selectList, type Db, type ListRead } from './database.js'
+import { insertEach, insertedId, listOf, outputName, preparedRead, readList, selectList, type Db, type ListRead } from './database.js'
 import type { Knex } from 'knex'
 import type { TicketSlaPatch } from './sla.js'
 
@@ -245,8 +245,12 @@ const timelineColumns = ['source', 'id', 'ticket_id', 'created_at', 'agent_id', 
  * statement: a ticket page shows both, as one of the lists it reads together (`readLists`).
  */
 export function timelineList (db: Db, ticketId: number): ListRead<Timeline> {
+  return listOf(timeline(db, { ticketId }), timelineColumns, toTimeline)
+}
+
+const timeline = preparedRead((db, { ticketId }: { ticketId: number }) => {
   const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
-  const query = db('thread_entries as e')
+  return db('thread_entries as e')
     .leftJoin('agents as a', 'a.id', 'e.agent_id')
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
     .where('e.ticket_id', ticketId)
@@ -260,8 +264,7 @@ export function timelineList (db: Db, ticketId: number): ListRead<Timeline> {
           none('message_id'), none('original_body'), none('staff_only'), none('author_name'),
           none('body_shortened'), none('has_html'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
     })
-  return listOf(query, timelineColumns, toTimeline)
-}
+})
 
 function toTimeline (rows: TimelineRow[]): Timeline {
   const byId = (a: { id: number }, b: { id: number }): number => a.id - b.id
@@ -413,11 +416,14 @@ export async function listViewers (db: Db, ticketId: number, since: number, exce
 
 /** Who else has had the ticket open since `since`, by name, as a list a page reads with others. */
 export function viewersList (db: Db, ticketId: number, since: number, exceptAgentId: number): ListRead<Array<{ id: number, name: string }>> {
-  return listOf(db('ticket_viewers as v')
+  return listOf(viewers(db, { ticketId, since, exceptAgentId }), ['id', 'name'])
+}
+
+const viewers = preparedRead((db, { ticketId, since, exceptAgentId }: { ticketId: number, since: number, exceptAgentId: number }) =>
+  db('ticket_viewers as v')
     .join('agents as a', 'a.id', 'v.agent_id')
     .where('v.ticket_id', ticketId)
     .andWhere('v.seen_at', '>=', since)
     .andWhereNot('v.agent_id', exceptAgentId)
     .orderBy('a.name')
-    .select('a.id', 'a.name'), ['id', 'name'])
-}
+    .select('a.id', 'a.name'))

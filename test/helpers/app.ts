@@ -4,8 +4,11 @@ import type { FastifyInstance } from 'fastify'
 import knex from 'knex'
 import { buildApp, type AppOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { dialectOf } from '../../src/data/database.js'
+import { dialectOf, preparedReadChecks } from '../../src/data/database.js'
 import { copySqliteTemplate, createFromTemplate } from './template-database.js'
+
+// Every prepared read a test makes is also built afresh and compared (see preparedRead).
+preparedReadChecks.on = true
 
 /**
  * An empty database of its own for one test: a SQLite file in the test's directory, or,
