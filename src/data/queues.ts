@@ -139,24 +139,64 @@ export async function listTeamAgentsWhoCanOpen (db: Db, teamId: number, ticket: 
   return await agentsWhoMay(query, ticket, 'read')
 }
 
-function inQueue (query: Knex.QueryBuilder, queue: QueueName, access: AgentAccess, now: number): Knex.QueryBuilder {
+/**
+ * What a queue's tickets depend on besides its name, as values a prepared read takes: who
+ * looks (their scope, their own id, their teams), when, and the filters chosen.
+ */
+type QueueView = {
+  scope: AgentScope
+  me: number
+  teams: readonly number[]
+  now: number
+  filters: FilterValues
+}
+
+function queueView (access: AgentAccess, q: Pick<QueueQuery, 'filters' | 'now'>): QueueView {
+  return {
+    scope: agentScope(access, 'read'),
+    me: access.id,
+    teams: access.teamIds.length > 0 ? access.teamIds : [-1],
+    now: q.now ?? Date.now(),
+    filters: filterValues(q.filters)
+  }
+}
+
+function inQueue (query: Knex.QueryBuilder, queue: QueueName, { me, teams, now }: Pick<QueueView, 'me' | 'teams' | 'now'>): Knex.QueryBuilder {
   switch (queue) {
     case 'overdue': return query.where('t.status', 'open').andWhere('t.sla_due_at', '<=', now)
     case 'unassigned': return query.where('t.status', 'open').whereNull('t.assignee_id')
-    case 'mine': return query.where('t.assignee_id', access.id).whereIn('t.status', ['open', 'pending'])
-    case 'teams': return query.whereIn('t.team_id', access.teamIds.length > 0 ? access.teamIds : [-1]).whereIn('t.status', ['open', 'pending'])
+    case 'mine': return query.where('t.assignee_id', me).whereIn('t.status', ['open', 'pending'])
+    case 'teams': return query.whereIn('t.team_id', teams).whereIn('t.status', ['open', 'pending'])
     default: return query.where('t.status', queue)
   }
 }
 
 export function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex.QueryBuilder {
-  if (filters.department !== undefined) query.where('t.department_id', filters.department)
-  if (filters.topic !== undefined) query.where('t.help_topic_id', filters.topic)
-  if (filters.priority !== undefined) query.where('t.priority', filters.priority)
-  if (filters.assignee === 0) query.whereNull('t.assignee_id')
-  else if (filters.assignee !== undefined) query.where('t.assignee_id', filters.assignee)
-  if (filters.status !== undefined) query.where('t.status', filters.status)
-  if (filters.team !== undefined) query.where('t.team_id', filters.team)
+  return whereFilters(query, filterValues(filters))
+}
+
+/** The filters as values a prepared read takes: "assigned to nobody" is a null, which changes the SQL. */
+type FilterValues = {
+  department: number | undefined
+  topic: number | undefined
+  priority: number | undefined
+  assignee: number | null | undefined
+  status: TicketStatus | undefined
+  team: number | undefined
+}
+
+function filterValues ({ department, topic, priority, assignee, status, team }: QueueFilters): FilterValues {
+  return { department, topic, priority, assignee: assignee === 0 ? null : assignee, status, team }
+}
+
+function whereFilters (query: Knex.QueryBuilder, { department, topic, priority, assignee, status, team }: FilterValues): Knex.QueryBuilder {
+  if (department !== undefined) query.where('t.department_id', department)
+  if (topic !== undefined) query.where('t.help_topic_id', topic)
+  if (priority !== undefined) query.where('t.priority', priority)
+  if (assignee === null) query.whereNull('t.assignee_id')
+  else if (assignee !== undefined) query.where('t.assignee_id', assignee)
+  if (status !== undefined) query.where('t.status', status)
+  if (team !== undefined) query.where('t.team_id', team)
   return query
 }
 
@@ -166,29 +206,35 @@ export function filtered (query: Knex.QueryBuilder, filters: QueueFilters): Knex
  */
 export async function listQueue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
   if (q.sort === 'due') return await listQueueByDue(db, access, q)
-  const column = `t.${sortColumns[q.sort]}`
+  const page = queuePage(db, { view: queueView(access, q), after: q.after ?? null }, { queue: q.queue, sort: q.sort, limit: q.limit })
+  return await readList(db, listOf(page, queueColumnNames, toQueueRows<QueueRow>))
+}
+
+const queuePage = preparedRead((db, { view, after }: { view: QueueView, after: { value: number, id: number } | null },
+  { queue, sort, limit }: { queue: QueueName, sort: SortKey, limit: number }) => {
+  const column = `t.${sortColumns[sort]}`
   const order = [{ column, order: 'desc' as const }, { column: 't.id', order: 'desc' as const }]
-  const page = queueScope(db, access, q)
-  if (q.after) {
+  const page = queueScope(db, queue, view)
+  if (after) {
     // Row-value comparison keeps the page boundary exact when many rows share a sort value.
-    page.whereRaw(`(${column}, t.id) < (?, ?)`, [q.after.value, q.after.id])
+    page.whereRaw(`(${column}, t.id) < (?, ?)`, [after.value, after.id])
   }
   // Overdue is a short list, found through its (status, sla_due_at) index and then sorted.
   // Ordered through an index in activity order instead, SQLite walked every open ticket
   // looking for overdue ones (338 ms at a million tickets): the unary plus (a no-op on these
   // numeric columns) keeps any planner from reading that index for the order.
-  if (q.queue === 'overdue') page.orderByRaw(`+${column} desc, t.id desc`)
+  if (queue === 'overdue') page.orderByRaw(`+${column} desc, t.id desc`)
   else page.orderBy(order)
-  page.limit(q.limit)
-  return await withNames(db, page, order)
-}
+  page.limit(limit)
+  return namedRows(db, db.from(page.as('page')).join('tickets as t', 't.id', 'page.id').orderBy(order))
+})
 
 /** The tickets of a queue view (`t`), before order and cursor. */
-function queueScope (db: Db, access: AgentAccess, q: QueueQuery): Knex.QueryBuilder {
+function queueScope (db: Db, queue: QueueName, view: QueueView): Knex.QueryBuilder {
   const page = db('tickets as t').select('t.id').whereNull('t.deleted_at')
-  visibleTo(page, access)
-  inQueue(page, q.queue, access, q.now ?? Date.now())
-  filtered(page, q.filters)
+  whereInScope(page, view.scope, 'read')
+  inQueue(page, queue, view)
+  whereFilters(page, view.filters)
   return page
 }
 
@@ -198,20 +244,26 @@ const queueColumns = ['t.id', 't.number', 't.subject', 't.status', 't.priority',
 
 const queueColumnNames = queueColumns.map(outputName)
 
-/** The queue rows of `query` (over tickets `t`), joined to the names they show, in its order. */
-async function selectNames<Extra extends object = object> (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
-  const named = query
+/** `query` (over tickets `t`) joined to the names a queue row shows. */
+function namedRows (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Knex.QueryBuilder {
+  return query
     .join('requesters as r', 'r.id', 't.requester_id')
     .join('departments as d', 'd.id', 't.department_id')
     .leftJoin('agents as a', 'a.id', 't.assignee_id')
     .leftJoin('teams as tm', 'tm.id', 't.team_id')
     .select(selectList(db, queueColumns), ...extra)
+}
+
+function toQueueRows<Row extends QueueRow> (rows: Row[]): Row[] {
+  for (const row of rows) row.answered = Boolean(row.answered)
+  return rows
+}
+
+/** The queue rows of `query` (over tickets `t`), joined to the names they show, in its order. */
+async function selectNames<Extra extends object = object> (db: Db, query: Knex.QueryBuilder, extra: string[] = []): Promise<Array<QueueRow & Extra>> {
   // The constant list when there is nothing extra: readLists writes its SQL once per list.
   const names = extra.length === 0 ? queueColumnNames : [...queueColumnNames, ...extra.map(outputName)]
-  return await readList(db, listOf(named, names, (rows: Array<QueueRow & Extra>) => {
-    for (const row of rows) row.answered = Boolean(row.answered)
-    return rows
-  }))
+  return await readList(db, listOf(namedRows(db, query, extra), names, toQueueRows<QueueRow & Extra>))
 }
 
 /** The rows of a page of ticket ids (`page` selects `t.id`), joined to the names a queue shows. */
@@ -229,13 +281,14 @@ export const noDueCursor = -1
  */
 async function listQueueByDue (db: Db, access: AgentAccess, q: QueueQuery): Promise<QueueRow[]> {
   const ids: number[] = []
+  const view = queueView(access, q)
   if (q.after?.value !== noDueCursor) {
-    const due = queueScope(db, access, q).whereNotNull('t.sla_due_at').orderBy([{ column: 't.sla_due_at', order: 'asc' }, { column: 't.id', order: 'asc' }]).limit(q.limit)
+    const due = queueScope(db, q.queue, view).whereNotNull('t.sla_due_at').orderBy([{ column: 't.sla_due_at', order: 'asc' }, { column: 't.id', order: 'asc' }]).limit(q.limit)
     if (q.after) due.whereRaw('(t.sla_due_at, t.id) > (?, ?)', [q.after.value, q.after.id])
     ids.push(...(await due).map((row: { id: number }) => row.id))
   }
   if (ids.length < q.limit) {
-    const none = queueScope(db, access, q).whereNull('t.sla_due_at').orderBy('t.id').limit(q.limit - ids.length)
+    const none = queueScope(db, q.queue, view).whereNull('t.sla_due_at').orderBy('t.id').limit(q.limit - ids.length)
     if (q.after?.value === noDueCursor) none.where('t.id', '>', q.after.id)
     ids.push(...(await none).map((row: { id: number }) => row.id))
   }
@@ -251,6 +304,7 @@ async function listQueueByDue (db: Db, access: AgentAccess, q: QueueQuery): Prom
  */
 export async function countQueues (db: Db, access: AgentAccess, now = Date.now()): Promise<Record<QueueName, number>> {
   const departments = Object.keys(access.roles).map(Number)
+  const view = queueView(access, { filters: {}, now })
   const scopes: Array<(q: Knex.QueryBuilder) => Knex.QueryBuilder> = access.isAdmin
     ? [(q) => q]
     : [
@@ -260,7 +314,7 @@ export async function countQueues (db: Db, access: AgentAccess, now = Date.now()
   const counts = await Promise.all(queueNames.map(async (queue) => {
     let total = 0
     for (const scope of scopes) {
-      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' }).whereNull('t.deleted_at')), queue, access, now)
+      const [row] = await inQueue(scope(db('tickets as t').count({ n: '*' }).whereNull('t.deleted_at')), queue, view)
       total += Number(row?.n ?? 0)
     }
     return [queue, total] as const
