@@ -1,7 +1,7 @@
 import { listOf, preparedRead, type Db, type ListRead } from './database.js'
 import type { StoredFile } from '../attachments/store.js'
 import type { ImageType } from '../attachments/sniff.js'
-import type { TicketRow } from './tickets.js'
+import { ticketIdIn, type TicketRef, type TicketRow } from './tickets.js'
 
 export interface AttachmentRow {
   id: number
@@ -46,12 +46,12 @@ export async function listEntryAttachments (db: Db, entryIds: readonly number[])
 const attachmentColumns: ReadonlyArray<keyof AttachmentRow> = ['id', 'entry_id', 'sha256', 'size', 'filename', 'content_type', 'image_type', 'content_id', 'inline', 'created_at']
 
 /** The files of every entry of the ticket, notes' included, by entry: a list a staff page reads with others. */
-export function ticketAttachmentsList (db: Db, ticketId: number): ListRead<Map<number, AttachmentRow[]>> {
-  return listOf(ticketAttachments(db, { ticketId }), attachmentColumns, byEntryOf)
+export function ticketAttachmentsList (db: Db, ticket: TicketRef): ListRead<Map<number, AttachmentRow[]>> {
+  return listOf(ticketAttachments(db, { ticket }), attachmentColumns, byEntryOf)
 }
 
-const ticketAttachments = preparedRead((db, { ticketId }: { ticketId: number }) =>
-  db('attachments').whereIn('entry_id', db('thread_entries').where('ticket_id', ticketId).select('id'))
+const ticketAttachments = preparedRead((db, { ticket }: { ticket: TicketRef }) =>
+  db('attachments').whereIn('entry_id', db('thread_entries').where('ticket_id', ticketIdIn(db, ticket)).select('id'))
     .orderBy(['entry_id', 'id']).select(attachmentColumns))
 
 function byEntryOf (rows: AttachmentRow[]): Map<number, AttachmentRow[]> {

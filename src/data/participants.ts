@@ -1,4 +1,5 @@
 import { insertedId, listOf, preparedRead, readList, type Db, type ListRead } from './database.js'
+import { ticketIdIn, type TicketRef } from './tickets.js'
 
 /** A colleague on a ticket's thread besides its requester. */
 export interface ParticipantRow {
@@ -13,16 +14,16 @@ export interface ParticipantRow {
 const participantColumns: ReadonlyArray<keyof ParticipantRow> = ['id', 'ticket_id', 'email', 'name', 'added_by_agent_id', 'created_at']
 
 export async function listParticipants (db: Db, ticketId: number): Promise<ParticipantRow[]> {
-  return await readList(db, participantsList(db, ticketId))
+  return await readList(db, participantsList(db, { id: ticketId }))
 }
 
 /** The ticket's participants in the order they were added, as a list a page reads with others. */
-export function participantsList (db: Db, ticketId: number): ListRead<ParticipantRow[]> {
-  return listOf(participants(db, { ticketId }), participantColumns)
+export function participantsList (db: Db, ticket: TicketRef): ListRead<ParticipantRow[]> {
+  return listOf(participants(db, { ticket }), participantColumns)
 }
 
-const participants = preparedRead((db, { ticketId }: { ticketId: number }) =>
-  db('ticket_participants').where({ ticket_id: ticketId }).orderBy('id').select(participantColumns))
+const participants = preparedRead((db, { ticket }: { ticket: TicketRef }) =>
+  db('ticket_participants').where('ticket_id', ticketIdIn(db, ticket)).orderBy('id').select(participantColumns))
 
 export async function findParticipant (db: Db, ticketId: number, email: string): Promise<ParticipantRow | undefined> {
   return await db<ParticipantRow>('ticket_participants').where({ ticket_id: ticketId, email }).first()

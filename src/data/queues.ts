@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { AgentAccess, DepartmentRole } from './agents.js'
-import { listOf, outputName, preparedRead, readList, selectList, type Db } from './database.js'
-import { joinedSurveyColumns, joinedSurveyNames, takeJoinedSurvey, type SurveyRow } from './surveys.js'
+import { listOf, outputName, preparedRead, readList, selectList, type Db, type ListRead } from './database.js'
+import { joinedSurvey, joinedSurveyColumns, joinedSurveyNames, type SurveyRow } from './surveys.js'
 import { ticketViewColumns, ticketViews, toTicketViews, type TicketRow, type TicketStatus, type TicketView } from './tickets.js'
 import { allowedFrom, leastRole, roleRank, statuses, type StaffAction } from '../domain/permissions.js'
 import { ticketNumberPattern } from '../domain/access.js'
@@ -332,16 +332,20 @@ export async function findVisibleTicket (db: Db, access: AgentAccess, number: st
 
 const ticketAndSurveyNames = [...ticketViewColumns, ...joinedSurveyNames]
 
+export interface TicketWithSiblings { ticket: TicketView, others: TicketView[], survey: SurveyRow | undefined }
+
 /**
- * A ticket by number, if this agent may see it, with its requester's other recent tickets
- * the agent may see: one statement for the ticket page.
+ * A ticket by number (a valid one: see ticketNumberPattern), if this agent may see it, with
+ * its survey and its requester's other recent tickets the agent may see, as a list the
+ * ticket page reads with the ticket's own lists.
  */
-export async function findVisibleTicketWithSiblings (db: Db, access: AgentAccess, number: string): Promise<{ ticket: TicketView, others: TicketView[], survey: SurveyRow | undefined } | undefined> {
-  if (!ticketNumberPattern.test(number)) return undefined
-  const rows = await readList(db, listOf<TicketView & Record<string, unknown>>(ticketWithSiblings(db, { number, scope: agentScope(access, 'read') }), ticketAndSurveyNames))
-  const surveys = rows.map(takeJoinedSurvey)
-  const [ticket, ...others] = toTicketViews(rows)
-  return ticket?.number === number ? { ticket, others, survey: surveys[0] } : undefined
+export function visibleTicketWithSiblingsList (db: Db, access: AgentAccess, number: string): ListRead<TicketWithSiblings | undefined> {
+  return listOf(ticketWithSiblings(db, { number, scope: agentScope(access, 'read') }), ticketAndSurveyNames,
+    (rows: Array<TicketView & Record<string, unknown>>) => {
+      const survey = rows[0] === undefined ? undefined : joinedSurvey(rows[0])
+      const [ticket, ...others] = toTicketViews(rows)
+      return ticket?.number === number ? { ticket, others, survey } : undefined
+    })
 }
 
 /** The ticket page shows five of the requester's other tickets. */

@@ -1,6 +1,7 @@
 import { listOf, preparedRead, type Db, type ListRead } from './database.js'
 import type { AgentAccess } from './agents.js'
 import { agentScope, whereInScope, type AgentScope } from './queues.js'
+import { ticketIdIn, type TicketRef } from './tickets.js'
 
 /** A ticket related to another, as the ticket page lists it. */
 export interface LinkedTicket {
@@ -30,14 +31,14 @@ export async function deleteTicketLink (db: Db, a: number, b: number): Promise<b
 }
 
 /** The tickets linked to this one that the agent may see, in number order: a list a page reads with others. */
-export function linkedTicketsList (db: Db, access: AgentAccess, ticketId: number): ListRead<LinkedTicket[]> {
-  return listOf(linkedTickets(db, { ticketId, scope: agentScope(access, 'read') }), ['id', 'number', 'subject', 'status'])
+export function linkedTicketsList (db: Db, access: AgentAccess, ticket: TicketRef): ListRead<LinkedTicket[]> {
+  return listOf(linkedTickets(db, { ticket, scope: agentScope(access, 'read') }), ['id', 'number', 'subject', 'status'])
 }
 
-const linkedTickets = preparedRead((db, { ticketId, scope }: { ticketId: number, scope: AgentScope }) =>
+const linkedTickets = preparedRead((db, { ticket, scope }: { ticket: TicketRef, scope: AgentScope }) =>
   whereInScope(db('tickets as t')
-    .whereIn('t.id', db('ticket_links').where('ticket_id', ticketId).select('linked_ticket_id')
-      .union((u) => { void u.from('ticket_links').where('linked_ticket_id', ticketId).select('ticket_id') }))
+    .whereIn('t.id', db('ticket_links').where('ticket_id', ticketIdIn(db, ticket)).select('linked_ticket_id')
+      .union((u) => { void u.from('ticket_links').where('linked_ticket_id', ticketIdIn(db, ticket)).select('ticket_id') }))
     .whereNull('t.deleted_at')
     .orderBy('t.number')
     .select('t.id', 't.number', 't.subject', 't.status'), scope, 'read'))

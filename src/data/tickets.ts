@@ -236,6 +236,17 @@ export async function listEvents (db: Db, ticketId: number): Promise<EventRow[]>
 
 export interface Timeline { entries: EntryView[], events: EventRow[] }
 
+/**
+ * A ticket as the lists of its page name it: by id, or by number, so that one statement can
+ * read the ticket and its lists together before its id is known.
+ */
+export type TicketRef = { id: number } | { number: string }
+
+/** The ticket's id in a query: the id itself, or the subquery that finds it by number. */
+export function ticketIdIn (db: Db, ticket: TicketRef): number | Knex.QueryBuilder {
+  return 'id' in ticket ? ticket.id : db('tickets').where('number', ticket.number).select('id')
+}
+
 type TimelineRow = EntryView & EventRow & { source: 'entry' | 'event', has_html: number | boolean | null }
 const timelineColumns = ['source', 'id', 'ticket_id', 'created_at', 'agent_id', 'requester_id', 'kind', 'body', 'message_id', 'original_body',
   'staff_only', 'author_name', 'body_shortened', 'has_html', 'type', 'actor_kind', 'before_state', 'after_state']
@@ -244,22 +255,22 @@ const timelineColumns = ['source', 'id', 'ticket_id', 'created_at', 'agent_id', 
  * Thread entries (notes included) and events of one ticket, each oldest first, read in one
  * statement: a ticket page shows both, as one of the lists it reads together (`readLists`).
  */
-export function timelineList (db: Db, ticketId: number): ListRead<Timeline> {
-  return listOf(timeline(db, { ticketId }), timelineColumns, toTimeline)
+export function timelineList (db: Db, ticket: TicketRef): ListRead<Timeline> {
+  return listOf(timeline(db, { ticket }), timelineColumns, toTimeline)
 }
 
-const timeline = preparedRead((db, { ticketId }: { ticketId: number }) => {
+const timeline = preparedRead((db, { ticket }: { ticket: TicketRef }) => {
   const none = (name: string): Knex.Raw => db.raw(`null as ${name}`)
   return db('thread_entries as e')
     .leftJoin('agents as a', 'a.id', 'e.agent_id')
     .leftJoin('requesters as r', 'r.id', 'e.requester_id')
-    .where('e.ticket_id', ticketId)
+    .where('e.ticket_id', ticketIdIn(db, ticket))
     .select(db.raw("'entry' as source"), 'e.id', 'e.ticket_id', 'e.created_at', 'e.agent_id', 'e.requester_id', 'e.kind', 'e.body',
       'e.message_id', 'e.original_body', 'e.staff_only', db.raw('coalesce(a.name, r.name) as author_name'),
       'e.body_shortened', db.raw('case when e.original_html is null then 0 else 1 end as has_html'),
       none('type'), none('actor_kind'), none('before_state'), none('after_state'))
     .unionAll((q) => {
-      void q.from('events as v').where('v.ticket_id', ticketId)
+      void q.from('events as v').where('v.ticket_id', ticketIdIn(db, ticket))
         .select(db.raw("'event' as source"), 'v.id', 'v.ticket_id', 'v.created_at', 'v.agent_id', 'v.requester_id', none('kind'), none('body'),
           none('message_id'), none('original_body'), none('staff_only'), none('author_name'),
           none('body_shortened'), none('has_html'), 'v.type', 'v.actor_kind', 'v.before_state', 'v.after_state')
@@ -411,18 +422,18 @@ export async function touchViewer (db: Db, ticketId: number, agentId: number, no
 }
 
 export async function listViewers (db: Db, ticketId: number, since: number, exceptAgentId: number): Promise<Array<{ id: number, name: string }>> {
-  return await readList(db, viewersList(db, ticketId, since, exceptAgentId))
+  return await readList(db, viewersList(db, { id: ticketId }, since, exceptAgentId))
 }
 
 /** Who else has had the ticket open since `since`, by name, as a list a page reads with others. */
-export function viewersList (db: Db, ticketId: number, since: number, exceptAgentId: number): ListRead<Array<{ id: number, name: string }>> {
-  return listOf(viewers(db, { ticketId, since, exceptAgentId }), ['id', 'name'])
+export function viewersList (db: Db, ticket: TicketRef, since: number, exceptAgentId: number): ListRead<Array<{ id: number, name: string }>> {
+  return listOf(viewers(db, { ticket, since, exceptAgentId }), ['id', 'name'])
 }
 
-const viewers = preparedRead((db, { ticketId, since, exceptAgentId }: { ticketId: number, since: number, exceptAgentId: number }) =>
+const viewers = preparedRead((db, { ticket, since, exceptAgentId }: { ticket: TicketRef, since: number, exceptAgentId: number }) =>
   db('ticket_viewers as v')
     .join('agents as a', 'a.id', 'v.agent_id')
-    .where('v.ticket_id', ticketId)
+    .where('v.ticket_id', ticketIdIn(db, ticket))
     .andWhere('v.seen_at', '>=', since)
     .andWhereNot('v.agent_id', exceptAgentId)
     .orderBy('a.name')

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
-import { findVisibleTicket, findVisibleTicketWithSiblings } from '../../data/queues.js'
+import { findVisibleTicket, visibleTicketWithSiblingsList } from '../../data/queues.js'
+import { ticketNumberPattern } from '../../domain/access.js'
 import type { NamedRow } from '../../data/agents.js'
 import { readLists } from '../../data/database.js'
 import { listViewers, timelineList, viewersList, type TicketRow, type TicketView } from '../../data/tickets.js'
@@ -89,22 +90,27 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
   }
 
   async function showTicket (request: FastifyRequest, reply: FastifyReply, composer: Composer = {}): Promise<FastifyReply> {
-    const found = await findVisibleTicketWithSiblings(db, request.agent, ticketNumberOf(request))
+    const number = ticketNumberOf(request)
+    if (!ticketNumberPattern.test(number)) throw notFound('That ticket')
+    // The ticket and its lists in one read: the lists name it by number. Those of a ticket
+    // the agent may not see are read and dropped, never shown.
+    const byNumber = { number }
+    const at = lifecycle.now()
+    const [{ found, timeline: { entries, events }, viewers, linked, attachments, participants }, { agents, assignable, teams, departments, canned }] = await Promise.all([
+      readLists(db, {
+        found: visibleTicketWithSiblingsList(db, request.agent, number),
+        timeline: timelineList(db, byNumber),
+        viewers: viewersList(db, byNumber, at - viewerWindowMs, request.agent.id),
+        linked: linkedTicketsList(db, request.agent, byNumber),
+        attachments: ticketAttachmentsList(db, byNumber),
+        participants: participantsList(db, byNumber)
+      }),
+      reference()
+    ])
     if (!found) throw notFound('That ticket')
     const { ticket, others } = found
     const survey = surveyShownToStaff(found.survey)
     await lifecycle.recordViewer(ticket, agentActor(request.agent))
-    const at = lifecycle.now()
-    const [{ timeline: { entries, events }, viewers, linked, attachments, participants }, { agents, assignable, teams, departments, canned }] = await Promise.all([
-      readLists(db, {
-        timeline: timelineList(db, ticket.id),
-        viewers: viewersList(db, ticket.id, at - viewerWindowMs, request.agent.id),
-        linked: linkedTicketsList(db, request.agent, ticket.id),
-        attachments: ticketAttachmentsList(db, ticket.id),
-        participants: participantsList(db, ticket.id)
-      }),
-      reference()
-    ])
     const names = { agents, teams, departments }
     const timeline = [
       ...entries.map((entry) => ({ kind: 'entry' as const, at: entry.created_at, order: entry.id, entry })),
