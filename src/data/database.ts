@@ -142,6 +142,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
       })
       beginImmediately(db)
       reuseStatements(db)
+      writeLimitsIntoText(db)
       const reader = knex({
         client: 'sqlite3',
         connection: { filename },
@@ -157,6 +158,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         }
       })
       reuseStatements(reader)
+      writeLimitsIntoText(reader)
       readOnSeveralConnections(db, reader)
       return db
     }
@@ -271,6 +273,37 @@ function reuseStatements (db: Knex): void {
     }
   }
   Object.setPrototypeOf(db.client, ReusingClient.prototype)
+}
+
+/**
+ * LIMIT and OFFSET as numbers in the SQL text, not as bindings. SQLite plans a statement
+ * once, when it is prepared (and ours are prepared once and kept): it sorts for a LIMIT it
+ * knows by keeping only that many rows, but must prepare for any number behind a binding.
+ * A staff ticket page's statement ran in 105 µs with its LIMIT written, 285 µs with it
+ * bound; a queue page's in 190–260 against 330–350. Knex has already made each an integer
+ * (anything else it ignores), so nobody's text reaches the SQL this way.
+ */
+function writeLimitsIntoText (db: Knex): void {
+  interface SqlCompiler {
+    single: Record<string, unknown>
+    _getValueOrParameterFromAttribute (attribute: string, rawValue?: unknown): unknown
+  }
+  interface CompilingClient { queryCompiler (builder: unknown, formatter?: unknown): SqlCompiler }
+  const Client = db.client.constructor as new (...args: never[]) => CompilingClient
+  const Compiler = (db.client as CompilingClient).queryCompiler(db.queryBuilder()).constructor as new (...args: unknown[]) => SqlCompiler
+  class WrittenLimits extends Compiler {
+    override _getValueOrParameterFromAttribute (attribute: string, rawValue?: unknown): unknown {
+      const value = this.single[attribute]
+      if ((attribute === 'limit' || attribute === 'offset') && Number.isSafeInteger(value)) return value
+      return super._getValueOrParameterFromAttribute(attribute, rawValue)
+    }
+  }
+  class WritingLimitsClient extends Client {
+    override queryCompiler (builder: unknown, formatter?: unknown): SqlCompiler {
+      return new WrittenLimits(this, builder, formatter)
+    }
+  }
+  Object.setPrototypeOf(db.client, WritingLimitsClient.prototype)
 }
 
 /** A connection's statements by text, most recently used last, and the length of their texts. */

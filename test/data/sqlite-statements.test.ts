@@ -98,3 +98,26 @@ t.test('a connection holding hundreds of statements still closes, and old statem
   // to close folds the log into the database and removes it.
   t.notOk(existsSync(join(dataDir, 'tessera.sqlite-wal')), 'closing finalised the kept statements and closed every connection')
 })
+
+// SQLite plans a statement when it is prepared: a LIMIT it can see lets it keep only that
+// many rows while sorting (a ticket page's statement ran in a third of the time).
+t.test('SQLite statements carry their LIMIT and OFFSET in the text, as integers only', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: '' }))
+  t.teardown(async () => { await db.destroy() })
+  await db.schema.createTable('notes', (table) => { table.increments('id'); table.string('text') })
+  await db('notes').insert(['a', 'b', 'c', 'd', 'e'].map((text) => ({ text })))
+
+  const page = db('notes').where('text', '>', 'a').orderBy('id').limit(2).offset(1).select('text')
+  t.match(page.toSQL(), { sql: /limit 2 offset 1$/, bindings: ['a'] }, 'the numbers are in the text, the values still bound')
+  t.same(await page, [{ text: 'c' }, { text: 'd' }])
+  t.same(await db('notes').orderBy('id', 'desc').first('text'), { text: 'e' }, 'first() too')
+  await db.transaction(async (trx) => {
+    t.same(await trx('notes').orderBy('id').limit(1).offset(4).select('text'), [{ text: 'e' }], 'and in a transaction')
+  })
+  // Knex makes a limit an integer or ignores it: nothing else can reach the text.
+  const hostile = db('notes').limit('1; drop table notes' as unknown as number).select('id')
+  t.match(hostile.toSQL().sql, /limit 1$/)
+  t.equal((await hostile).length, 1)
+  t.equal((await db('notes').count({ n: '*' }).first())?.n, 5, 'the table is still there')
+  t.match(db('notes').offset(db.raw('?', [2]) as unknown as number).select('id').toSQL(), { sql: /offset \?$/, bindings: [2] }, 'an offset Knex did not make an integer stays bound')
+})
