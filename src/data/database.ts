@@ -223,8 +223,9 @@ function beginImmediately (db: Knex): void {
  * much as running a small query: reuse halves the cost of a page's reads. A statement takes
  * memory in proportion to its text (about 25 bytes a character), so each connection keeps
  * the most recently used texts up to 100,000 characters in all (an IN list of each length is
- * a text of its own), and a text over 10,000 (a batch of rows) is prepared for its one run
- * only. A statement that failed is finalised, not reused.
+ * a text of its own), and a text over 20,000 (a batch of rows) is prepared for its one run
+ * only: a staff ticket page's one statement, the longest a page reads, is about 9,000. A
+ * statement that failed is finalised, not reused.
  */
 function reuseStatements (db: Knex): void {
   // A transaction's client is made from the class of db's client, not from db's client
@@ -309,7 +310,7 @@ function writeLimitsIntoText (db: Knex): void {
 /** A connection's statements by text, most recently used last, and the length of their texts. */
 const keptStatements = new WeakMap<SqliteConnection, { byText: Map<string, Promise<SqliteStatement>>, length: number }>()
 const keptLengthAtMost = 100_000
-const keptTextAtMost = 10_000
+const keptTextAtMost = 20_000
 
 // A statement that fails to prepare never calls back a later run: it is waited for first.
 async function prepare (conn: SqliteConnection, sql: string): Promise<SqliteStatement> {

@@ -201,3 +201,24 @@ t.test('the refresh asks for the rows and counts alone, keeping ticked rows tick
   t.equal(refreshed.$(`#select-${numbers[0]!}`).attr('data-hx-preserve'), 'true', 'a box ticked while the answer travels is kept by htmx')
   t.equal(refreshed.$('#queue-counts[data-hx-swap-oob=true] a[aria-current=page] .count').text(), '3', 'the counts come along, out of band')
 })
+
+// Each statement is a trip to SQLite's thread pool and Knex's pool; menus and counts come
+// from their few-seconds caches, so a queue page (filtered, or further on) reads one.
+t.test('a queue page costs one SQL statement once the menus and counts are cached, on every database', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  for (let i = 0; i < 3; i++) await openTicket(app, desk.topics.broken, `Printer ${i}`)
+  const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  const first = await bob.get('/staff/queues/open')
+  const statements: string[] = []
+  const count = (query: { sql: string }): void => { statements.push(query.sql) }
+  app.db.on('query', count)
+  t.teardown(() => { app.db.removeListener('query', count) })
+  for (const path of ['/staff/queues/open', '/staff/queues/open?priority=2', '/staff/queues/mine', '/staff/queues/open?sort=created']) {
+    statements.length = 0
+    const page = await bob.get(path)
+    t.equal(page.status, 200)
+    t.equal(statements.length, 1, `${path}: ${statements.join('\n')}`)
+  }
+  t.match(first.text, 'Printer 2')
+})
