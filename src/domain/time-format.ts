@@ -108,7 +108,29 @@ export function timeElement (value: number | string | null, reader: Reader): str
   if (value === null) return ''
   const ms = Number(value)
   if (!Number.isFinite(ms)) return ''
-  const iso = new Date(ms).toISOString()
-  const shown = relativeTime(ms, reader.now()) ?? formatTime(ms, reader.zone, reader.style)
-  return `<time datetime="${iso}" title="${formatFullTime(ms, reader.zone)}">${shown}</time>`
+  const { opening, absolute } = elementParts(ms, reader)
+  return `${opening}${relativeTime(ms, reader.now()) ?? absolute}</time>`
 }
+
+/**
+ * What a time element of this instant holds whenever it is shown, for this reader's zone
+ * and style: a queue page shows a hundred of them, the same instants page after page, and
+ * writing an ISO date and the long form for each cost a fifth of the page's rendering.
+ */
+function elementParts (ms: number, { zone, style }: Pick<Reader, 'zone' | 'style'>): { opening: string, absolute: string } {
+  const key = `${style} ${zone}`
+  let parts = elementsWritten.get(key)
+  if (parts === undefined) elementsWritten.set(key, parts = new Map())
+  let written = parts.get(ms)
+  if (written === undefined) {
+    if (parts.size >= instantsKept) parts.clear()
+    written = {
+      opening: `<time datetime="${new Date(ms).toISOString()}" title="${formatFullTime(ms, zone)}">`,
+      absolute: formatTime(ms, zone, style)
+    }
+    parts.set(ms, written)
+  }
+  return written
+}
+const elementsWritten = new Map<string, Map<number, { opening: string, absolute: string }>>()
+const instantsKept = 20_000
