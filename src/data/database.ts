@@ -672,7 +672,7 @@ type Build<Values, Shape> = (db: Db, values: Values, shape: Shape) => Knex.Query
  * So `build` must hand each string and number to Knex as it is (no arithmetic on it, no
  * test of it, no text made from it); anything that changes the SQL goes in `shape`, or is a
  * boolean, null or list length of the values. While tests run, each call also builds the
- * query afresh from its real values and fails when the two differ (`checkPreparedReads`).
+ * query afresh from its real values and fails when the two differ (`preparedReadChecks`).
  */
 export function preparedRead<Values extends ReadValues, Shape extends ReadValues = undefined> (build: Build<Values, Shape>): (db: Db, values: Values, ...shape: Shape extends undefined ? [] : [Shape]) => PreparedQuery {
   const templates = new Map<string, Template>()
