@@ -224,7 +224,7 @@ function beginImmediately (db: Knex): void {
  * memory in proportion to its text (about 25 bytes a character), so each connection keeps
  * the most recently used texts up to 100,000 characters in all (an IN list of each length is
  * a text of its own), and a text over 20,000 (a batch of rows) is prepared for its one run
- * only: a staff ticket page's one statement, the longest a page reads, is about 9,000. A
+ * only: a staff ticket page's one statement, the longest a page reads, is about 7,300. A
  * statement that failed is finalised, not reused.
  */
 function reuseStatements (db: Knex): void {
@@ -578,7 +578,7 @@ export async function readLists<Lists extends Record<string, ListRead<unknown>>>
       bindings.push(...statement.bindings)
       return `(select json_group_array(json_array(${jsonValues(columns)})) from (${statement.sql}) as listed) as "${plainName(name)}"`
     })
-    const [row] = await runRead(db, { method: 'select', sql: `select ${selected.join(', ')}` }, bindings) as Array<Record<string, string>>
+    const [row] = await runnable(db, { method: 'select', sql: `select ${selected.join(', ')}` }, bindings) as Array<Record<string, string>>
     rowsOf = names.map((name) => named(JSON.parse(row![name]!) as unknown[][], lists[name]!.columns))
   } else {
     rowsOf = await Promise.all(names.map(async (name) => await lists[name]!.query as unknown[]))
@@ -761,10 +761,6 @@ function runnable (db: Db, compiled: Compiled, bindings: readonly unknown[]): Pr
   query.toSQL = (() => ({ ...compiled, bindings })) as unknown as Knex.QueryBuilder['toSQL']
   query[statementOfQuery] = { sql: compiled.sql, bindings }
   return query as unknown as PreparedQuery
-}
-
-async function runRead (db: Db, compiled: Compiled, bindings: readonly unknown[]): Promise<unknown> {
-  return await runnable(db, compiled, bindings)
 }
 
 /** A query's SQL and bindings: as prepared, or written by Knex now. */

@@ -38,7 +38,13 @@ const styleOptions: Readonly<Record<DateStyle | 'full', [string, Intl.DateTimeFo
 // Using one still costs microseconds, and a queue page shows fifty rows with two times
 // each, mostly the same instants page after page: no style shows seconds, so each
 // formatter also keeps what it wrote for each minute, a bounded number of them.
-interface Formatter { format: (ms: number) => string, written: Map<number, string> }
+interface Formatter {
+  format: (ms: number) => string
+  written: Map<number, string>
+  /** The fixed parts of a time element, by instant (see elementParts). */
+  elements: Map<number, ElementParts>
+}
+interface ElementParts { opening: string, absolute: string }
 const formatters = new Map<string, Formatter>()
 const minutesKept = 20_000
 
@@ -48,7 +54,7 @@ function formatterFor (zone: string, style: DateStyle | 'full'): Formatter {
   if (formatter === undefined) {
     const [locale, options] = styleOptions[style]
     const intl = new Intl.DateTimeFormat(locale, { ...options, timeZone: zone })
-    formatter = { format: style === 'iso' ? isoFormat(intl) : (ms) => intl.format(ms), written: new Map() }
+    formatter = { format: style === 'iso' ? isoFormat(intl) : (ms) => intl.format(ms), written: new Map(), elements: new Map() }
     formatters.set(key, formatter)
   }
   return formatter
@@ -117,20 +123,17 @@ export function timeElement (value: number | string | null, reader: Reader): str
  * and style: a queue page shows a hundred of them, the same instants page after page, and
  * writing an ISO date and the long form for each cost a fifth of the page's rendering.
  */
-function elementParts (ms: number, { zone, style }: Pick<Reader, 'zone' | 'style'>): { opening: string, absolute: string } {
-  const key = `${style} ${zone}`
-  let parts = elementsWritten.get(key)
-  if (parts === undefined) elementsWritten.set(key, parts = new Map())
-  let written = parts.get(ms)
-  if (written === undefined) {
-    if (parts.size >= instantsKept) parts.clear()
-    written = {
+function elementParts (ms: number, { zone, style }: Pick<Reader, 'zone' | 'style'>): ElementParts {
+  const formatter = formatterFor(zone, style)
+  let parts = formatter.elements.get(ms)
+  if (parts === undefined) {
+    if (formatter.elements.size >= instantsKept) formatter.elements.clear()
+    parts = {
       opening: `<time datetime="${new Date(ms).toISOString()}" title="${formatFullTime(ms, zone)}">`,
-      absolute: formatTime(ms, zone, style)
+      absolute: write(formatter, ms)
     }
-    parts.set(ms, written)
+    formatter.elements.set(ms, parts)
   }
-  return written
+  return parts
 }
-const elementsWritten = new Map<string, Map<number, { opening: string, absolute: string }>>()
 const instantsKept = 20_000
