@@ -22,10 +22,14 @@ export function groupCommit<Item, Result> (run: (items: Item[]) => Promise<Array
       } catch (err) {
         results = batch.map(() => asError(err))
       }
-      batch.forEach((entry, i) => {
-        const result = results[i]
-        if (result instanceof Error) entry.reject(result)
-        else entry.resolve(result as Result)
+      // The callers hear once the next batch is on its way: what they do next (write their
+      // replies) runs on this thread, and would hold back that batch's first statements.
+      setImmediate(() => {
+        batch.forEach((entry, i) => {
+          const result = results[i]
+          if (result instanceof Error) entry.reject(result)
+          else entry.resolve(result as Result)
+        })
       })
     }
     running = false

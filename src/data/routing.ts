@@ -1,5 +1,5 @@
 import { workingRoles } from './agents.js'
-import type { Db } from './database.js'
+import { dialectOfDb, type Db } from './database.js'
 
 /** How a team hands its new tickets to one of its members. */
 export const routingStrategies = ['none', 'round_robin', 'fewest_open'] as const
@@ -28,8 +28,15 @@ export async function updateTeamRouting (db: Db, teamId: number, routing: Routin
  * slot ever is 0.
  */
 export async function takeRoutingSlots (trx: Db, teamId: number, count: number): Promise<number> {
-  await trx('teams').where({ id: teamId }).increment('rr_cursor', count)
-  const row: { rr_cursor: number | string } | undefined = await trx('teams').where({ id: teamId }).first('rr_cursor')
+  const taking = trx('teams').where({ id: teamId }).increment('rr_cursor', count)
+  let row: { rr_cursor: number | string } | undefined
+  // MySQL has no RETURNING; the row lock the update took keeps the cursor as it left it.
+  if (dialectOfDb(trx) === 'mysql') {
+    await taking
+    row = await trx('teams').where({ id: teamId }).first('rr_cursor')
+  } else {
+    [row] = await taking.returning('rr_cursor') as Array<{ rr_cursor: number | string }>
+  }
   return Number(row?.rr_cursor ?? count) - count
 }
 

@@ -23,7 +23,7 @@ import { newAccessToken, randomTicketNumber } from './secrets.js'
 import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 import { memo } from './memo.js'
-import { routeNewTickets } from './routing.js'
+import { routingCandidates, takeTurns } from './routing.js'
 import { newTicketPlans, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
 import { startSurvey } from './survey.js'
 import { signReply, type SignatureChoice } from './signatures.js'
@@ -184,24 +184,39 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   /** One new ticket asked for: what, when, and which try this is (a retry draws its number from a wider range). */
   interface Opening { input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number, attempt: number }
 
+  /** What openings read before anything of theirs can be written: their topics, who is known already, numbers still free. */
+  interface FirstReads { topics: Awaited<ReturnType<typeof findHelpTopics>>, known: Map<string, RequesterRow>, numbers: string[] }
+
+  async function readFirst (reader: Db, openings: readonly Opening[]): Promise<FirstReads> {
+    const [topics, known, numbers] = await allInTransaction([
+      findHelpTopics(reader, openings.map((opening) => opening.input.helpTopicId)),
+      findRequestersByEmail(reader, openings.map((opening) => opening.input.email)),
+      freeNumbers(reader, openings.map((opening) => opening.attempt))
+    ])
+    return { topics, known, numbers }
+  }
+
   /**
    * Opens new tickets in the caller's transaction, together: each step is one statement for
    * all of them (topics, requesters, the tickets, their first messages, events and counters,
    * links, notices), and what only some need (files, routing, an agent's first entry)
    * follows ticket by ticket. Answers each opening in its place: the ticket, or the
    * TesseraError that opening alone gets (a topic not offered, a department out of reach).
+   *
+   * What it only reads, it reads from `reader`: the transaction itself, or, for a batch
+   * (openTogether), the database beside it, where the reads need not wait their turn behind
+   * the writes (on SQLite they run on the reader connections) and the first of them (`first`)
+   * runs while the transaction begins. What a read outside could miss (a requester, a number
+   * or a submission another writer committed a moment before) the unique indexes catch: the
+   * batch fails, and each opening is tried again alone, reading inside its transaction.
    */
-  async function createTickets (trx: Db, openings: readonly Opening[]): Promise<Array<OpenedTicket | TesseraError>> {
+  async function createTickets (trx: Db, openings: readonly Opening[], reader: Db = trx, first: Promise<FirstReads> = readFirst(reader, openings)): Promise<Array<OpenedTicket | TesseraError>> {
     const results: Array<OpenedTicket | TesseraError> = []
     // Each step sends every statement that does not wait on another's answer at once: the
     // batch holds SQLite's one writer, and each step costs a round trip to its thread.
-    const [topics, known, numbers] = await allInTransaction([
-      findHelpTopics(trx, openings.map((opening) => opening.input.helpTopicId)),
-      findRequestersByEmail(trx, openings.map((opening) => opening.input.email)),
-      freeNumbers(trx, openings.map((opening) => opening.attempt))
-    ])
+    const { topics, known, numbers } = await first
     const once = memo()
-    const departmentOf = async (id: number): Promise<DepartmentDetail | undefined> => await once(String(id), async () => await findDepartment(trx, id))
+    const departmentOf = async (id: number): Promise<DepartmentDetail | undefined> => await once(String(id), async () => await findDepartment(reader, id))
     const accepted: Array<{ index: number, opening: Opening, topic: HelpTopicRow & { priority: number }, departmentId: number, priority: number }> = []
     for (const [index, opening] of openings.entries()) {
       const { input } = opening
@@ -232,11 +247,15 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     // opened: answered with a fresh link for this browser, and nothing sent twice. Only a
     // requester known before this batch can have sent a form before it.
     const sentBefore = accepted.filter(({ opening }) => opening.input.submissionId !== undefined && known.has(opening.input.email))
-    const [requesters, earlier, plans, recipients] = await allInTransaction([
+    // Routing is read for every accepted opening, replays too, so it can be read beside the
+    // rest; only new tickets take a turn.
+    const unassigned = accepted.filter(({ opening }) => !opening.input.onBehalf?.assignment)
+    const [requesters, earlier, plans, recipients, candidates] = await allInTransaction([
       createMissingRequesters(trx, accepted.map(({ opening }) => opening.input), known, Math.min(...accepted.map(({ opening }) => opening.at))),
-      findTicketsBySubmission(trx, sentBefore.map(({ opening }) => ({ requesterId: known.get(opening.input.email)!.id, submissionId: opening.input.submissionId! }))),
-      newTicketPlans(trx, accepted.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId }))),
-      newTicketRecipients(trx, accepted.map(({ departmentId }) => departmentId))
+      findTicketsBySubmission(reader, sentBefore.map(({ opening }) => ({ requesterId: known.get(opening.input.email)!.id, submissionId: opening.input.submissionId! }))),
+      newTicketPlans(reader, accepted.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId }))),
+      newTicketRecipients(reader, accepted.map(({ departmentId }) => departmentId)),
+      routingCandidates(reader, unassigned.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...accepted.map(({ opening }) => opening.at)))
     ])
     const planOf = new Map(accepted.map((entry, i) => [entry, plans[i]]))
     const requesterOfOpening = (opening: Opening): RequesterRow => requesters.get(opening.input.email)!
@@ -255,8 +274,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     }
 
     // The topic's routing places each ticket, unless the agent opening it chose who works it.
-    const byTopic = fresh.filter(({ opening }) => !opening.input.onBehalf?.assignment)
-    const decided = await routeNewTickets(trx, byTopic.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...fresh.map(({ opening }) => opening.at)))
+    const candidateOf = new Map(unassigned.map((entry, i) => [entry, candidates[i]!]))
+    const byTopic = fresh.filter((entry) => candidateOf.has(entry))
+    const decided = await takeTurns(trx, byTopic.map((entry) => candidateOf.get(entry)!))
     const routing = new Map(byTopic.map((entry, i) => [entry, decided[i]!]))
     const fields: Array<Omit<TicketRow, 'id'>> = []
     const clocks: Array<ReturnType<typeof startClocks> | undefined> = []
@@ -417,7 +437,10 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   // New tickets arriving together are opened in one transaction (group commit).
   const openTogether = groupCommit<Opening, OpenedTicket>(async (openings) => {
     try {
-      return await db.transaction(async (trx) => await createTickets(trx, openings), readingLatestCommits(db))
+      const first = readFirst(db, openings)
+      // Awaited inside the transaction; this only keeps a failure from going unheard when the transaction cannot begin.
+      first.catch(() => undefined)
+      return await db.transaction(async (trx) => await createTickets(trx, openings, db, first), readingLatestCommits(db))
     } catch (err) {
       if (openings.length === 1 && !isUniqueViolation(err)) return [asError(err)]
       // What failed the batch fails only its own opening now.

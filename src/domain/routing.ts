@@ -17,28 +17,28 @@ export interface TicketToRoute {
   topic: Pick<HelpTopicRow, 'name' | 'default_team_id' | 'default_agent_id'>
 }
 
+/** A ticket's routing as read before its turn is taken: decided already, or one of a team's members in turn. */
+export type RoutingCandidate = RoutingDecision | { teamId: number, rule: string, strategy: 'round_robin' | 'fewest_open', members: number[] }
+
 /**
- * Who works each new ticket from the start, for new tickets opened together, in their
+ * Who could work each new ticket from the start, for new tickets opened together, in their
  * order. The agent the help topic names comes first, unless they could not be assigned it
- * by hand or are away; otherwise the topic's team, and, when the team has a strategy, one of
- * its members who may take it now (see listRoutableMembers), handed out in turn as if the
- * tickets had come one after the other. Runs inside the creating transaction: each team's
- * round-robin slots are taken there, atomically, in one statement; the open tickets counted
- * for "fewest open" are counted after that, so concurrent creators wait for each other.
+ * by hand or are away; otherwise the topic's team, and, when the team has a strategy, its
+ * members who may take it now (see listRoutableMembers), one of whom `takeTurns` picks. Only
+ * reads, so the creating transaction may read them on other connections beside its writes.
  */
-export async function routeNewTickets (trx: Db, tickets: readonly TicketToRoute[], at: number): Promise<RoutingDecision[]> {
+export async function routingCandidates (db: Db, tickets: readonly TicketToRoute[], at: number): Promise<RoutingCandidate[]> {
   const once = memo()
   const topicAgentTakes = async (agentId: number, departmentId: number): Promise<boolean> =>
-    await once(`assignable:${agentId}:${departmentId}`, async () => await isAssignable(trx, agentId, departmentId) && !await isAway(trx, agentId, at))
+    await once(`assignable:${agentId}:${departmentId}`, async () => await isAssignable(db, agentId, departmentId) && !await isAway(db, agentId, at))
   const teamOf = async (teamId: number): Promise<TeamRouting | undefined> =>
-    await once(`team:${teamId}`, async () => await findTeamRouting(trx, teamId))
+    await once(`team:${teamId}`, async () => await findTeamRouting(db, teamId))
   const membersOf = async (teamId: number, departmentId: number): Promise<number[]> =>
-    await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(trx, teamId, departmentId, at))
+    await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(db, teamId, departmentId, at))
   // Each ticket is decided at once, not after the one before: the lookups of several
-  // departments queue together on the transaction's connection, and the memo lets tickets
-  // that need the same one share it. The decisions keep the tickets' order.
-  type Decision = RoutingDecision | { teamId: number, rule: string, strategy: 'round_robin' | 'fewest_open', members: number[] }
-  const decisions = await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }): Promise<Decision> => {
+  // departments are sent together, and the memo lets tickets that need the same one share
+  // it. The decisions keep the tickets' order.
+  return await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }): Promise<RoutingCandidate> => {
     const teamId = topic.default_team_id
     const agentId = topic.default_agent_id
     if (agentId !== null && await topicAgentTakes(agentId, departmentId)) return { assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' }
@@ -48,14 +48,23 @@ export async function routeNewTickets (trx: Db, tickets: readonly TicketToRoute[
     const members = await membersOf(teamId, departmentId)
     return members.length === 0 ? nobody : { teamId, rule: team.name, strategy: team.routing, members }
   }))
-  const slots = new Map<number, number>()
-  for (const teamId of new Set(decisions.flatMap((d) => 'members' in d ? [d.teamId] : []))) {
-    slots.set(teamId, await takeRoutingSlots(trx, teamId, decisions.filter((d) => 'members' in d && d.teamId === teamId).length))
-  }
-  const load = await countOpenAssigned(trx, [...new Set(decisions.flatMap((d) => 'members' in d && d.strategy === 'fewest_open' ? d.members : []))])
-  return decisions.map((decision) => {
-    if (!('members' in decision)) return decision
-    const { teamId, rule, strategy, members } = decision
+}
+
+/**
+ * Who works each new ticket, handed out in turn as if the tickets had come one after the
+ * other. Runs inside the creating transaction: each team's round-robin slots are taken there,
+ * atomically, in one statement; the open tickets counted for "fewest open" are counted after
+ * that, so concurrent creators wait for each other.
+ */
+export async function takeTurns (trx: Db, candidates: readonly RoutingCandidate[]): Promise<RoutingDecision[]> {
+  // In id order: creators on other instances lock the same teams in the same order.
+  const teams = [...new Set(candidates.flatMap((c) => 'members' in c ? [c.teamId] : []))].sort((a, b) => a - b)
+  const firstSlots = await allInTransaction(teams.map(async (teamId) => await takeRoutingSlots(trx, teamId, candidates.filter((c) => 'members' in c && c.teamId === teamId).length)))
+  const slots = new Map(teams.map((teamId, i) => [teamId, firstSlots[i]!]))
+  const load = await countOpenAssigned(trx, [...new Set(candidates.flatMap((c) => 'members' in c && c.strategy === 'fewest_open' ? c.members : []))])
+  return candidates.map((candidate) => {
+    if (!('members' in candidate)) return candidate
+    const { teamId, rule, strategy, members } = candidate
     const slot = slots.get(teamId)!
     slots.set(teamId, slot + 1)
     const chosen = strategy === 'round_robin' ? members[slot % members.length]! : fewestOpen(members, load, slot)

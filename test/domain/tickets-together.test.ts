@@ -1,10 +1,10 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { dialectOfDb, insertedId } from '../../src/data/database.js'
+import { dialectOfDb, insertedId, isUniqueViolation } from '../../src/data/database.js'
 import { listOutbox } from '../../src/data/outbox.js'
 import type { NewTicketInput, OpenedTicket } from '../../src/domain/lifecycle.js'
 import { isTesseraError } from '../../src/domain/errors.js'
-import { testApp, testClock } from '../helpers/app.js'
+import { sharedApps, testApp, testClock } from '../helpers/app.js'
 
 /*
  * New tickets that arrive together are opened in one transaction (group commit): each gets
@@ -72,18 +72,31 @@ t.test('a batch waits on the database four times between BEGIN and COMMIT: what 
   const app = await testApp(t, {}, { startWorkers: false })
   await deskWithAgentAndPlan(app)
   await app.lifecycle.openTicket(asked(0, { email: 'rosa@example.com' }))
-  const log: Array<{ sent: boolean, sql: string }> = []
-  app.db.on('query', (query: { sql: string }) => log.push({ sent: true, sql: query.sql }))
-  app.db.on('query-response', (_rows: unknown, query: { sql: string }) => log.push({ sent: false, sql: query.sql }))
+  // Whether each statement ran in a transaction (Knex marks those with its id).
+  const log: Array<{ sent: boolean, sql: string, inTransaction: boolean }> = []
+  type Query = { sql: string, __knexTxId?: string }
+  app.db.on('query', (query: Query) => log.push({ sent: true, sql: query.sql, inTransaction: query.__knexTxId !== undefined }))
+  app.db.on('query-response', (_rows: unknown, query: Query) => log.push({ sent: false, sql: query.sql, inTransaction: query.__knexTxId !== undefined }))
   // A known requester and new ones, each ticket on the topic's SLA plan.
   const results = await openTogether(app, [asked(1), asked(2, { email: 'rosa@example.com' }), asked(3), asked(4)])
   t.same(results.map((r) => r.status), results.map(() => 'fulfilled'))
   const lastSent = (pattern: RegExp): number => log.map((e) => e.sent && pattern.test(e.sql.trim())).lastIndexOf(true)
-  const batch = log.slice(lastSent(/^begin\b/i), lastSent(/^commit\b/i) + 1)
-  // Each time a statement is sent after an answer came, the batch had waited for that answer.
-  const waits = batch.filter((e, i) => e.sent && i > 0 && !batch[i - 1]!.sent)
+  const begin = lastSent(/^begin\b/i)
+  // What the first step reads (topics, known requesters, free numbers) is asked while the
+  // transaction begins, on other connections; what it reads later, beside its writes.
+  for (const table of ['help_topics', 'requesters', 'tickets']) {
+    const pattern = new RegExp(`^select\\b.* from [\`"]${table}[\`"]`, 'i')
+    const read = log.findIndex((e) => e.sent && pattern.test(e.sql.trim()))
+    t.ok(read >= 0 && read < begin, `${table} is read before BEGIN is sent`)
+  }
+  const written = log.slice(begin, lastSent(/^commit\b/i) + 1).filter((e) => e.inTransaction)
+  t.same(written.filter((e) => e.sent && /^select\b/i.test(e.sql.trim()) && !/ from `(requesters|tickets|thread_entries)` where/.test(e.sql)).map((e) => e.sql), [],
+    'the transaction reads nothing but ids MySQL cannot return')
+  // The first statement after BEGIN waited for BEGIN's answer (which Knex does not report);
+  // each other statement sent after an answer came had waited for that answer.
+  const waits = 1 + written.filter((e, i) => e.sent && i > 0 && !written[i - 1]!.sent).length
   // MySQL has no RETURNING: it reads back the ids of the requesters, tickets and messages it inserted.
-  t.equal(waits.length, dialectOfDb(app.db) === 'mysql' ? 7 : 4, `for the topics, requesters and numbers; for new requesters, plans and whom to tell; for the tickets; for their entries, events, counters, links and notices; then COMMIT:\n${batch.map((e) => `${e.sent ? '>' : '<'} ${e.sql.slice(0, 70)}`).join('\n')}`)
+  t.equal(waits, dialectOfDb(app.db) === 'mysql' ? 7 : 4, `for BEGIN; for new requesters; for the tickets; for their entries, events, counters, links and notices; then COMMIT:\n${written.map((e) => `${e.sent ? '>' : '<'} ${e.sql.slice(0, 70)}`).join('\n')}`)
   t.equal((await app.db('outbox').where({ template: 'new_ticket' })).length, 5, 'and each ticket was told to the department')
 })
 
@@ -167,6 +180,33 @@ t.test('an opening that fails in the database fails alone: the rest of its batch
   t.same((await app.db('tickets').orderBy('subject').pluck('subject')), ['Printer 1 jams', 'Printer 2 jams', 'Printer 4 jams', 'Printer 5 jams'])
   t.equal((await app.db('events').where({ type: 'created' })).length, 4, 'nothing of the failed one is left')
   t.equal((await listOutbox(app.db, {})).length, 4)
+})
+
+t.test('a batch reads its requesters before its transaction: one another instance adds meanwhile fails the batch, whose openings are then opened one by one', async (t) => {
+  const apps = await sharedApps(t, 2, {}, { startWorkers: false })
+  const clashes: string[] = []
+  for (const app of apps) {
+    app.db.on('query-error', (err: unknown, query: { sql: string }) => { if (isUniqueViolation(err)) clashes.push(query.sql) })
+  }
+  // Both instances take a newcomer's two tickets at once, until one of them found the
+  // requester missing and the other had added them by the time it wrote.
+  let rounds = 0
+  while (!clashes.some((sql) => /^insert into [`"]requesters[`"]/.test(sql)) && rounds < 50) {
+    const email = `newcomer-${rounds}@example.com`
+    const results = await Promise.allSettled(apps.flatMap((app, i) => [
+      app.lifecycle.openTicket(asked(rounds, { email, subject: `Round ${rounds}, instance ${i}` })),
+      app.lifecycle.openTicket(asked(rounds, { email, subject: `Round ${rounds}, instance ${i}, again` }))
+    ]))
+    t.same(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'], `round ${rounds}: every ticket is opened`)
+    rounds++
+  }
+  t.ok(clashes.some((sql) => /^insert into [`"]requesters[`"]/.test(sql)), `the race happened (in ${rounds} rounds)`)
+  const db = apps[0]!.db
+  const requesters: Array<{ email: string, n: number | string }> = await db('requesters').where('email', 'like', 'newcomer-%').groupBy('email').select('email').count({ n: '*' })
+  t.equal(requesters.length, rounds, 'one requester for each newcomer')
+  t.ok(requesters.every((row) => Number(row.n) === 1), 'and only one')
+  t.equal((await db('tickets').where('subject', 'like', 'Round %')).length, 4 * rounds, 'four tickets each round')
+  t.equal((await db('events').where({ type: 'created' })).length, 4 * rounds, 'each created once')
 })
 
 /** A trigger that fails the insert of a ticket with this subject, as a database error would. */
