@@ -8,7 +8,7 @@ import {
   listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, touchViewer,
   updateTicket, updateTicketIf, type EntryKind, type EntryRow, type EventType, type TicketRow, type TicketSource, type TicketStatus
 } from '../data/tickets.js'
-import { isAssignable } from '../data/agents.js'
+import { findAgents, isAssignable } from '../data/agents.js'
 import { deleteAttachments, insertAttachments, listTicketAttachmentRefs } from '../data/attachments.js'
 import type { StoredFile } from '../attachments/store.js'
 import { notFound, TesseraError } from './errors.js'
@@ -23,7 +23,7 @@ import { newAccessToken, randomTicketNumber } from './secrets.js'
 import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestination } from './merge.js'
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 import { memo } from './memo.js'
-import { routingCandidates, takeTurns } from './routing.js'
+import { candidateAgents, routingCandidates, takeTurns } from './routing.js'
 import { newTicketPlans, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
 import { startSurvey } from './survey.js'
 import { signReply, type SignatureChoice } from './signatures.js'
@@ -250,12 +250,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     // Routing is read for every accepted opening, replays too, so it can be read beside the
     // rest; only new tickets take a turn.
     const unassigned = accepted.filter(({ opening }) => !opening.input.onBehalf?.assignment)
-    const [requesters, earlier, plans, recipients, candidates] = await allInTransaction([
+    const [requesters, earlier, plans, recipients, [candidates, assignees]] = await allInTransaction([
       createMissingRequesters(trx, accepted.map(({ opening }) => opening.input), known, Math.min(...accepted.map(({ opening }) => opening.at))),
       findTicketsBySubmission(reader, sentBefore.map(({ opening }) => ({ requesterId: known.get(opening.input.email)!.id, submissionId: opening.input.submissionId! }))),
       newTicketPlans(reader, accepted.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId }))),
       newTicketRecipients(reader, accepted.map(({ departmentId }) => departmentId)),
+      // With the agents it may assign, whom the assignment notices name.
       routingCandidates(reader, unassigned.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...accepted.map(({ opening }) => opening.at)))
+        .then(async (candidates) => [candidates, await findAgents(reader, candidates.flatMap(candidateAgents))] as const)
     ])
     const planOf = new Map(accepted.map((entry, i) => [entry, plans[i]]))
     const requesterOfOpening = (opening: Opening): RequesterRow => requesters.get(opening.input.email)!
@@ -350,7 +352,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       recordEvents(trx, fresh.flatMap(eventsOf)),
       insertAccessTokens(trx, opened.map(({ entry, ticket }, i) => ({ ticketId: ticket.id, tokenHash: links[i]!.hash, at: entry.opening.at }))),
       noticeNewTickets(trx, recipients, fresh.map(({ opening }, i) => ({ ticket: tickets[i]!, requester: requesterOfOpening(opening), message: opening.input.message, at: opening.at, receipt: receipt(opening.input) }))),
-      noticeTicketsAssigned(trx, assignmentNotices)
+      noticeTicketsAssigned(trx, assignmentNotices, { agents: assignees, enabled: recipients.enabled })
     ])
 
     for (const [i, { entry, ticket, replayed }] of opened.entries()) {

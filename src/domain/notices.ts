@@ -1,5 +1,5 @@
 import { allInTransaction, type Db } from '../data/database.js'
-import { findAgent, findAgents, listDepartmentAgents, listDepartmentsAgents, type DepartmentRole } from '../data/agents.js'
+import { findAgent, findAgents, listDepartmentAgents, listDepartmentsAgents, type AgentRow, type DepartmentRole } from '../data/agents.js'
 import type { NewTicketAudience } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
@@ -104,12 +104,13 @@ export interface NewTicketRecipients {
 /**
  * What noticeNewTickets needs to know beforehand, read in two statements sent at once: new
  * tickets opened together ask it as soon as their departments are known, beside their other
- * reads, instead of after the tickets are written.
+ * reads, instead of after the tickets are written. `enabled` also answers for ticket_assigned,
+ * which routing may send.
  */
 export async function newTicketRecipients (trx: Db, departmentIds: readonly number[]): Promise<NewTicketRecipients> {
   const [members, enabled] = await allInTransaction([
     listDepartmentsAgents(trx, departmentIds),
-    enabledNotices(trx, ['ticket_received', 'new_ticket'])
+    enabledNotices(trx, ['ticket_received', 'new_ticket', 'ticket_assigned'])
   ])
   return { members, enabled }
 }
@@ -203,15 +204,20 @@ export async function noticeTicketAssigned (trx: Db, before: NoticeTicket, after
   await noticeTicketsAssigned(trx, [{ before, after, actor, at }])
 }
 
+/** The agents an assignment may name and whether its notice is on, when the caller has read them already (new tickets do, beside their other reads). */
+export interface AssigneesRead { agents: ReadonlyMap<number, AgentRow>, enabled: ReadonlySet<NoticeTemplate> }
+
+async function readAssignees (trx: Db, agentIds: readonly number[]): Promise<AssigneesRead> {
+  const [agents, enabled] = await allInTransaction([findAgents(trx, agentIds), enabledNotices(trx, ['ticket_assigned'])])
+  return { agents, enabled }
+}
+
 /** noticeTicketAssigned for new tickets placed together: each agent and team read once. */
-export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number }>): Promise<void> {
+export async function noticeTicketsAssigned (trx: Db, changes: ReadonlyArray<{ before: NoticeTicket, after: NoticeTicket, actor: Actor, at: number }>, read?: AssigneesRead): Promise<void> {
   const assigneeOf = ({ before, after }: typeof changes[number]): number | null =>
     after.assignee_id !== null && after.assignee_id !== before.assignee_id ? after.assignee_id : null
   if (changes.length === 0) return
-  const [agents, enabled] = await allInTransaction([
-    findAgents(trx, changes.flatMap((change) => assigneeOf(change) ?? [])),
-    enabledNotices(trx, ['ticket_assigned'])
-  ])
+  const { agents, enabled } = read ?? await readAssignees(trx, changes.flatMap((change) => assigneeOf(change) ?? []))
   const teams = new Map<string, Promise<AgentRecipient[]>>()
   const told: Array<{ change: typeof changes[number], recipients: AgentRecipient[] }> = []
   for (const change of changes) {

@@ -30,7 +30,10 @@ export type RoutingCandidate = RoutingDecision | { teamId: number, rule: string,
 export async function routingCandidates (db: Db, tickets: readonly TicketToRoute[], at: number): Promise<RoutingCandidate[]> {
   const once = memo()
   const topicAgentTakes = async (agentId: number, departmentId: number): Promise<boolean> =>
-    await once(`assignable:${agentId}:${departmentId}`, async () => await isAssignable(db, agentId, departmentId) && !await isAway(db, agentId, at))
+    await once(`assignable:${agentId}:${departmentId}`, async () => {
+      const [assignable, away] = await allInTransaction([isAssignable(db, agentId, departmentId), isAway(db, agentId, at)])
+      return assignable && !away
+    })
   const teamOf = async (teamId: number): Promise<TeamRouting | undefined> =>
     await once(`team:${teamId}`, async () => await findTeamRouting(db, teamId))
   const membersOf = async (teamId: number, departmentId: number): Promise<number[]> =>
@@ -38,16 +41,26 @@ export async function routingCandidates (db: Db, tickets: readonly TicketToRoute
   // Each ticket is decided at once, not after the one before: the lookups of several
   // departments are sent together, and the memo lets tickets that need the same one share
   // it. The decisions keep the tickets' order.
+  // The topic's agent, the team and its members are read at once: a ticket the topic's agent
+  // takes has its team read for nothing, but no ticket waits for one answer to ask the next.
   return await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }): Promise<RoutingCandidate> => {
     const teamId = topic.default_team_id
     const agentId = topic.default_agent_id
-    if (agentId !== null && await topicAgentTakes(agentId, departmentId)) return { assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' }
+    const [agentTakes, team, members] = await allInTransaction([
+      agentId === null ? Promise.resolve(false) : topicAgentTakes(agentId, departmentId),
+      teamId === null ? Promise.resolve(undefined) : teamOf(teamId),
+      teamId === null ? Promise.resolve([]) : membersOf(teamId, departmentId)
+    ])
+    if (agentId !== null && agentTakes) return { assigneeId: agentId, teamId, rule: topic.name, strategy: 'topic' }
     const nobody: RoutingDecision = { assigneeId: null, teamId, rule: null, strategy: null }
-    const team = teamId === null ? undefined : await teamOf(teamId)
-    if (teamId === null || !team || team.routing === 'none') return nobody
-    const members = await membersOf(teamId, departmentId)
-    return members.length === 0 ? nobody : { teamId, rule: team.name, strategy: team.routing, members }
+    if (teamId === null || !team || team.routing === 'none' || members.length === 0) return nobody
+    return { teamId, rule: team.name, strategy: team.routing, members }
   }))
+}
+
+/** The agents a candidate may assign the ticket to. */
+export function candidateAgents (candidate: RoutingCandidate): number[] {
+  return 'members' in candidate ? candidate.members : candidate.assigneeId === null ? [] : [candidate.assigneeId]
 }
 
 /**

@@ -18,6 +18,36 @@ function asked (i: number, extra: Partial<NewTicketInput> = {}): NewTicketInput 
   return { name: `Client ${i}`, email: `client-${i}@example.com`, subject: `Printer ${i} jams`, message: `Page ${i} jams.`, helpTopicId: 1, ...extra }
 }
 
+/**
+ * The statements sent and answered from now on, and whether each ran in a transaction (Knex
+ * marks those with its id). `lastTransaction` counts the times the last transaction waited
+ * for an answer before sending more: the first statement after BEGIN waited for BEGIN's answer
+ * (which Knex does not report), and each other one sent after an answer came had waited for
+ * it. `reads` are the transaction's reads, but for the ids MySQL reads back after an insert.
+ */
+function logStatements (app: FastifyInstance): { readBeforeBegin: (table: string) => boolean, lastTransaction: () => { waits: number, reads: string[], listing: string } } {
+  const log: Array<{ sent: boolean, sql: string, inTransaction: boolean }> = []
+  type Query = { sql: string, __knexTxId?: string }
+  app.db.on('query', (query: Query) => log.push({ sent: true, sql: query.sql, inTransaction: query.__knexTxId !== undefined }))
+  app.db.on('query-response', (_rows: unknown, query: Query) => log.push({ sent: false, sql: query.sql, inTransaction: query.__knexTxId !== undefined }))
+  const lastSent = (pattern: RegExp): number => log.map((e) => e.sent && pattern.test(e.sql.trim())).lastIndexOf(true)
+  return {
+    readBeforeBegin: (table) => {
+      const pattern = new RegExp(`^select\\b.* from [\`"]${table}[\`"]`, 'i')
+      const read = log.findIndex((e) => e.sent && pattern.test(e.sql.trim()))
+      return read >= 0 && read < lastSent(/^begin\b/i)
+    },
+    lastTransaction: () => {
+      const written = log.slice(lastSent(/^begin\b/i), lastSent(/^commit\b/i) + 1).filter((e) => e.inTransaction)
+      return {
+        waits: 1 + written.filter((e, i) => e.sent && i > 0 && !written[i - 1]!.sent).length,
+        reads: written.filter((e) => e.sent && /^select\b/i.test(e.sql.trim()) && !/ from `(requesters|tickets|thread_entries)` where/.test(e.sql)).map((e) => e.sql),
+        listing: written.map((e) => `${e.sent ? '>' : '<'} ${e.sql.slice(0, 70)}`).join('\n')
+      }
+    }
+  }
+}
+
 /** Starts one opening, then `count` more while it runs: those go in one batch. */
 async function openTogether (app: FastifyInstance, inputs: NewTicketInput[]): Promise<Array<PromiseSettledResult<OpenedTicket>>> {
   return await Promise.allSettled(inputs.map(async (input) => await app.lifecycle.openTicket(input)))
@@ -72,31 +102,17 @@ t.test('a batch waits on the database four times between BEGIN and COMMIT: what 
   const app = await testApp(t, {}, { startWorkers: false })
   await deskWithAgentAndPlan(app)
   await app.lifecycle.openTicket(asked(0, { email: 'rosa@example.com' }))
-  // Whether each statement ran in a transaction (Knex marks those with its id).
-  const log: Array<{ sent: boolean, sql: string, inTransaction: boolean }> = []
-  type Query = { sql: string, __knexTxId?: string }
-  app.db.on('query', (query: Query) => log.push({ sent: true, sql: query.sql, inTransaction: query.__knexTxId !== undefined }))
-  app.db.on('query-response', (_rows: unknown, query: Query) => log.push({ sent: false, sql: query.sql, inTransaction: query.__knexTxId !== undefined }))
+  const log = logStatements(app)
   // A known requester and new ones, each ticket on the topic's SLA plan.
   const results = await openTogether(app, [asked(1), asked(2, { email: 'rosa@example.com' }), asked(3), asked(4)])
   t.same(results.map((r) => r.status), results.map(() => 'fulfilled'))
-  const lastSent = (pattern: RegExp): number => log.map((e) => e.sent && pattern.test(e.sql.trim())).lastIndexOf(true)
-  const begin = lastSent(/^begin\b/i)
   // What the first step reads (topics, known requesters, free numbers) is asked while the
   // transaction begins, on other connections; what it reads later, beside its writes.
-  for (const table of ['help_topics', 'requesters', 'tickets']) {
-    const pattern = new RegExp(`^select\\b.* from [\`"]${table}[\`"]`, 'i')
-    const read = log.findIndex((e) => e.sent && pattern.test(e.sql.trim()))
-    t.ok(read >= 0 && read < begin, `${table} is read before BEGIN is sent`)
-  }
-  const written = log.slice(begin, lastSent(/^commit\b/i) + 1).filter((e) => e.inTransaction)
-  t.same(written.filter((e) => e.sent && /^select\b/i.test(e.sql.trim()) && !/ from `(requesters|tickets|thread_entries)` where/.test(e.sql)).map((e) => e.sql), [],
-    'the transaction reads nothing but ids MySQL cannot return')
-  // The first statement after BEGIN waited for BEGIN's answer (which Knex does not report);
-  // each other statement sent after an answer came had waited for that answer.
-  const waits = 1 + written.filter((e, i) => e.sent && i > 0 && !written[i - 1]!.sent).length
+  for (const table of ['help_topics', 'requesters', 'tickets']) t.ok(log.readBeforeBegin(table), `${table} is read before BEGIN is sent`)
+  const { waits, reads, listing } = log.lastTransaction()
+  t.same(reads, [], 'the transaction reads nothing but ids MySQL cannot return')
   // MySQL has no RETURNING: it reads back the ids of the requesters, tickets and messages it inserted.
-  t.equal(waits, dialectOfDb(app.db) === 'mysql' ? 7 : 4, `for BEGIN; for new requesters; for the tickets; for their entries, events, counters, links and notices; then COMMIT:\n${written.map((e) => `${e.sent ? '>' : '<'} ${e.sql.slice(0, 70)}`).join('\n')}`)
+  t.equal(waits, dialectOfDb(app.db) === 'mysql' ? 7 : 4, `for BEGIN; for new requesters; for the tickets; for their entries, events, counters, links and notices; then COMMIT:\n${listing}`)
   t.equal((await app.db('outbox').where({ template: 'new_ticket' })).length, 5, 'and each ticket was told to the department')
 })
 
@@ -237,11 +253,18 @@ t.test('a batch routed to a team goes round its members in order, one assignment
   await app.db('help_topics').where({ id: 1 }).update({ default_team_id: team })
   const statements: string[] = []
   app.db.on('query', (query: { sql: string }) => statements.push(query.sql))
+  const log = logStatements(app)
 
   const first = await openTogether(app, Array.from({ length: 13 }, (_, i) => asked(i)))
   const opened = first.map((r) => (r as PromiseFulfilledResult<OpenedTicket>).value)
   t.same(opened.map((o) => o.ticket.assignee_id), Array.from({ length: 13 }, (_, i) => members[i % 3]), 'one alone, then twelve together: each member in turn')
   t.ok(statements.length < 80, `13 routed tickets cost ${statements.length} statements`)
+  // The team, its members and whom to tell are read beside the transaction; in it, the
+  // team's turns are taken between the requesters and the tickets. MySQL reads the turn
+  // back, and the ids.
+  const { waits, reads, listing } = log.lastTransaction()
+  t.same(reads, dialectOfDb(app.db) === 'mysql' ? ['select `rr_cursor` from `teams` where `id` = ? limit ?'] : [], 'the transaction reads nothing else')
+  t.equal(waits, dialectOfDb(app.db) === 'mysql' ? 9 : 5, `for BEGIN; for new requesters and the routing read beside; for the team's turns; for the tickets; for their rows and notices; then COMMIT:\n${listing}`)
   const rows = await app.db('tickets').whereIn('id', opened.map((o) => o.ticket.id)).orderBy('id').select('assignee_id', 'team_id')
   t.same(rows.map((row) => [row.assignee_id, row.team_id]), opened.map((o) => [o.ticket.assignee_id, team]), 'stored as answered')
   const assigned = await app.db('events').where({ type: 'assigned' }).orderBy('id')
