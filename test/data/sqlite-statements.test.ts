@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Knex } from 'knex'
+import knex, { type Knex } from 'knex'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createDatabase } from '../../src/data/database.js'
@@ -120,4 +120,27 @@ t.test('SQLite statements carry their LIMIT and OFFSET in the text, as integers 
   t.equal((await hostile).length, 1)
   t.equal((await db('notes').count({ n: '*' }).first())?.n, 5, 'the table is still there')
   t.match(db('notes').offset(db.raw('?', [2]) as unknown as number).select('id').toSQL(), { sql: /offset \?$/, bindings: [2] }, 'an offset Knex did not make an integer stays bound')
+})
+
+t.test('the WAL is copied into the database file beside the writer, a moment after writes, not inside a COMMIT', async (t) => {
+  const dir = testFolder(t)
+  const db = createDatabase(loadConfig({ DATA_DIR: dir, DATABASE_URL: '' }))
+  t.teardown(async () => { await db.destroy() })
+  const [setting] = await db.raw('PRAGMA wal_autocheckpoint') as Array<Record<string, number>>
+  t.same(Object.values(setting!), [0], 'the writer never checkpoints on its own')
+  await db.schema.createTable('notes', (table) => { table.increments('id'); table.text('text') })
+  for (let i = 0; i < 50; i++) await db.transaction(async (trx) => { await trx('notes').insert({ text: 'x'.repeat(2000) }) })
+  // A connection that reads the database file alone, as if the WAL were gone, finds them
+  // once the checkpoint has run (a new one each time: it takes the file to be unchanging).
+  const inFile = async (): Promise<number> => {
+    const fileOnly = knex({ client: 'sqlite3', connection: { filename: `file:${join(dir, 'tessera.sqlite')}?mode=ro&immutable=1`, flags: ['OPEN_URI'] }, useNullAsDefault: true })
+    try {
+      const tables = await fileOnly('sqlite_master').where({ name: 'notes' })
+      return tables.length === 0 ? 0 : Number((await fileOnly('notes').count({ n: '*' }).first())?.n)
+    } finally {
+      await fileOnly.destroy()
+    }
+  }
+  for (let waited = 0; await inFile() < 50 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(await inFile(), 50, 'every row is in the database file')
 })
