@@ -1,5 +1,4 @@
-import type { Db } from './database.js'
-import { insertedId } from './database.js'
+import { insertedId, listOf, outputName, preparedRead, type Db, type ListRead } from './database.js'
 
 /** Who is told when a ticket arrives in a department. */
 export const newTicketAudiences = ['agents', 'managers', 'nobody'] as const
@@ -58,16 +57,23 @@ export async function listActiveHelpTopics (db: Db): Promise<HelpTopicRow[]> {
   return rows.map(toTopic)
 }
 
+export type NewTicketTopic = HelpTopicRow & { priority: number, department_archived: boolean }
+
 /**
  * These topics whatever their state, with the priority their tickets start with and whether
- * their department is archived: new tickets opened together read their topics at once.
+ * their department is archived, as a list read with others: new tickets opened together
+ * read their topics at once.
  */
-export async function findHelpTopics (db: Db, ids: readonly number[]): Promise<Map<number, HelpTopicRow & { priority: number, department_archived: boolean }>> {
-  const rows: Array<HelpTopicRow & { priority: number, department_archived_at: number | null }> = await db('help_topics as h').join('departments as d', 'd.id', 'h.department_id')
-    .whereIn('h.id', [...new Set(ids)])
-    .select([...topicColumns, db.raw('coalesce(h.default_priority, d.default_priority) as priority'), 'd.archived_at as department_archived_at'])
-  return new Map(rows.map(({ department_archived_at: archivedAt, ...row }) => [row.id, { ...toTopic(row), department_archived: archivedAt !== null }]))
+export function helpTopicsList (db: Db, ids: readonly number[]): ListRead<Map<number, NewTicketTopic>> {
+  return listOf(topicsByIds(db, { ids: [...new Set(ids)] }), topicsByIdsColumns, (rows: Array<HelpTopicRow & { priority: number, department_archived_at: number | null }>) =>
+    new Map(rows.map(({ department_archived_at: archivedAt, ...row }) => [row.id, { ...toTopic(row), department_archived: archivedAt !== null }])))
 }
+
+const topicsByIdsColumns = [...topicColumns.map(outputName), 'priority', 'department_archived_at']
+
+const topicsByIds = preparedRead((db, { ids }: { ids: readonly number[] }) => db('help_topics as h').join('departments as d', 'd.id', 'h.department_id')
+  .whereIn('h.id', ids)
+  .select([...topicColumns, db.raw('coalesce(h.default_priority, d.default_priority) as priority'), 'd.archived_at as department_archived_at']))
 
 /** A topic whatever its state, for a follow-up that keeps its old ticket's topic. */
 export async function findHelpTopic (db: Db, id: number): Promise<(HelpTopicRow & { priority: number }) | undefined> {

@@ -1,5 +1,5 @@
 import type { AgentAccess } from './agents.js'
-import { insertEach, type Db } from './database.js'
+import { insertEach, listOf, outputName, preparedRead, readList, type Db, type ListRead } from './database.js'
 import { visibleTo } from './queues.js'
 import type { TicketStatus } from './tickets.js'
 
@@ -32,16 +32,21 @@ export async function findOrCreateRequesters (db: Db, people: ReadonlyArray<{ na
 
 /** The requesters these addresses belong to (an address merged away belongs to the record it went into). */
 export async function findRequestersByEmail (db: Db, addresses: readonly string[]): Promise<Map<string, RequesterRow>> {
-  const emails = [...new Set(addresses)]
-  const found = new Map<string, RequesterRow>()
-  for (const row of await db<RequesterRow>('requesters').whereIn('email', emails)) found.set(row.email, row)
-  const mergedInto = [...found.values()].flatMap((row) => row.merged_into_id ? [row.merged_into_id] : [])
-  if (mergedInto.length > 0) {
-    const survivors = new Map((await db<RequesterRow>('requesters').whereIn('id', mergedInto)).map((row) => [row.id, row]))
-    for (const [email, row] of found) if (row.merged_into_id) found.set(email, survivors.get(row.merged_into_id) ?? row)
-  }
-  return found
+  return await readList(db, requestersByEmailList(db, addresses))
 }
+
+/** findRequestersByEmail as a list read with others. */
+export function requestersByEmailList (db: Db, addresses: readonly string[]): ListRead<Map<string, RequesterRow>> {
+  return listOf(requestersByEmail(db, { emails: [...new Set(addresses)] }), ['asked', ...requesterColumns.map(outputName)],
+    (rows: Array<RequesterRow & { asked: string }>) => new Map(rows.map(({ asked, ...row }) => [asked, row])))
+}
+
+const requesterColumns = ['s.id', 's.name', 's.email', 's.created_at', 's.note', 's.merged_into_id', 's.updated_at']
+
+const requestersByEmail = preparedRead((db, { emails }: { emails: readonly string[] }) => db('requesters as r')
+  .join('requesters as s', 's.id', db.raw('coalesce(??, ??)', ['r.merged_into_id', 'r.id']))
+  .whereIn('r.email', emails)
+  .select(['r.email as asked', ...requesterColumns]))
 
 /** `found` (see findRequestersByEmail) with a new requester for each of these people it lacks. */
 export async function createMissingRequesters (db: Db, people: ReadonlyArray<{ name: string, email: string }>, found: ReadonlyMap<string, RequesterRow>, now: number): Promise<Map<string, RequesterRow>> {

@@ -114,9 +114,15 @@ export async function insertTickets (db: Db, tickets: readonly NewTicket[]): Pro
 
 /** Which of these numbers tickets already have. */
 export async function takenNumbers (db: Db, numbers: readonly string[]): Promise<Set<string>> {
-  const rows: Array<{ number: string }> = await db('tickets').whereIn('number', [...numbers]).select('number')
-  return new Set(rows.map((row) => row.number))
+  return await readList(db, takenNumbersList(db, numbers))
 }
+
+/** takenNumbers as a list read with others. */
+export function takenNumbersList (db: Db, numbers: readonly string[]): ListRead<Set<string>> {
+  return listOf(ticketsNumbered(db, { numbers: [...numbers] }), ['number'], (rows: Array<{ number: string }>) => new Set(rows.map((row) => row.number)))
+}
+
+const ticketsNumbered = preparedRead((db, { numbers }: { numbers: readonly string[] }) => db('tickets').whereIn('number', numbers).select('number'))
 
 export async function updateTicket (db: Db, id: number, patch: Partial<TicketRow>): Promise<void> {
   await db('tickets').where({ id }).update(patch)

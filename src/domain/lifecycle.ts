@@ -1,11 +1,11 @@
 import type { Knex } from 'knex'
-import { allInTransaction, isUniqueViolation, readingLatestCommits, type Db } from '../data/database.js'
+import { allInTransaction, isUniqueViolation, readingLatestCommits, readLists, type Db } from '../data/database.js'
 import { asError, groupCommit } from '../data/group-commit.js'
-import { findDepartment, findHelpTopics, findTeam, type DepartmentDetail, type HelpTopicRow } from '../data/catalog.js'
-import { createMissingRequesters, findRequester, findRequestersByEmail, type RequesterRow } from '../data/requesters.js'
+import { findDepartment, findTeam, helpTopicsList, type DepartmentDetail, type HelpTopicRow, type NewTicketTopic } from '../data/catalog.js'
+import { createMissingRequesters, findRequester, requestersByEmailList, type RequesterRow } from '../data/requesters.js'
 import {
   findTicketByNumber, findTicketsBySubmission, insertAccessTokens, insertEntry, insertFirstMessages, insertTickets, findEntryAfter,
-  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, touchViewer,
+  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, takenNumbersList, touchViewer,
   updateTicket, updateTicketIf, type EntryKind, type EntryRow, type EventType, type TicketRow, type TicketSource, type TicketStatus
 } from '../data/tickets.js'
 import { findAgents, isAssignable } from '../data/agents.js'
@@ -185,15 +185,18 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   interface Opening { input: NewTicketInput & { follows?: Pick<TicketRow, 'id' | 'number'> }, at: number, attempt: number }
 
   /** What openings read before anything of theirs can be written: their topics, who is known already, numbers still free. */
-  interface FirstReads { topics: Awaited<ReturnType<typeof findHelpTopics>>, known: Map<string, RequesterRow>, numbers: string[] }
+  interface FirstReads { topics: Map<number, NewTicketTopic>, known: Map<string, RequesterRow>, numbers: string[] }
 
   async function readFirst (reader: Db, openings: readonly Opening[]): Promise<FirstReads> {
-    const [topics, known, numbers] = await allInTransaction([
-      findHelpTopics(reader, openings.map((opening) => opening.input.helpTopicId)),
-      findRequestersByEmail(reader, openings.map((opening) => opening.input.email)),
-      freeNumbers(reader, openings.map((opening) => opening.attempt))
-    ])
-    return { topics, known, numbers }
+    const attempts = openings.map((opening) => opening.attempt)
+    const drawn = attempts.map((attempt) => randomTicketNumber(attempt))
+    // One statement on SQLite (see readLists).
+    const { topics, known, taken } = await readLists(reader, {
+      topics: helpTopicsList(reader, openings.map((opening) => opening.input.helpTopicId)),
+      known: requestersByEmailList(reader, openings.map((opening) => opening.input.email)),
+      taken: takenNumbersList(reader, drawn)
+    })
+    return { topics, known, numbers: await freeNumbers(reader, drawn, attempts, taken) }
   }
 
   /**
@@ -375,13 +378,13 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
   /**
    * A ticket number for each new ticket, none taken: drawn at random (so numbers say nothing
-   * about the desk's size), those already used drawn again. Another instance may take one in
+   * about the desk's size; `firstTaken` is which of `numbers` were found taken), those
+   * already used drawn again. Another instance may take one in
    * the meantime; the unique index then fails the transaction, which is retried.
    */
-  async function freeNumbers (trx: Db, attempts: readonly number[]): Promise<string[]> {
-    const numbers = attempts.map((attempt) => randomTicketNumber(attempt))
+  async function freeNumbers (trx: Db, numbers: string[], attempts: readonly number[], firstTaken: Set<string>): Promise<string[]> {
     for (let round = 0; numbers.length > 0; round++) {
-      const taken = await takenNumbers(trx, numbers)
+      const taken = round === 0 ? firstTaken : await takenNumbers(trx, numbers)
       const seen = new Set<string>()
       const clash = numbers.map((number) => {
         const again = taken.has(number) || seen.has(number)
