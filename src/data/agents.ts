@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { dialectOfDb, type Db } from './database.js'
+import { dialectOfDb, listOf, preparedRead, type Db, type ListRead } from './database.js'
 import { preferenceColumns, toPreferences, type AgentPreferences, type PreferenceColumns } from './agent-preferences.js'
 import type { NewTicketAudience } from './catalog.js'
 import { ticketViews, toTicketViews, type TicketView } from './tickets.js'
@@ -330,12 +330,17 @@ function departmentsAgents (db: Db, departmentIds: readonly number[], roles: rea
  * The working agents of each of `departmentIds`, in one query: each with when they are back
  * if away, their role there, and what the department tells of its new tickets.
  */
-export async function listDepartmentsAgents (db: Db, departmentIds: readonly number[]): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }>> {
-  if (departmentIds.length === 0) return []
-  return await departmentsAgents(db, departmentIds, workingRoles)
-    .join('departments as d', 'd.id', 'ad.department_id')
-    .select('a.id', 'a.name', 'a.email', 'a.away_until', 'ad.department_id', 'ad.role', 'd.new_ticket_notice')
+export type DepartmentsAgent = { id: number, name: string, email: string, away_until: number | string | null, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }
+
+/** listDepartmentsAgents as a list read with others. */
+export function departmentsAgentsList (db: Db, departmentIds: readonly number[]): ListRead<DepartmentsAgent[]> {
+  return listOf(departmentsAgentsWithNotice(db, { departmentIds: [...new Set(departmentIds)], roles: workingRoles }), ['id', 'name', 'email', 'away_until', 'department_id', 'role', 'new_ticket_notice'])
 }
+
+const departmentsAgentsWithNotice = preparedRead((db, { departmentIds, roles }: { departmentIds: readonly number[], roles: readonly DepartmentRole[] }) =>
+  departmentsAgents(db, departmentIds, roles)
+    .join('departments as d', 'd.id', 'ad.department_id')
+    .select('a.id', 'a.name', 'a.email', 'a.away_until', 'ad.department_id', 'ad.role', 'd.new_ticket_notice'))
 
 /** Agents who work a department (agent or manager role, or only `roles`), with when they are back if away. */
 export async function listDepartmentAgents (db: Db, departmentId: number, roles: readonly DepartmentRole[] = workingRoles): Promise<Array<{ id: number, name: string, email: string, away_until: number | string | null }>> {

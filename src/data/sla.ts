@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { insertedId, type Db } from './database.js'
+import { insertedId, listOf, preparedRead, type Db, type ListRead } from './database.js'
 import type { TicketStatus } from './tickets.js'
 
 export interface SlaScheduleRow {
@@ -66,20 +66,26 @@ const planColumns = ['p.*', 's.time_zone', 's.windows', 's.holidays']
 
 /**
  * The plans of these help topics and of these departments, with their schedules, in one
- * query: keyed `topic:<id>` and `department:<id>`; a topic or department without a plan is
- * missing.
+ * query, as a list read with others: keyed `topic:<id>` and `department:<id>`; a topic or
+ * department without a plan is missing.
  */
-export async function findTopicAndDepartmentPlans (db: Db, topicIds: readonly number[], departmentIds: readonly number[]): Promise<Map<string, SlaPlanWithSchedule>> {
+export function topicAndDepartmentPlansList (db: Db, topicIds: readonly number[], departmentIds: readonly number[]): ListRead<Map<string, SlaPlanWithSchedule>> {
+  return listOf(topicAndDepartmentPlans(db, { topicIds: [...new Set(topicIds)], departmentIds: [...new Set(departmentIds)] }), ownedPlanColumns,
+    (rows: Array<SlaPlanWithSchedule & { of_topic: number | string, owner_id: number }>) =>
+      new Map(rows.map(({ of_topic: ofTopic, owner_id: ownerId, ...plan }) => [`${Number(ofTopic) === 1 ? 'topic' : 'department'}:${ownerId}`, plan])))
+}
+
+const ownedPlanColumns = ['of_topic', 'owner_id', 'id', 'name', 'first_response_hours', 'resolution_hours', 'schedule_id', 'created_at', 'time_zone', 'windows', 'holidays']
+
+const topicAndDepartmentPlans = preparedRead((db, { topicIds, departmentIds }: { topicIds: readonly number[], departmentIds: readonly number[] }) => {
   // The owner is told apart by a constant, not a bound value: PostgreSQL cannot type a
   // parameter that is only selected.
   const plansOf = (table: 'help_topics' | 'departments', ids: readonly number[]): Knex.QueryBuilder =>
     db(`${table} as o`).join('sla_plans as p', 'p.id', 'o.sla_plan_id').leftJoin('sla_schedules as s', 's.id', 'p.schedule_id')
-      .whereIn('o.id', [...new Set(ids)])
+      .whereIn('o.id', ids)
       .select(db.raw(table === 'help_topics' ? '1 as of_topic' : '0 as of_topic'), 'o.id as owner_id', ...planColumns)
-  const rows: Array<SlaPlanWithSchedule & { of_topic: number | string, owner_id: number }> =
-    await plansOf('help_topics', topicIds).unionAll(plansOf('departments', departmentIds))
-  return new Map(rows.map(({ of_topic: ofTopic, owner_id: ownerId, ...plan }) => [`${Number(ofTopic) === 1 ? 'topic' : 'department'}:${ownerId}`, plan]))
-}
+  return plansOf('help_topics', topicIds).unionAll(plansOf('departments', departmentIds))
+})
 
 export async function findPlanWithSchedule (db: Db, planId: number): Promise<SlaPlanWithSchedule | undefined> {
   return await db('sla_plans as p').leftJoin('sla_schedules as s', 's.id', 'p.schedule_id').where('p.id', planId).first(planColumns)

@@ -340,11 +340,13 @@ export async function repointMerges (db: Db, fromTicketId: number, toTicketId: n
 }
 
 /** The tickets these (requester, new-ticket form) pairs already opened. */
-export async function findTicketsBySubmission (db: Db, pairs: ReadonlyArray<{ requesterId: number, submissionId: string }>): Promise<TicketRow[]> {
-  if (pairs.length === 0) return []
-  const rows: TicketRow[] = await db<TicketRow>('tickets').whereIn(['requester_id', 'submission_id'], pairs.map((pair) => [pair.requesterId, pair.submissionId]))
-  return rows.map((row) => toTicket(row)!)
+export function ticketsBySubmissionList (db: Db, pairs: ReadonlyArray<{ requesterId: number, submissionId: string }>): ListRead<TicketRow[]> {
+  return listOf(ticketsBySubmission(db, { pairs: pairs.map((pair) => [pair.requesterId, pair.submissionId]) }), ticketColumns, (rows: TicketRow[]) => rows.map((row) => toTicket(row)!))
 }
+
+// An empty list of pairs matches nothing (Knex writes it as 1 = 0).
+const ticketsBySubmission = preparedRead((db, { pairs }: { pairs: ReadonlyArray<readonly [number, string]> }) =>
+  db('tickets').whereIn(['requester_id', 'submission_id'], pairs as Array<[number, string]>).select(ticketColumns))
 
 /** Moves a ticket to the trash; false when it was there already. */
 export async function markTicketDeleted (db: Db, id: number, agentId: number | null, at: number): Promise<boolean> {

@@ -4,8 +4,8 @@ import { asError, groupCommit } from '../data/group-commit.js'
 import { findDepartment, findTeam, helpTopicsList, type DepartmentDetail, type HelpTopicRow, type NewTicketTopic } from '../data/catalog.js'
 import { createMissingRequesters, findRequester, requestersByEmailList, type RequesterRow } from '../data/requesters.js'
 import {
-  findTicketByNumber, findTicketsBySubmission, insertAccessTokens, insertEntry, insertFirstMessages, insertTickets, findEntryAfter,
-  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, takenNumbersList, touchViewer,
+  findTicketByNumber, insertAccessTokens, insertEntry, insertFirstMessages, insertTickets, findEntryAfter,
+  listExpiredTrash, markTicketDeleted, markTicketRestored, moveThread, purgeTicketRows, repointMerges, takenNumbers, takenNumbersList, ticketsBySubmissionList, touchViewer,
   updateTicket, updateTicketIf, type EntryKind, type EntryRow, type EventType, type TicketRow, type TicketSource, type TicketStatus
 } from '../data/tickets.js'
 import { findAgents, isAssignable } from '../data/agents.js'
@@ -13,7 +13,7 @@ import { deleteAttachments, insertAttachments, listTicketAttachmentRefs } from '
 import type { StoredFile } from '../attachments/store.js'
 import { notFound, TesseraError } from './errors.js'
 import {
-  noticeAccessLink, noticeAgentResponse, noticeClientMessage, newTicketRecipients, noticeNewTickets, noticeTicketAssigned, noticeTicketsAssigned, noticeTicketClosed,
+  noticeAccessLink, noticeAgentResponse, noticeClientMessage, newTicketRecipientsLists, noticeNewTickets, noticeTicketAssigned, noticeTicketsAssigned, noticeTicketClosed,
   noticeTicketMerged, noticeTicketResolved, noticeTicketTransferred
 } from './notices.js'
 import {
@@ -24,7 +24,7 @@ import { assertMergeable, assertNotMerged, mergeCrossesRequesters, mergeDestinat
 import { purgeDueAt, restorable, trashRetentionDays, trashRetentionMs } from './trash.js'
 import { memo } from './memo.js'
 import { candidateAgents, routingCandidates, takeTurns } from './routing.js'
-import { newTicketPlans, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
+import { newTicketPlansList, slaFirstResponse, slaStatusChanged, startClocks } from './sla.js'
 import { startSurvey } from './survey.js'
 import { signReply, type SignatureChoice } from './signatures.js'
 import { carryParticipantsOnMerge, copyReplyToParticipants } from './participants.js'
@@ -253,15 +253,19 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     // Routing is read for every accepted opening, replays too, so it can be read beside the
     // rest; only new tickets take a turn.
     const unassigned = accepted.filter(({ opening }) => !opening.input.onBehalf?.assignment)
-    const [requesters, earlier, plans, recipients, [candidates, assignees]] = await allInTransaction([
+    const [requesters, { earlier, plans, members, enabled }, [candidates, assignees]] = await allInTransaction([
       createMissingRequesters(trx, accepted.map(({ opening }) => opening.input), known, Math.min(...accepted.map(({ opening }) => opening.at))),
-      findTicketsBySubmission(reader, sentBefore.map(({ opening }) => ({ requesterId: known.get(opening.input.email)!.id, submissionId: opening.input.submissionId! }))),
-      newTicketPlans(reader, accepted.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId }))),
-      newTicketRecipients(reader, accepted.map(({ departmentId }) => departmentId)),
+      // One statement on SQLite (see readLists).
+      readLists(reader, {
+        earlier: ticketsBySubmissionList(reader, sentBefore.map(({ opening }) => ({ requesterId: known.get(opening.input.email)!.id, submissionId: opening.input.submissionId! }))),
+        plans: newTicketPlansList(reader, accepted.map(({ topic, departmentId }) => ({ help_topic_id: topic.id, department_id: departmentId }))),
+        ...newTicketRecipientsLists(reader, accepted.map(({ departmentId }) => departmentId))
+      }),
       // With the agents it may assign, whom the assignment notices name.
       routingCandidates(reader, unassigned.map(({ topic, departmentId }) => ({ department_id: departmentId, topic })), Math.max(...accepted.map(({ opening }) => opening.at)))
         .then(async (candidates) => [candidates, await findAgents(reader, candidates.flatMap(candidateAgents))] as const)
     ])
+    const recipients = { members, enabled }
     const planOf = new Map(accepted.map((entry, i) => [entry, plans[i]]))
     const requesterOfOpening = (opening: Opening): RequesterRow => requesters.get(opening.input.email)!
     const submissionKey = (opening: Opening): string | undefined =>

@@ -1,9 +1,9 @@
-import { allInTransaction, type Db } from '../data/database.js'
-import { findAgent, findAgents, listDepartmentAgents, listDepartmentsAgents, type AgentRow, type DepartmentRole } from '../data/agents.js'
+import { allInTransaction, readList, type Db, type ListRead } from '../data/database.js'
+import { departmentsAgentsList, findAgent, findAgents, listDepartmentAgents, type AgentRow, type DepartmentRole, type DepartmentsAgent } from '../data/agents.js'
 import type { NewTicketAudience } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
 import { listTeamAgentsWhoCanOpen } from '../data/queues.js'
-import { readSettings } from '../data/settings.js'
+import { settingsList } from '../data/settings.js'
 import type { TicketRow } from '../data/tickets.js'
 import type { Actor } from './permissions.js'
 import { slaRecipients, slaNoticePayload, type SlaNoticeTarget } from './sla-notices.js'
@@ -42,10 +42,14 @@ export type NoticeTemplate = keyof typeof notices
 
 /** Notices are on unless the setting `notice.<template>` is "off". Those of `templates` that are on, read in one query. */
 async function enabledNotices (db: Db, templates: readonly NoticeTemplate[]): Promise<Set<NoticeTemplate>> {
+  if (templates.length === 0) return new Set()
+  return await readList(db, enabledNoticesList(db, templates))
+}
+
+function enabledNoticesList (db: Db, templates: readonly NoticeTemplate[]): ListRead<Set<NoticeTemplate>> {
   const wanted = [...new Set(templates)]
-  if (wanted.length === 0) return new Set()
-  const stored = await readSettings(db, wanted.map((template) => `notice.${template}`))
-  return new Set(wanted.filter((template) => stored.get(`notice.${template}`) !== 'off'))
+  const stored = settingsList(db, wanted.map((template) => `notice.${template}`))
+  return { ...stored, then: (rows) => { const found = stored.then(rows); return new Set(wanted.filter((template) => found.get(`notice.${template}`) !== 'off')) } }
 }
 
 /*
@@ -95,24 +99,20 @@ function except (agents: readonly AgentRecipient[], actor: Actor | null): string
 /** ticket_received → the requester, with the private link. */
 export interface NewTicketNotice { ticket: NoticeTicket, requester: Person, message: string, at: number, receipt: boolean }
 
-/** Who may hear of new tickets in some departments, and which of the two notices are on. */
+/** Who may hear of new tickets in some departments, and which notices are on. */
 export interface NewTicketRecipients {
-  members: Awaited<ReturnType<typeof listDepartmentsAgents>>
+  members: DepartmentsAgent[]
   enabled: Set<NoticeTemplate>
 }
 
 /**
- * What noticeNewTickets needs to know beforehand, read in two statements sent at once: new
- * tickets opened together ask it as soon as their departments are known, beside their other
- * reads, instead of after the tickets are written. `enabled` also answers for ticket_assigned,
- * which routing may send.
+ * What noticeNewTickets needs to know beforehand, as two lists new tickets opened together
+ * read with their others as soon as their departments are known, instead of after the
+ * tickets are written: the departments' agents, and whether each notice is on (ticket_assigned
+ * too, which routing may send).
  */
-export async function newTicketRecipients (trx: Db, departmentIds: readonly number[]): Promise<NewTicketRecipients> {
-  const [members, enabled] = await allInTransaction([
-    listDepartmentsAgents(trx, departmentIds),
-    enabledNotices(trx, ['ticket_received', 'new_ticket', 'ticket_assigned'])
-  ])
-  return { members, enabled }
+export function newTicketRecipientsLists (db: Db, departmentIds: readonly number[]): { members: ListRead<DepartmentsAgent[]>, enabled: ListRead<Set<NoticeTemplate>> } {
+  return { members: departmentsAgentsList(db, departmentIds), enabled: enabledNoticesList(db, ['ticket_received', 'new_ticket', 'ticket_assigned']) }
 }
 
 /**

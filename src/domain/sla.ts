@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
-import type { Db } from '../data/database.js'
+import type { Db, ListRead } from '../data/database.js'
 import {
-  findPlanWithSchedule, findTopicAndDepartmentPlans, findTicketSla, listSlaChecksDue, updateTicketSla, updateTicketSlaIf,
+  findPlanWithSchedule, topicAndDepartmentPlansList, findTicketSla, listSlaChecksDue, updateTicketSla, updateTicketSlaIf,
   type SlaOutcome, type SlaPlanWithSchedule, type TicketSla, type TicketSlaPatch
 } from '../data/sla.js'
 import { type TicketRow, type TicketStatus } from '../data/tickets.js'
@@ -86,11 +86,16 @@ async function save (trx: Db, before: TicketSla, after: TicketSla, events: SlaEv
   for (const event of events) await recordSla(trx, before.id, event, at)
 }
 
-/** The plan each new ticket starts under: its topic's, else its department's; for tickets opened together, in one query. */
-export async function newTicketPlans (trx: Db, tickets: ReadonlyArray<Pick<TicketRow, 'help_topic_id' | 'department_id'>>): Promise<Array<SlaPlanWithSchedule | undefined>> {
-  if (tickets.length === 0) return []
-  const plans = await findTopicAndDepartmentPlans(trx, tickets.flatMap((ticket) => ticket.help_topic_id ?? []), tickets.map((ticket) => ticket.department_id))
-  return tickets.map((ticket) => plans.get(`topic:${ticket.help_topic_id ?? ''}`) ?? plans.get(`department:${ticket.department_id}`))
+/** The plan each new ticket starts under: its topic's, else its department's; for tickets opened together, one list read with others. */
+export function newTicketPlansList (db: Db, tickets: ReadonlyArray<Pick<TicketRow, 'help_topic_id' | 'department_id'>>): ListRead<Array<SlaPlanWithSchedule | undefined>> {
+  const plans = topicAndDepartmentPlansList(db, tickets.flatMap((ticket) => ticket.help_topic_id ?? []), tickets.map((ticket) => ticket.department_id))
+  return {
+    ...plans,
+    then: (rows) => {
+      const found = plans.then(rows)
+      return tickets.map((ticket) => found.get(`topic:${ticket.help_topic_id ?? ''}`) ?? found.get(`department:${ticket.department_id}`))
+    }
+  }
 }
 
 /**
