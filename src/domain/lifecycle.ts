@@ -382,9 +382,9 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
   /**
    * A ticket number for each new ticket, none taken: drawn at random (so numbers say nothing
-   * about the desk's size; `firstTaken` is which of `numbers` were found taken), those
-   * already used drawn again. Another instance may take one in
-   * the meantime; the unique index then fails the transaction, which is retried.
+   * about the desk's size), those already used drawn again; `firstTaken` says which of the
+   * first draw are. Another instance may take one in the meantime; the unique index then
+   * fails the transaction, which is retried.
    */
   async function freeNumbers (trx: Db, numbers: string[], attempts: readonly number[], firstTaken: Set<string>): Promise<string[]> {
     for (let round = 0; numbers.length > 0; round++) {
