@@ -326,13 +326,13 @@ function departmentsAgents (db: Db, departmentIds: readonly number[], roles: rea
     .orderBy('a.id')
 }
 
-/**
- * The working agents of each of `departmentIds`, in one query: each with when they are back
- * if away, their role there, and what the department tells of its new tickets.
- */
 export type DepartmentsAgent = { id: number, name: string, email: string, away_until: number | string | null, department_id: number, role: DepartmentRole, new_ticket_notice: NewTicketAudience }
 
-/** listDepartmentsAgents as a list read with others. */
+/**
+ * The working agents of each of `departmentIds`, in one query, as a list read with others:
+ * each with when they are back if away, their role there, and what the department tells of
+ * its new tickets.
+ */
 export function departmentsAgentsList (db: Db, departmentIds: readonly number[]): ListRead<DepartmentsAgent[]> {
   return listOf(departmentsAgentsWithNotice(db, { departmentIds: [...new Set(departmentIds)], roles: workingRoles }), ['id', 'name', 'email', 'away_until', 'department_id', 'role', 'new_ticket_notice'])
 }

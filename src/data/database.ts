@@ -591,6 +591,11 @@ export function listOf<Row, Result = Row[]> (query: ListQuery, columns: readonly
   return { query, columns, then: (then ?? ((rows: Row[]) => rows)) as (rows: never[]) => Result }
 }
 
+/** The same list, what it reads made into something else. */
+export function mapList<From, To> (list: ListRead<From>, map: (read: From) => To): ListRead<To> {
+  return { ...list, then: (rows) => map(list.then(rows)) }
+}
+
 type ListsRead<Lists extends Record<string, ListRead<unknown>>> = { [Name in keyof Lists]: Lists[Name] extends ListRead<infer Result> ? Result : never }
 
 /**

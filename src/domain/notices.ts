@@ -1,4 +1,4 @@
-import { allInTransaction, readList, type Db, type ListRead } from '../data/database.js'
+import { allInTransaction, mapList, readList, type Db, type ListRead } from '../data/database.js'
 import { departmentsAgentsList, findAgent, findAgents, listDepartmentAgents, type AgentRow, type DepartmentRole, type DepartmentsAgent } from '../data/agents.js'
 import type { NewTicketAudience } from '../data/catalog.js'
 import { enqueueMessages } from '../data/outbox.js'
@@ -49,7 +49,7 @@ async function enabledNotices (db: Db, templates: readonly NoticeTemplate[]): Pr
 function enabledNoticesList (db: Db, templates: readonly NoticeTemplate[]): ListRead<Set<NoticeTemplate>> {
   const wanted = [...new Set(templates)]
   const stored = settingsList(db, wanted.map((template) => `notice.${template}`))
-  return { ...stored, then: (rows) => { const found = stored.then(rows); return new Set(wanted.filter((template) => found.get(`notice.${template}`) !== 'off')) } }
+  return mapList(stored, (found) => new Set(wanted.filter((template) => found.get(`notice.${template}`) !== 'off')))
 }
 
 /*

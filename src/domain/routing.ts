@@ -38,11 +38,10 @@ export async function routingCandidates (db: Db, tickets: readonly TicketToRoute
     await once(`team:${teamId}`, async () => await findTeamRouting(db, teamId))
   const membersOf = async (teamId: number, departmentId: number): Promise<number[]> =>
     await once(`members:${teamId}:${departmentId}`, async () => await listRoutableMembers(db, teamId, departmentId, at))
-  // Each ticket is decided at once, not after the one before: the lookups of several
-  // departments are sent together, and the memo lets tickets that need the same one share
-  // it. The decisions keep the tickets' order.
-  // The topic's agent, the team and its members are read at once: a ticket the topic's agent
-  // takes has its team read for nothing, but no ticket waits for one answer to ask the next.
+  // Each ticket is decided at once, not after the one before, and its topic's agent, team
+  // and members are read at once too: a ticket the topic's agent takes has its team read for
+  // nothing, but no lookup waits for another's answer. The memo lets tickets that need the
+  // same one share it; the decisions keep the tickets' order.
   return await allInTransaction(tickets.map(async ({ department_id: departmentId, topic }): Promise<RoutingCandidate> => {
     const teamId = topic.default_team_id
     const agentId = topic.default_agent_id

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { Db, ListRead } from '../data/database.js'
+import { mapList, type Db, type ListRead } from '../data/database.js'
 import {
   findPlanWithSchedule, topicAndDepartmentPlansList, findTicketSla, listSlaChecksDue, updateTicketSla, updateTicketSlaIf,
   type SlaOutcome, type SlaPlanWithSchedule, type TicketSla, type TicketSlaPatch
@@ -89,13 +89,7 @@ async function save (trx: Db, before: TicketSla, after: TicketSla, events: SlaEv
 /** The plan each new ticket starts under: its topic's, else its department's; for tickets opened together, one list read with others. */
 export function newTicketPlansList (db: Db, tickets: ReadonlyArray<Pick<TicketRow, 'help_topic_id' | 'department_id'>>): ListRead<Array<SlaPlanWithSchedule | undefined>> {
   const plans = topicAndDepartmentPlansList(db, tickets.flatMap((ticket) => ticket.help_topic_id ?? []), tickets.map((ticket) => ticket.department_id))
-  return {
-    ...plans,
-    then: (rows) => {
-      const found = plans.then(rows)
-      return tickets.map((ticket) => found.get(`topic:${ticket.help_topic_id ?? ''}`) ?? found.get(`department:${ticket.department_id}`))
-    }
-  }
+  return mapList(plans, (found) => tickets.map((ticket) => found.get(`topic:${ticket.help_topic_id ?? ''}`) ?? found.get(`department:${ticket.department_id}`)))
 }
 
 /**
