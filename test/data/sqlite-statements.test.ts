@@ -143,10 +143,11 @@ t.test('the WAL is copied into the database file beside the writer, a moment aft
   }
   // A read that lands while a checkpoint is copying pages may find the file half written
   // (SQLITE_CORRUPT: it was promised an unchanging file): that is "not yet", try again.
-  let found = await inFile().catch(() => -1)
+  const notYet = (error: { code?: string }): number => { if (error.code === 'SQLITE_CORRUPT') return -1; throw error }
+  let found = await inFile().catch(notYet)
   for (let waited = 0; found < 50 && waited < 10_000; waited += 50) {
     await new Promise((resolve) => setTimeout(resolve, 50))
-    found = await inFile().catch(() => -1)
+    found = await inFile().catch(notYet)
   }
   t.equal(found, 50, 'every row is in the database file')
 })
