@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js'
 import { projectRoot } from '../src/paths.js'
 import { loadTicketForm } from './page-weight.js'
 import { seedTickets } from './seed.js'
-import { secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
+import { routeAndTimeEveryTopic, secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
 
 /**
  * Server CPU time per request for the portal pages, ticket creation and the staff pages,
@@ -114,21 +114,27 @@ try {
   bareServer.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(homeHtml))
   await bareServer.listen({ host: '127.0.0.1', port: 0 })
 
+  const newTickets = async (): Promise<Load> => {
+    const form = await loadTicketForm(appUrl)
+    return {
+      path: '/tickets',
+      method: 'POST',
+      headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
+    }
+  }
   const staff = async (): Promise<string> => staffCookie(await signInStaff(app.db, appUrl, seed), appUrl)
   const endpoints: Array<{ name: string, target?: number, plan: () => Promise<Load> }> = [
     { name: 'portal home', target: 0.5, plan: async () => ({ path: '/' }) },
     { name: 'portal home (gzip)', target: 0.5, plan: async () => ({ path: '/', headers: { 'accept-encoding': 'gzip' } }) },
     { name: 'new ticket form', target: 0.25, plan: async () => ({ path: '/tickets/new' }) },
+    { name: 'create ticket', plan: newTickets },
     {
-      name: 'create ticket',
+      // As in run.ts: from here on, every topic routes to the team and runs an SLA plan.
+      name: 'create ticket (routing + SLA)',
       plan: async () => {
-        const form = await loadTicketForm(appUrl)
-        return {
-          path: '/tickets',
-          method: 'POST',
-          headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
-        }
+        await routeAndTimeEveryTopic(app.db, seed)
+        return await newTickets()
       }
     },
     { name: 'staff queue: Mine', plan: async () => ({ path: '/staff/queues/mine', headers: { cookie: await staff() } }) },

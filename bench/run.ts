@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util'
 import Fastify, { type FastifyInstance } from 'fastify'
 import knex, { type Knex } from 'knex'
 import { buildApp } from '../src/app.js'
-import { dialectOf, insertedId } from '../src/data/database.js'
+import { dialectOf } from '../src/data/database.js'
 import { loadConfig } from '../src/config.js'
 import { fetchRaw, formatPageWeight, loadTicketForm, measurePage, measurePageWeight, type CookieJar } from './page-weight.js'
-import { secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
+import { routeAndTimeEveryTopic, secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
 import { seedTickets, type SeedResult } from './seed.js'
 
 /**
@@ -152,7 +152,7 @@ const endpoints: Endpoint[] = [
     path: '/tickets',
     expect: '3xx',
     setup: async (ctx) => {
-      await routeAndTimeEveryTopic(ctx)
+      await routeAndTimeEveryTopic(ctx.app.db, ctx.seed)
       const form = await loadTicketForm(ctx.appUrl)
       return {
         headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
@@ -201,22 +201,6 @@ const homeName = 'portal home'
 const bareName = 'bare Fastify, same-size page'
 
 interface SideEffects { tickets: number, entries: number, events: number, tokens: number, outbox: number }
-
-/** The seeded team's members take every topic's tickets in turn, each under office hours (Mon–Fri 9–17 UTC). */
-async function routeAndTimeEveryTopic ({ app, seed }: BenchContext): Promise<void> {
-  const db = app.db
-  const weekdays = Object.fromEntries([1, 2, 3, 4, 5].map((day) => [day, [[540, 1020]]]))
-  const [schedule] = await db('sla_schedules').insert({ name: 'Office hours', time_zone: 'UTC', windows: JSON.stringify(weekdays), holidays: '[]', created_at: 0 }).returning('id')
-  const [plan] = await db('sla_plans').insert({ name: 'Standard', first_response_hours: 4, resolution_hours: 24, schedule_id: insertedId(schedule), created_at: 0 }).returning('id')
-  // Routing picks members who could sign in and work the topic's department.
-  await db('agents').whereIn('id', seed.teamMemberIds).whereNull('password_hash').update({ password_hash: 'bench: never signs in' })
-  const departments: number[] = await db('help_topics').distinct().pluck('department_id')
-  for (const agentId of seed.teamMemberIds) {
-    await db('agent_departments').insert(departments.map((departmentId) => ({ agent_id: agentId, department_id: departmentId, role: 'agent' }))).onConflict(['agent_id', 'department_id']).ignore()
-  }
-  await db('teams').where({ id: seed.teamId }).update({ routing: 'round_robin' })
-  await db('help_topics').update({ default_team_id: seed.teamId, sla_plan_id: insertedId(plan) })
-}
 
 async function countRouted ({ db }: FastifyInstance): Promise<{ tickets: number, routed: number, timed: number }> {
   const count = async (query: Knex.QueryBuilder): Promise<number> => Number((await query.count('* as n').first() as { n: number | string }).n)

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { setAgentPassword } from '../src/data/agents.js'
+import { insertedId } from '../src/data/database.js'
 import { hashPassword } from '../src/domain/accounts.js'
 import { browse, CookieJar, fetchRaw } from './page-weight.js'
 import type { SeedResult } from './seed.js'
@@ -93,4 +94,19 @@ export function ticketBodies (csrfToken: string, topicIds: readonly string[]): s
     message: variant.text.map((p) => paragraphs[p]).join('\n\n'),
     website: ''
   }).toString().replaceAll(placeholder, '[<id>]'))
+}
+
+/** The seeded team's members take every topic's tickets in turn, each under office hours (Mon–Fri 9–17 UTC). */
+export async function routeAndTimeEveryTopic (db: Knex, seed: SeedResult): Promise<void> {
+  const weekdays = Object.fromEntries([1, 2, 3, 4, 5].map((day) => [day, [[540, 1020]]]))
+  const [schedule] = await db('sla_schedules').insert({ name: 'Office hours', time_zone: 'UTC', windows: JSON.stringify(weekdays), holidays: '[]', created_at: 0 }).returning('id')
+  const [plan] = await db('sla_plans').insert({ name: 'Standard', first_response_hours: 4, resolution_hours: 24, schedule_id: insertedId(schedule), created_at: 0 }).returning('id')
+  // Routing picks members who could sign in and work the topic's department.
+  await db('agents').whereIn('id', seed.teamMemberIds).whereNull('password_hash').update({ password_hash: 'bench: never signs in' })
+  const departments: number[] = await db('help_topics').distinct().pluck('department_id')
+  for (const agentId of seed.teamMemberIds) {
+    await db('agent_departments').insert(departments.map((departmentId) => ({ agent_id: agentId, department_id: departmentId, role: 'agent' }))).onConflict(['agent_id', 'department_id']).ignore()
+  }
+  await db('teams').where({ id: seed.teamId }).update({ routing: 'round_robin' })
+  await db('help_topics').update({ default_team_id: seed.teamId, sla_plan_id: insertedId(plan) })
 }

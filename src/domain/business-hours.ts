@@ -13,11 +13,11 @@ export type Window = readonly [number, number]
 
 export interface Schedule {
   /** An IANA zone, e.g. Europe/Berlin. */
-  timeZone: string
+  readonly timeZone: string
   /** Windows per ISO weekday: 1 is Monday, 7 is Sunday. */
-  windows: Readonly<Partial<Record<number, readonly Window[]>>>
+  readonly windows: Readonly<Partial<Record<number, readonly Window[]>>>
   /** Local dates without business hours, as YYYY-MM-DD. */
-  holidays: ReadonlySet<string>
+  readonly holidays: ReadonlySet<string>
 }
 
 const minuteMs = 60_000
@@ -49,19 +49,65 @@ function dayIntervals (schedule: Schedule, day: DateTime): Array<[number, number
   return intervals.sort((a, b) => a[0] - b[0])
 }
 
+/** One local day of a schedule: when it starts, when the next one does, and its business intervals. */
+interface LocalDay { start: number, next: number, intervals: ReadonlyArray<readonly [number, number]> }
+
+/** Days a calendar keeps at most before it starts again (they are small; this bounds a long-running server). */
+const keptDaysAtMost = 1000
+
+/**
+ * A schedule's local days, worked out with luxon once each and then kept: new tickets
+ * opened the same week walk the same few days for each of their targets, and luxon's
+ * date arithmetic was most of the cost of opening a ticket under an SLA plan.
+ */
+class Calendar {
+  private readonly byStart = new Map<number, LocalDay>()
+  /** The day the last walk began in: most walks begin in the same day as the one before. */
+  private recent: LocalDay | undefined
+
+  constructor (private readonly schedule: Schedule) {}
+
+  containing (at: number): LocalDay {
+    const recent = this.recent
+    if (recent !== undefined && recent.start <= at && at < recent.next) return recent
+    this.recent = this.dayOf(DateTime.fromMillis(at, { zone: this.schedule.timeZone }).startOf('day'))
+    return this.recent
+  }
+
+  after (day: LocalDay): LocalDay {
+    return this.byStart.get(day.next) ?? this.dayOf(DateTime.fromMillis(day.next, { zone: this.schedule.timeZone }).startOf('day'))
+  }
+
+  private dayOf (start: DateTime): LocalDay {
+    const known = this.byStart.get(start.toMillis())
+    if (known !== undefined) return known
+    if (this.byStart.size >= keptDaysAtMost) this.byStart.clear()
+    const day = { start: start.toMillis(), next: start.plus({ days: 1 }).startOf('day').toMillis(), intervals: dayIntervals(this.schedule, start) }
+    this.byStart.set(day.start, day)
+    return day
+  }
+}
+
+// A schedule is read-only, so its days can be kept as long as it lives (see scheduleOf).
+const calendars = new WeakMap<Schedule, Calendar>()
+
 /** Calls `visit` with each business interval from the local day of `from` on, until it returns true. */
 function walk (schedule: Schedule, from: number, visit: (start: number, end: number) => boolean): void {
-  let day = DateTime.fromMillis(from, { zone: schedule.timeZone }).startOf('day')
+  let calendar = calendars.get(schedule)
+  if (calendar === undefined) {
+    calendar = new Calendar(schedule)
+    calendars.set(schedule, calendar)
+  }
+  let day = calendar.containing(from)
   let idle = 0
   for (;;) {
-    const intervals = dayIntervals(schedule, day)
-    idle = intervals.length === 0 ? idle + 1 : 0
+    idle = day.intervals.length === 0 ? idle + 1 : 0
     if (idle > maxDaysWithoutHours) throw new Error('The schedule has no business hours')
-    for (const [start, end] of intervals) {
+    for (const [start, end] of day.intervals) {
       if (end <= from) continue
       if (visit(Math.max(start, from), end)) return
     }
-    day = day.plus({ days: 1 }).startOf('day')
+    day = calendar.after(day)
   }
 }
 

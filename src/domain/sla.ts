@@ -29,12 +29,22 @@ export type SlaChange = 'started' | 'paused' | 'resumed' | 'restarted' | 'warned
 
 export interface SlaEvent { change: SlaChange, target?: SlaTarget, [key: string]: unknown }
 
+/** Schedules read back, by their stored columns: the same columns give the same object, whose local days business-hours.ts keeps. */
+const schedules = new Map<string, Schedule>()
+const keptSchedulesAtMost = 100
+
 /** A stored schedule, read back; null columns (no schedule) are around the clock. */
 export function scheduleOf (row: Pick<SlaPlanWithSchedule, 'time_zone' | 'windows' | 'holidays'>): Schedule | null {
   if (row.time_zone === null || row.windows === null) return null
+  const key = JSON.stringify([row.time_zone, row.windows, row.holidays])
+  const known = schedules.get(key)
+  if (known !== undefined) return known
   const windows = JSON.parse(row.windows) as Record<string, Window[]>
   const holidays = JSON.parse(row.holidays ?? '[]') as Array<{ date: string }>
-  return { timeZone: row.time_zone, windows, holidays: new Set(holidays.map((h) => h.date)) }
+  const schedule: Schedule = { timeZone: row.time_zone, windows, holidays: new Set(holidays.map((h) => h.date)) }
+  if (schedules.size >= keptSchedulesAtMost) schedules.clear()
+  schedules.set(key, schedule)
+  return schedule
 }
 
 function targetMinutes (plan: SlaPlanWithSchedule, target: SlaTarget): number {

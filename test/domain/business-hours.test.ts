@@ -61,3 +61,15 @@ t.test('a window starting in the skipped hour starts as late after the change', 
 t.test('a schedule without hours is refused rather than looping', async (t) => {
   t.throws(() => addBusinessMinutes({ timeZone: 'UTC', windows: {}, holidays: new Set() }, 0, 10), /no business hours/)
 })
+
+t.test('days kept from earlier walks answer as a schedule seen for the first time', async (t) => {
+  // One schedule walked from instants all through a year, out of order (so walks begin in
+  // days kept, days not yet seen, and across both DST changes), against a fresh copy each time.
+  const instants = Array.from({ length: 400 }, (_, i) => local('2026-01-01T00:00') + ((i * 7919) % 400) * 22 * 3600_000 + i * 60_000)
+  const wrong = instants.filter((from) => {
+    const fresh: Schedule = { ...berlin }
+    return addBusinessMinutes(berlin, from, 1440) !== addBusinessMinutes(fresh, from, 1440) ||
+      businessMinutesBetween(berlin, from, from + 9 * 86_400_000) !== businessMinutesBetween({ ...berlin }, from, from + 9 * 86_400_000)
+  })
+  t.same(wrong.map(inBerlin), [], 'every instant gets the same due time and the same business minutes')
+})

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { listOutbox } from '../../src/data/outbox.js'
-import { findTicketSla, insertPlan, insertSchedule, setPlanOf } from '../../src/data/sla.js'
+import { findTicketSla, insertPlan, insertSchedule, setPlanOf, updateSchedule } from '../../src/data/sla.js'
 import { listEvents } from '../../src/data/tickets.js'
 import { slaPass } from '../../src/domain/sla.js'
 import { testApp } from '../helpers/app.js'
@@ -84,6 +84,16 @@ t.test('a holiday adds no business time', async (t) => {
   await story(Date.UTC(2026, 11, 24, 16, 0)) // Thursday before Christmas
   const { id } = await openTicket(app, desk.topics.broken)
   t.equal((await findTicketSla(app.db, id))!.first_response_due_at, Date.UTC(2026, 11, 28, 10, 0), 'Friday 25th is skipped, then the weekend')
+})
+
+t.test('a holiday added to the schedule counts for the tickets opened after it', async (t) => {
+  await story(Date.UTC(2026, 11, 30, 16, 0)) // Wednesday
+  const before = await openTicket(app, desk.topics.broken)
+  t.equal((await findTicketSla(app.db, before.id))!.first_response_due_at, Date.UTC(2026, 11, 31, 10, 0), 'due on Thursday')
+  await updateSchedule(app.db, schedule, { holidays: JSON.stringify([{ date: '2026-12-25', name: 'Christmas' }, { date: '2026-12-31', name: 'New Year\'s Eve' }]) })
+  const after = await openTicket(app, desk.topics.broken)
+  t.equal((await findTicketSla(app.db, after.id))!.first_response_due_at, Date.UTC(2027, 0, 1, 10, 0), 'Thursday is a holiday now: due on Friday')
+  t.equal((await findTicketSla(app.db, before.id))!.first_response_due_at, Date.UTC(2026, 11, 31, 10, 0), 'the ticket opened before keeps its due time')
 })
 
 t.test('three days pending pause the clocks; back to open the due times move by the pause', async (t) => {
