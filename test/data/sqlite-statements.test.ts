@@ -122,6 +122,21 @@ t.test('SQLite statements carry their LIMIT and OFFSET in the text, as integers 
   t.match(db('notes').offset(db.raw('?', [2]) as unknown as number).select('id').toSQL(), { sql: /offset \?$/, bindings: [2] }, 'an offset Knex did not make an integer stays bound')
 })
 
+t.test('the writer undoes a statement that fails halfway in memory, and its transaction goes on', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: '' }))
+  t.teardown(async () => { await db.destroy() })
+  const [setting] = await db.raw('PRAGMA temp_store') as Array<Record<string, number>>
+  t.same(Object.values(setting!), [2], 'statement journals are kept in memory, not in a temporary file each')
+  await db.schema.createTable('notes', (table) => { table.increments('id'); table.text('text').unique() })
+  await db.transaction(async (trx) => {
+    await trx('notes').insert({ text: 'first' })
+    // The second statement writes two rows before its third breaks the unique index.
+    await t.rejects(trx('notes').insert([{ text: 'second' }, { text: 'third' }, { text: 'first' }]), { code: 'SQLITE_CONSTRAINT' })
+    await trx('notes').insert({ text: 'fourth' })
+  })
+  t.same(await db('notes').orderBy('id').pluck('text'), ['first', 'fourth'], 'the failed statement left nothing; the rest of its transaction committed')
+})
+
 t.test('the WAL is copied into the database file beside the writer, a moment after writes, not inside a COMMIT', async (t) => {
   const dir = testFolder(t)
   const db = createDatabase(loadConfig({ DATA_DIR: dir, DATABASE_URL: '' }))
