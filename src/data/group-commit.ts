@@ -50,8 +50,9 @@ export function groupCommit<Item, Result> (run: (items: Item[]) => Promise<Array
         results = batch.map(() => asError(err))
       }
       inFlight = batch.length + waiting.length
-      // The callers hear once the next batch is on its way: what they do next (write their
-      // replies) runs on this thread, and would hold back that batch's first statements.
+      // The callers hear on the next turn of the event loop: a batch that needs no gathering
+      // has sent its first statements by then (what the callers do next, write their replies,
+      // runs on this thread and would hold those back); one being gathered waits for them.
       setImmediate(() => {
         batch.forEach((entry, i) => {
           const result = results[i]
