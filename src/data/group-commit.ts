@@ -7,7 +7,7 @@
  * or the Error that item alone gets.
  *
  * A transaction costs most of its time whatever it holds (on SQLite a batch of one new
- * ticket took 3 ms of CPU, a batch of ten 6 ms: the statements, the pages of every index
+ * ticket took 3 ms of CPU, a batch of nine 5–7 ms: the statements, the pages of every index
  * written to the WAL). Under load, the callers just answered come back a moment later; a
  * batch begun at once holds only the few that came meanwhile, and the batches settle into
  * turns of many and few (with ten clients: nine, one, nine, one). So once several items were
