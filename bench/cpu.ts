@@ -8,9 +8,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { projectRoot } from '../src/paths.js'
-import { loadTicketForm } from './page-weight.js'
 import { seedTickets } from './seed.js'
-import { routeAndTimeEveryTopic, secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
+import { newTicketRequests, routeAndTimeEveryTopic, secondQueuePage, signInStaff, staffCookie, ticketPagePaths } from './staff.js'
 
 /**
  * Server CPU time per request for the portal pages, ticket creation and the staff pages,
@@ -114,15 +113,7 @@ try {
   bareServer.get('/', async (_request, reply) => await reply.type('text/html; charset=utf-8').send(homeHtml))
   await bareServer.listen({ host: '127.0.0.1', port: 0 })
 
-  const newTickets = async (): Promise<Load> => {
-    const form = await loadTicketForm(appUrl)
-    return {
-      path: '/tickets',
-      method: 'POST',
-      headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
-    }
-  }
+  const newTickets = async (): Promise<Load> => ({ path: '/tickets', method: 'POST', ...await newTicketRequests(appUrl) })
   const staff = async (): Promise<string> => staffCookie(await signInStaff(app.db, appUrl, seed), appUrl)
   const endpoints: Array<{ name: string, target?: number, plan: () => Promise<Load> }> = [
     { name: 'portal home', target: 0.5, plan: async () => ({ path: '/' }) },

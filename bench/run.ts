@@ -8,8 +8,8 @@ import knex, { type Knex } from 'knex'
 import { buildApp } from '../src/app.js'
 import { dialectOf } from '../src/data/database.js'
 import { loadConfig } from '../src/config.js'
-import { fetchRaw, formatPageWeight, loadTicketForm, measurePage, measurePageWeight, type CookieJar } from './page-weight.js'
-import { routeAndTimeEveryTopic, secondQueuePage, signInStaff, staffCookie, ticketBodies, ticketPagePaths } from './staff.js'
+import { fetchRaw, formatPageWeight, measurePage, measurePageWeight, type CookieJar } from './page-weight.js'
+import { newTicketRequests, routeAndTimeEveryTopic, secondQueuePage, signInStaff, staffCookie, ticketPagePaths } from './staff.js'
 import { seedTickets, type SeedResult } from './seed.js'
 
 /**
@@ -128,13 +128,7 @@ const endpoints: Endpoint[] = [
     method: 'POST',
     path: '/tickets',
     expect: '3xx',
-    setup: async ({ appUrl }) => {
-      const form = await loadTicketForm(appUrl)
-      return {
-        headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
-      }
-    },
+    setup: async ({ appUrl }) => await newTicketRequests(appUrl),
     before: async ({ app }) => await countSideEffects(app),
     check: async ({ app }, result, before) => {
       const was = before as SideEffects
@@ -153,11 +147,7 @@ const endpoints: Endpoint[] = [
     expect: '3xx',
     setup: async (ctx) => {
       await routeAndTimeEveryTopic(ctx.app.db, ctx.seed)
-      const form = await loadTicketForm(ctx.appUrl)
-      return {
-        headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
-      }
+      return await newTicketRequests(ctx.appUrl)
     },
     before: async ({ app }) => await countRouted(app),
     check: async ({ app }, result, before) => {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { setAgentPassword } from '../src/data/agents.js'
 import { insertedId } from '../src/data/database.js'
 import { hashPassword } from '../src/domain/accounts.js'
-import { browse, CookieJar, fetchRaw } from './page-weight.js'
+import { browse, CookieJar, fetchRaw, loadTicketForm } from './page-weight.js'
 import type { SeedResult } from './seed.js'
 
 /** What the staff endpoints of run.ts and cpu.ts share: a signed-in agent and pages to open. */
@@ -94,6 +94,15 @@ export function ticketBodies (csrfToken: string, topicIds: readonly string[]): s
     message: variant.text.map((p) => paragraphs[p]).join('\n\n'),
     website: ''
   }).toString().replaceAll(placeholder, '[<id>]'))
+}
+
+/** The new-ticket form's session and token, with the bodies `ticketBodies` writes for it: what each request of a creation benchmark sends. */
+export async function newTicketRequests (appUrl: string): Promise<{ headers: Record<string, string>, requests: Array<{ body: string }> }> {
+  const form = await loadTicketForm(appUrl)
+  return {
+    headers: { cookie: form.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    requests: ticketBodies(form.csrfToken, form.topicIds).map((body) => ({ body }))
+  }
 }
 
 /** The seeded team's members take every topic's tickets in turn, each under office hours (Mon–Fri 9–17 UTC). */
