@@ -114,6 +114,7 @@ t.test('a batch waits on the database four times between BEGIN and COMMIT: what 
   const app = await testApp(t, {}, { startWorkers: false })
   await deskWithAgentAndPlan(app)
   await app.lifecycle.openTicket(asked(0, { email: 'rosa@example.com' }))
+  await openConnections(app, 10)
   const log = logStatements(app)
   // A known requester and new ones, each ticket on the topic's SLA plan.
   const results = await openTogether(app, [asked(1), asked(2, { email: 'rosa@example.com' }), asked(3), asked(4)])
