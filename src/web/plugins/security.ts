@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyRateLimit from '@fastify/rate-limit'
+import { rememberingSigner } from '../cookie-signer.js'
 
 export interface SecurityOptions {
   cookieSecret: string
@@ -65,7 +66,7 @@ export default fp(async function security (app, { cookieSecret, cookiePath, http
     reply.headers(headers)
     done()
   })
-  await app.register(fastifyCookie, { secret: cookieSecret })
+  await app.register(fastifyCookie, { secret: rememberingSigner(cookieSecret) })
   // WHATWG decoding: invalid percent-escapes become U+FFFD, which form validation names,
   // instead of the whole value silently staying undecoded.
   await app.register(fastifyFormbody, { bodyLimit: 1024 * 1024, parser: parseFormBody })

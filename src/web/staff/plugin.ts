@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Knex } from 'knex'
 import { loadAgentAccess, type AgentAccess } from '../../data/agents.js'
 import type { FieldErrors } from '../forms.js'
+import { rememberingSigner } from '../cookie-signer.js'
 import { wantsFragment } from '../plugins/views.js'
 import { accessCacheMs, DatabaseSessionStore, watchAccessWrites, type AccessWrites } from '../session-store.js'
 import adminRoutes from './admin-routes.js'
@@ -37,7 +38,7 @@ declare module 'fastify' {
 /** The staff panel under /staff: sessions exist only here, so portal visitors never get one. */
 export default async function staffPlugin (app: FastifyInstance): Promise<void> {
   await app.register(fastifySession, {
-    secret: app.config.sessionSecret,
+    secret: rememberingSigner(app.config.sessionSecret),
     cookieName: 'tessera_staff',
     store: new DatabaseSessionStore(app.db),
     saveUninitialized: false,

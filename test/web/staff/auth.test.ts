@@ -199,6 +199,35 @@ t.test('the CSRF secret changes at sign-in and at sign-out', async (t) => {
   t.equal(again.$('#login-email').attr('value'), desk.agents.bob.email, 'the sign-in form is shown again with the address kept')
 })
 
+t.test('a session or CSRF cookie with an altered signature is refused every time, before and after the genuine one was accepted', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const { visitor: bob, page } = await signIn(app, desk.agents.bob.email)
+  const genuine = { session: decodeURIComponent(bob.cookie('tessera_staff')!), csrf: decodeURIComponent(bob.cookie('tessera_csrf')!) }
+  // Another character in the signature, or another value under the genuine signature.
+  const altered = (signed: string): string[] => {
+    const dot = signed.lastIndexOf('.')
+    const at = signed.length - 3
+    return [signed.slice(0, at) + (signed[at] === 'A' ? 'B' : 'A') + signed.slice(at + 1), 'x' + signed.slice(1, dot) + signed.slice(dot)]
+  }
+  const cookieHeader = (session: string, csrf: string): string => `tessera_staff=${encodeURIComponent(session)}; tessera_csrf=${encodeURIComponent(csrf)}`
+  const queue = async (session: string): Promise<number> =>
+    (await app.inject({ method: 'GET', url: '/staff/queues/open', headers: { cookie: cookieHeader(session, genuine.csrf) } })).statusCode
+  const signOut = async (csrf: string): Promise<number> => (await app.inject({
+    method: 'POST',
+    url: '/staff/logout',
+    headers: { cookie: cookieHeader(genuine.session, csrf), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `_csrf=${encodeURIComponent(page.$('form.signout input[name=_csrf]').attr('value')!)}`
+  })).statusCode
+
+  for (const round of ['before', 'after']) {
+    t.equal(await queue(genuine.session), 200, `the genuine session cookie works (${round})`)
+    for (const forged of altered(genuine.session)) t.not(await queue(forged), 200, `an altered session cookie is refused (${round})`)
+    for (const forged of altered(genuine.csrf)) t.equal(await signOut(forged), 403, `an altered CSRF cookie is refused (${round})`)
+  }
+  t.equal(await signOut(genuine.csrf), 303, 'the genuine CSRF cookie still works')
+})
+
 /** What a crafted `next` must lead to: the staff home unless it is a page inside the panel. */
 const nextCorpus: Array<[string, string]> = [
   ['/staff/queues/mine', '/staff/queues/mine'],
