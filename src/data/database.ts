@@ -148,7 +148,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
       })
       beginImmediately(db)
       reuseStatements(db)
-      writeLimitsIntoText(db)
+      compileForSqlite(db)
       const reader = knex({
         client: 'sqlite3',
         connection: { filename },
@@ -164,7 +164,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
         }
       })
       reuseStatements(reader)
-      writeLimitsIntoText(reader)
+      compileForSqlite(reader)
       readOnSeveralConnections(db, reader)
       checkpointBesideWriter(db, reader)
       return db
@@ -322,34 +322,76 @@ function reuseStatements (db: Knex): void {
 }
 
 /**
- * LIMIT and OFFSET as numbers in the SQL text, not as bindings. SQLite plans a statement
- * once, when it is prepared (and ours are prepared once and kept): it sorts for a LIMIT it
- * knows by keeping only that many rows, but must prepare for any number behind a binding.
- * A staff ticket page's statement ran in 105 µs with its LIMIT written, 285 µs with it
- * bound; a queue page's in 190–260 against 330–350. Knex has already made each an integer
- * (anything else it ignores), so nobody's text reaches the SQL this way.
+ * How Knex writes SQLite's SQL, changed in two ways:
+ *
+ * - LIMIT and OFFSET as numbers in the SQL text, not as bindings. SQLite plans a statement
+ *   once, when it is prepared (and ours are prepared once and kept): it sorts for a LIMIT it
+ *   knows by keeping only that many rows, but must prepare for any number behind a binding.
+ *   A staff ticket page's statement ran in 105 µs with its LIMIT written, 285 µs with it
+ *   bound; a queue page's in 190–260 against 330–350. Knex has already made each an integer
+ *   (anything else it ignores), so nobody's text reaches the SQL this way.
+ * - Several rows inserted at once as one VALUES list. Knex writes them as
+ *   `select ? as "a", ? as "b" union all select …`, for SQLite before 3.7.11 (2012): each
+ *   row repeats every column's name, so ten new tickets made a text of ~10,000 characters
+ *   to build, to keep among the prepared statements and to parse, where the list needs ~1,000.
  */
-function writeLimitsIntoText (db: Knex): void {
+function compileForSqlite (db: Knex): void {
   interface SqlCompiler {
     single: Record<string, unknown>
     _getValueOrParameterFromAttribute (attribute: string, rawValue?: unknown): unknown
+    insert (): unknown
+  }
+  /** The parts of Knex's compiler that its own insert() is made of. */
+  interface InsertParts {
+    client: { parameterize (values: unknown[], notSetValue: unknown, builder: unknown, bindingsHolder: unknown): string, valueForUndefined: unknown }
+    builder: unknown
+    bindingsHolder: unknown
+    tableName: string
+    formatter: { columnize (columns: unknown[]): string }
+    with (): string
+    where (): string
+    _prepInsert (data: unknown): string | { columns: unknown[], values: unknown[][] }
+    _ignore (onConflict: unknown): string
+    _merge (updates: unknown, onConflict: unknown, insertValues: unknown): string
+    _returning (returning: unknown): string
   }
   interface CompilingClient { queryCompiler (builder: unknown, formatter?: unknown): SqlCompiler }
   const Client = db.client.constructor as new (...args: never[]) => CompilingClient
   const Compiler = (db.client as CompilingClient).queryCompiler(db.queryBuilder()).constructor as new (...args: unknown[]) => SqlCompiler
-  class WrittenLimits extends Compiler {
+  class SqliteCompiler extends Compiler {
     override _getValueOrParameterFromAttribute (attribute: string, rawValue?: unknown): unknown {
       const value = this.single[attribute]
       if ((attribute === 'limit' || attribute === 'offset') && Number.isSafeInteger(value)) return value
       return super._getValueOrParameterFromAttribute(attribute, rawValue)
     }
-  }
-  class WritingLimitsClient extends Client {
-    override queryCompiler (builder: unknown, formatter?: unknown): SqlCompiler {
-      return new WrittenLimits(this, builder, formatter)
+
+    override insert (): unknown {
+      const rows = this.single.insert
+      if (!Array.isArray(rows) || rows.length < 2) return super.insert()
+      const parts = this as unknown as InsertParts
+      const data = parts._prepInsert(rows)
+      if (typeof data === 'string' || data.columns.length === 0) return super.insert()
+      const { client, builder, bindingsHolder } = parts
+      const values = data.values.map((row) => `(${client.parameterize(row, client.valueForUndefined, builder, bindingsHolder)})`)
+      let sql = `${parts.with()}insert into ${parts.tableName} (${parts.formatter.columnize(data.columns)}) values ${values.join(', ')}`
+      // As Knex's own single-row insert, which already writes a VALUES list.
+      const { onConflict, ignore, merge, returning } = this.single as { onConflict?: unknown, ignore?: unknown, merge?: { updates: unknown }, returning?: unknown }
+      if (onConflict && ignore) sql += parts._ignore(onConflict)
+      else if (onConflict && merge) {
+        sql += parts._merge(merge.updates, onConflict, rows)
+        const wheres = parts.where()
+        if (wheres) sql += ` ${wheres}`
+      }
+      if (returning) sql += parts._returning(returning)
+      return { sql, returning }
     }
   }
-  Object.setPrototypeOf(db.client, WritingLimitsClient.prototype)
+  class SqliteCompilingClient extends Client {
+    override queryCompiler (builder: unknown, formatter?: unknown): SqlCompiler {
+      return new SqliteCompiler(this, builder, formatter)
+    }
+  }
+  Object.setPrototypeOf(db.client, SqliteCompilingClient.prototype)
 }
 
 /** A connection's statements by text, most recently used last, and the length of their texts. */

@@ -122,6 +122,34 @@ t.test('SQLite statements carry their LIMIT and OFFSET in the text, as integers 
   t.match(db('notes').offset(db.raw('?', [2]) as unknown as number).select('id').toSQL(), { sql: /offset \?$/, bindings: [2] }, 'an offset Knex did not make an integer stays bound')
 })
 
+t.test('SQLite inserts several rows as one VALUES list, with conflicts, RETURNING and rows of different columns as Knex means them', async (t) => {
+  const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: '' }))
+  t.teardown(async () => { await db.destroy() })
+  await db.schema.createTable('counts', (table) => {
+    table.increments('id'); table.string('name').unique(); table.integer('n').notNullable(); table.string('note').defaultTo('none')
+  })
+  const rows = [{ name: 'a', n: 1 }, { name: 'b', n: 2, note: 'given' }, { name: 'c', n: 3 }]
+  const insert = db('counts').insert(rows).returning(['id', 'name'])
+  t.match(insert.toSQL(), {
+    sql: 'insert into `counts` (`n`, `name`, `note`) values (?, ?, ?), (?, ?, ?), (?, ?, ?) returning `id`, `name`',
+    bindings: [1, 'a', null, 2, 'b', 'given', 3, 'c', null]
+  }, 'one list, no `select … union all`; a column a row lacks is NULL, as Knex writes it')
+  t.same(await insert, [{ id: 1, name: 'a' }, { id: 2, name: 'b' }, { id: 3, name: 'c' }])
+
+  await db('counts').insert([{ name: 'a', n: 10 }, { name: 'd', n: 4 }]).onConflict('name').ignore()
+  t.same(await db('counts').orderBy('id').pluck('n'), [1, 2, 3, 4], 'a conflicting row is skipped, the others go in')
+  await db('counts').insert([{ name: 'b', n: 5 }, { name: 'e', n: 6 }]).onConflict('name').merge({ n: db.raw('`counts`.`n` + excluded.`n`') })
+  t.same(await db('counts').orderBy('id').select('name', 'n'), [
+    { name: 'a', n: 1 }, { name: 'b', n: 7 }, { name: 'c', n: 3 }, { name: 'd', n: 4 }, { name: 'e', n: 6 }
+  ], 'a merge adds to the row it meets')
+  await db('counts').insert([{ name: 'c', n: 1 }, { name: 'd', n: 1 }]).onConflict('name').merge(['n']).where('counts.n', '>', 3)
+  t.same(await db('counts').whereIn('name', ['c', 'd']).orderBy('name').pluck('n'), [3, 1], 'and only where its condition holds')
+
+  const many = Array.from({ length: 1000 }, (_, i) => ({ name: `row ${i}`, n: i }))
+  await db('counts').insert(many)
+  t.equal((await db('counts').count({ n: '*' }).first())?.n, 1005, 'a thousand rows at once (the old form stopped at 500)')
+})
+
 t.test('the writer undoes a statement that fails halfway in memory, and its transaction goes on', async (t) => {
   const db = createDatabase(loadConfig({ DATA_DIR: testFolder(t), DATABASE_URL: '' }))
   t.teardown(async () => { await db.destroy() })
