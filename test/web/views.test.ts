@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path'
 import t from 'tap'
 import { viewsDir } from '../../src/paths.js'
 import { PageEta } from '../../src/web/plugins/views.js'
+import { testApp } from '../helpers/app.js'
+import { seedDesk } from '../helpers/fixtures.js'
+import { Visitor } from '../helpers/visitor.js'
 
 // Pages render with `PageEta`: an include copies nothing. A component (views/partials/)
 // sees its arguments and the globals; any other template also reads its includer's names,
@@ -63,4 +66,19 @@ t.test('no template copies `it` into an include or writes to it', async (t) => {
   t.same(found(/\.\.\.it\b(?!\.)/), [], 'an include passes only what it adds; the partial reads the rest from its includer')
   // An include given no data (or `it`) shares its includer's object.
   t.same(found(/\bit\.[\w$]+\s*(=(?!=)|\+=|-=)/), [], 'templates only read it')
+})
+
+t.test('a page goes out as its exact UTF-8 bytes, whether short or longer than the encoding buffer', async (t) => {
+  const app = await testApp(t)
+  await seedDesk(app)
+  // Kept on the form after the mistake (no address), so the page holds it: ~20,000
+  // characters fit the buffer, ~100,000 of up to 4 bytes each do not.
+  for (const message of ['Zażółć gęślą jaźń — “quoted” 😀 '.repeat(600), 'ł€😀'.repeat(30_000)]) {
+    const visitor = new Visitor(app)
+    const page = await visitor.get('/tickets/new')
+    const shown = await visitor.submit(page, 'form[action="/tickets"]', { topic: page.$('#ticket-topic option[value!=""]').first().attr('value')!, name: 'Ana', email: '', subject: 'Bytes', message })
+    t.equal(shown.status, 422)
+    t.equal(Number(shown.headers['content-length']), Buffer.byteLength(shown.html), `Content-Length counts the bytes of ${message.length} characters`)
+    t.equal(shown.$('textarea[name=message]').text(), message, 'and the text arrives whole')
+  }
 })
