@@ -5,26 +5,35 @@ const rememberedAtMost = 10_000
 
 /**
  * A cookie signer (for @fastify/cookie and @fastify/session) that remembers the signed
- * values it found genuine. A staff request checks two signatures, its session cookie's and
- * its CSRF cookie's, and the same browser sends the same two values request after request:
- * each check is an HMAC, a tenth of a staff page's time in the CSRF and session hooks.
- * Whether a value is genuine depends on the value and the secrets alone, so the answer
- * can be kept. A forged value is checked afresh every time and never kept, so nobody can
- * fill the memory with values of their own making.
+ * values it made or found genuine. A staff request checks two signatures, its session
+ * cookie's and its CSRF cookie's, and signs its session id again (@fastify/session does,
+ * restoring a session), and the same browser sends the same two values request after
+ * request: each is an HMAC, the largest part of a staff page's time in the CSRF and
+ * session hooks. A signature depends on the value and the secrets alone, so it can be
+ * kept. A forged value is checked afresh every time and never kept, so nobody can fill
+ * the memory with values of their own making.
  */
 export function rememberingSigner (secrets: string | string[]): { sign: (value: string) => string, unsign: (signed: string) => UnsignResult } {
   const signer = new Signer(secrets)
   const genuine = new Map<string, UnsignResult>()
+  const signatures = new Map<string, string>()
+  const remember = (value: string, signed: string, result: UnsignResult): void => {
+    if (genuine.size >= rememberedAtMost) { genuine.clear(); signatures.clear() }
+    genuine.set(signed, result)
+    // A value signed with an older secret is signed anew with the current one.
+    if (!result.renew) signatures.set(value, signed)
+  }
   return {
-    sign: (value) => signer.sign(value),
+    sign (value) {
+      let signed = signatures.get(value)
+      if (signed === undefined) remember(value, signed = signer.sign(value), Object.freeze({ valid: true, renew: false, value }))
+      return signed
+    },
     unsign (signed) {
       const known = genuine.get(signed)
       if (known !== undefined) return known
       const result = Object.freeze(signer.unsign(signed))
-      if (result.valid) {
-        if (genuine.size >= rememberedAtMost) genuine.clear()
-        genuine.set(signed, result)
-      }
+      if (result.valid) remember(result.value, signed, result)
       return result
     }
   }
