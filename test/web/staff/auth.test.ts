@@ -208,7 +208,7 @@ t.test('a session or CSRF cookie with an altered signature is refused every time
   const altered = (signed: string): string[] => {
     const dot = signed.lastIndexOf('.')
     const at = signed.length - 3
-    return [signed.slice(0, at) + (signed[at] === 'A' ? 'B' : 'A') + signed.slice(at + 1), 'x' + signed.slice(1, dot) + signed.slice(dot)]
+    return [signed.slice(0, at) + (signed[at] === 'A' ? 'B' : 'A') + signed.slice(at + 1), (signed[0] === 'x' ? 'y' : 'x') + signed.slice(1, dot) + signed.slice(dot)]
   }
   const cookieHeader = (session: string, csrf: string): string => `tessera_staff=${encodeURIComponent(session)}; tessera_csrf=${encodeURIComponent(csrf)}`
   const queue = async (session: string): Promise<number> =>
