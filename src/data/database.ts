@@ -912,6 +912,32 @@ export async function insertEach<Row extends object> (db: Db, table: string, row
   return keys.map((value) => ids.get(value)!)
 }
 
+/**
+ * True when the database rolled the transaction back to break a deadlock (MariaDB/MySQL
+ * 1213, PostgreSQL 40P01): nothing of it was kept, so it may simply run again.
+ */
+export function isDeadlockVictim (err: unknown): boolean {
+  const e = err as { code?: string, errno?: number } | null
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === '40P01'
+}
+
+/**
+ * A transaction run again, up to `attempts` times in all, when the database chose it as a
+ * deadlock's victim: InnoDB's own advice. Two instances claiming the same row by a
+ * conditional update can deadlock on MariaDB, each holding the row's entry in one index and
+ * waiting for the other's; the transaction that runs again finds the row claimed and does
+ * nothing. For work that starts over cleanly from its first statement: the jobs' claims.
+ */
+export async function transactionRetryingDeadlocks<T> (db: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work)
+    } catch (err) {
+      if (!isDeadlockVictim(err) || attempt >= attempts) throw err
+    }
+  }
+}
+
 /** True when the error is a unique-constraint violation, whichever database raised it. */
 export function isUniqueViolation (err: unknown): boolean {
   const e = err as { code?: string, errno?: number, message?: string }

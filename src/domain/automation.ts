@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { markReminded } from '../data/automation.js'
+import { transactionRetryingDeadlocks } from '../data/database.js'
 import { findRequester } from '../data/requesters.js'
 import { findTicketById } from '../data/tickets.js'
 import { noticePendingReminder } from './notices.js'
@@ -13,7 +14,7 @@ export const dayMs = 86_400_000
  * so a second run, or another instance at the same moment, sends nothing more.
  */
 export async function remindClient (db: Knex, ticketId: number, days: number, at: number): Promise<boolean> {
-  return await db.transaction(async (trx) => {
+  return await transactionRetryingDeadlocks(db, async (trx) => {
     if (!await markReminded(trx, ticketId, at - days * dayMs, at)) return false
     const ticket = await findTicketById(trx, ticketId)
     const requester = ticket && await findRequester(trx, ticket.requester_id)

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { mapList, type Db, type ListRead } from '../data/database.js'
+import { mapList, transactionRetryingDeadlocks, type Db, type ListRead } from '../data/database.js'
 import {
   findPlanWithSchedule, topicAndDepartmentPlansList, findTicketSla, listSlaChecksDue, updateTicketSla, updateTicketSlaIf,
   type SlaOutcome, type SlaPlanWithSchedule, type TicketSla, type TicketSlaPatch
@@ -226,7 +226,7 @@ export async function slaPass (db: Knex, now: number, limit = 200): Promise<numb
     const patch: Record<string, unknown> = {}
     for (const key of Object.keys(next) as Array<keyof TicketSla>) if (next[key] !== row[key]) patch[key] = next[key]
     if (Object.keys(patch).length === 0) continue
-    const won = await db.transaction(async (trx) => {
+    const won = await transactionRetryingDeadlocks(db, async (trx) => {
       if (!await updateTicketSlaIf(trx, row.id, checkAt, patch as TicketSlaPatch)) return false
       for (const { target, change, dueAt } of happened) {
         await recordSla(trx, row.id, { change, target, due_at: dueAt }, now)

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { Db } from '../data/database.js'
+import { transactionRetryingDeadlocks, type Db } from '../data/database.js'
 import { findRequester } from '../data/requesters.js'
 import { readSettings } from '../data/settings.js'
 import {
@@ -105,7 +105,7 @@ export async function startSurvey (trx: Db, ticket: TicketRow, at: number, optio
 export async function surveyPass (db: Knex, at: number, limit = 100): Promise<number> {
   let sent = 0
   for (const survey of await listDueInvitations(db, at, limit)) {
-    const went = await db.transaction(async (trx) => {
+    const went = await transactionRetryingDeadlocks(db, async (trx) => {
       const ticket = await findTicketById(trx, survey.ticket_id)
       const ask = ticket !== undefined && ticket.status === 'closed' && ticket.deleted_at === null && ticket.merged_into_id === null
       if (!await updateSurveyIf(trx, survey.id, { invite_due_at: survey.invite_due_at }, { invite_due_at: null, invited_at: ask ? at : null })) return false
