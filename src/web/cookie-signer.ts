@@ -5,13 +5,16 @@ const rememberedAtMost = 10_000
 
 /**
  * A cookie signer (for @fastify/cookie and @fastify/session) that remembers the signed
- * values it made or found genuine. A staff request checks two signatures, its session
- * cookie's and its CSRF cookie's, and signs its session id again (@fastify/session does,
- * restoring a session), and the same browser sends the same two values request after
- * request: each is an HMAC, the largest part of a staff page's time in the CSRF and
- * session hooks. A signature depends on the value and the secrets alone, so it can be
- * kept. A forged value is checked afresh every time and never kept, so nobody can fill
- * the memory with values of their own making.
+ * values it found genuine. A staff request checks two signatures, its session cookie's
+ * and its CSRF cookie's, and signs its session id again (@fastify/session does, restoring
+ * a session), and the same browser sends the same two values request after request: each
+ * is an HMAC, the largest part of a staff page's time in the CSRF and session hooks. A
+ * signature depends on the value and the secrets alone, so it can be kept.
+ *
+ * Only values that came back are kept. A value signed for the first time (a visitor's new
+ * CSRF secret) is often never seen again, and keeping each one would churn the memory for
+ * every first visit. A forged value is checked afresh every time and never kept, so nobody
+ * can fill the memory with values of their own making.
  */
 export function rememberingSigner (secrets: string | string[]): { sign: (value: string) => string, unsign: (signed: string) => UnsignResult } {
   const signer = new Signer(secrets)
@@ -25,9 +28,7 @@ export function rememberingSigner (secrets: string | string[]): { sign: (value: 
   }
   return {
     sign (value) {
-      let signed = signatures.get(value)
-      if (signed === undefined) remember(value, signed = signer.sign(value), Object.freeze({ valid: true, renew: false, value }))
-      return signed
+      return signatures.get(value) ?? signer.sign(value)
     },
     unsign (signed) {
       const known = genuine.get(signed)

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { listActiveHelpTopics, type HelpTopicRow } from '../../data/catalog.js'
 import { listRequesterEntries, type TicketView } from '../../data/tickets.js'
 import { findTicketForToken, ticketNumberPattern } from '../../domain/access.js'
+import { randomToken } from '../../domain/secrets.js'
 import { normalizeEmail } from '../../domain/email-address.js'
 import { isTesseraError, notFound, TesseraError } from '../../domain/errors.js'
 import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
@@ -29,7 +30,7 @@ const ticketSpec = {
 
 /** The one-time id each new-ticket form carries; anything else is treated as no id. */
 const submissionPattern = /^[A-Za-z0-9_-]{22,64}$/
-const newSubmissionId = (): string => randomBytes(16).toString('base64url')
+const newSubmissionId = (): string => randomToken(16)
 
 const replySpec = {
   message: { label: 'Your message', missing: 'Enter your message.', maxLength: 20000 }

@@ -102,6 +102,12 @@ t.test('the empty form is made once, but every visitor gets a token and a submis
   t.not(field(ann.page, '_csrf'), field(bob.page, '_csrf'), 'two visitors, two CSRF tokens')
   t.not(field(ann.page, 'submission'), field(bob.page, 'submission'), 'two visitors, two submission ids')
   t.match(field(ann.page, 'submission'), /^[A-Za-z0-9_-]{22}$/)
+  const secretOf = (visitor: Visitor): string => visitor.cookie('tessera_csrf', '/')!.replace(/\.[^.]*$/, '')
+  t.match(secretOf(ann.visitor), /^[A-Za-z0-9_-]{24}$/, 'a CSRF secret of 18 random bytes')
+  t.not(secretOf(ann.visitor), secretOf(bob.visitor), 'two visitors, two CSRF secrets')
+  const crossed = await bob.visitor.post('/tickets', new URLSearchParams({ _csrf: field(ann.page, '_csrf'), topic: ann.topic, name: 'Bob', email: 'bob@example.com', subject: 'Printer', message: 'Jams.' }).toString(),
+    { headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  t.equal(crossed.status, 403, 'Ann\'s token does not pass with Bob\'s secret')
   const preselected = await ann.visitor.get(`/tickets/new?topic=${desk.topics.billing}`)
   t.equal(preselected.$('select[name=topic] option[selected]').attr('value'), String(desk.topics.billing), 'a topic from the link is preselected')
   const unknown = await ann.visitor.get('/tickets/new?topic=constructor')
