@@ -57,6 +57,29 @@ export default fp(async function views (app, { globals, pageLocals }: ViewsOptio
   })
 }, { name: 'views', dependencies: ['security'] })
 
+/**
+ * A piece of a page that depends only on lists that are cached and rarely change (the
+ * reference data in its menus) and on a few choices named by a key: rendered once for each
+ * `lists` object and key, then reused as text. A reload of the lists is a new object, so
+ * the piece follows it. At most `keysPerLists` keys are kept, for any one lists object.
+ *
+ * The page calls what the route passes with the rendering it would otherwise do itself:
+ * `<%~ it.filterForm(() => include('/staff/_queue-filters', it)) %>`.
+ */
+export function renderedOnce<Lists extends object> (keysPerLists = 100): (lists: Lists, key: string) => (render: () => string) => string {
+  const pieces = new WeakMap<Lists, Map<string, string>>()
+  return (lists, key) => (render) => {
+    let byKey = pieces.get(lists)
+    if (byKey === undefined) pieces.set(lists, byKey = new Map())
+    let html = byKey.get(key)
+    if (html === undefined) {
+      html = render()
+      if (byKey.size < keysPerLists) byKey.set(key, html)
+    }
+    return html
+  }
+}
+
 /** Room for the UTF-8 of a page of up to 85,000 characters (at most 3 bytes each). */
 const scratch = Buffer.allocUnsafe(256 * 1024)
 

@@ -9,8 +9,8 @@ import { priorities } from '../format.js'
 import { setFlash, shorten, takeFlash } from '../cookies.js'
 import { parseId } from '../forms.js'
 import { staleWhileRevalidate } from '../ttl-cache.js'
-import { assigneesFor, referenceData } from './reference-data.js'
-import { wantsFragment } from '../plugins/views.js'
+import { assigneesFor, referenceData, type ReferenceData } from './reference-data.js'
+import { renderedOnce, wantsFragment } from '../plugins/views.js'
 import { sendCsv, ticketCells, ticketColumns } from '../csv.js'
 import { queueDueLabel } from '../sla-format.js'
 
@@ -124,6 +124,11 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
   // closed queue at a million tickets on MySQL): a page shows the last counts while newer
   // ones load, so no page waits for them after the agent's first.
   const counts = staleWhileRevalidate<number, Record<QueueName, number>>(countsTtlMs)
+  // The filter form and the bulk actions show the same menus on every page and differ only
+  // by the filters chosen: made once per queue and filters while the menus' lists stay the
+  // same, they no longer cost each page a tenth of its time.
+  const filterForm = renderedOnce<ReferenceData>()
+  const bulkActions = renderedOnce<ReferenceData>()
   const queueCounts = async (request: FastifyRequest): Promise<Record<QueueName, number>> =>
     await counts(request.agent.id, async () => await countQueues(db, request.agent, lifecycle.now()))
 
@@ -141,7 +146,7 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       if (!wantsFragment(request)) return await reply.redirect(clean, 303)
       reply.header('HX-Push-Url', clean)
     }
-    const [rows, counts, { departments, topics, agents, assignable, teams }, saved] = await Promise.all([
+    const [rows, counts, lists, saved] = await Promise.all([
       listQueue(db, request.agent, { ...q, limit: q.limit + 1 }),
       queueCounts(request),
       reference(),
@@ -167,13 +172,16 @@ export default async function queueRoutes (app: FastifyInstance): Promise<void> 
       nextSearch: hasMore && last ? queueSearch(q, `${String(last[sortColumn] ?? noDueCursor)}_${last.id}`) : null,
       due: (row: QueueRow) => queueDueLabel(row, q.now),
       isFirstPage: q.after === undefined,
-      departments,
-      topics,
-      agents,
-      assignees: assigneesFor(assignable, q.filters.department),
-      teams,
+      departments: lists.departments,
+      topics: lists.topics,
+      agents: lists.agents,
+      assignees: assigneesFor(lists.assignable, q.filters.department),
+      teams: lists.teams,
       priorities,
       statuses,
+      filterForm: filterForm(lists, `${queue}${queueSearch(q)}`),
+      // Whom tickets may be assigned to depends on the department filter alone.
+      bulkActions: bulkActions(lists, String(q.filters.department ?? '')),
       flash: takeFlash(request, reply)
     }, { fragment: { 'queue-results': 'staff/_queue-results', 'queue-rows': 'staff/_queue-rows' } })
   })

@@ -222,3 +222,34 @@ t.test('a queue page costs one SQL statement once the menus and counts are cache
   }
   t.match(first.text, 'Printer 2')
 })
+
+t.test('the filter form and the bulk menus, made once per view, show each page its own choices and an admin\'s change at once', async (t) => {
+  const app = await testApp(t)
+  const d = await seedDesk(app)
+  const { visitor: ada } = await signIn(app, d.agents.ada.email)
+  const chosen = (page: Page, name: string): string | undefined => page.$(`form.filters select[name=${name}] option[selected]`).attr('value')
+  const bulkAgents = (page: Page): string[] => page.$('form.bulk select[name=agent] option').map((_, el) => page.$(el).text()).get()
+
+  for (const [url, priority] of [['/staff/queues/open?priority=3', '3'], ['/staff/queues/open?priority=1', '1'], ['/staff/queues/open?priority=3', '3']] as const) {
+    t.equal(chosen(await ada.get(url), 'priority'), priority, `${url}: its own priority chosen`)
+  }
+  const mine = await ada.get('/staff/queues/mine?priority=3')
+  t.equal(mine.$('form.filters').attr('action'), '/staff/queues/mine', 'each queue\'s form sends to its own queue')
+  t.equal(chosen(await ada.get('/staff/queues/open'), 'priority'), undefined, 'no filter, nothing chosen')
+
+  const billing = await ada.get(`/staff/queues/open?department=${d.departments.billing}`)
+  t.equal(chosen(billing, 'department'), String(d.departments.billing))
+  t.ok(bulkAgents(billing).includes('Mel Manager'), 'Billing\'s agents are offered for its tickets')
+  t.notOk(bulkAgents(billing).includes('Bob Kahn'), 'Support\'s are not')
+  const support = await ada.get(`/staff/queues/open?department=${d.departments.support}`)
+  t.ok(bulkAgents(support).includes('Bob Kahn'))
+  t.notOk(bulkAgents(support).includes('Mel Manager'))
+
+  const form = await ada.get(`/staff/admin/departments/${d.departments.billing}`)
+  await ada.submit(form, `form[action="/staff/admin/departments/${d.departments.billing}"]`, { name: 'Accounts' })
+  const after = await ada.get(`/staff/queues/open?department=${d.departments.billing}`)
+  const departmentNames = (name: string): string[] => after.$(`${name} option`).map((_, el) => after.$(el).text()).get()
+  t.ok(departmentNames('form.filters select[name=department]').includes('Accounts'), 'the renamed department is in the filter at once')
+  t.notOk(departmentNames('form.filters select[name=department]').includes('Billing'))
+  t.ok(departmentNames('form.bulk select[name=department]').includes('Accounts'), 'and in the bulk transfer menu')
+})
