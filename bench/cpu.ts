@@ -17,7 +17,7 @@ import { newTicketRequests, routeAndTimeEveryTopic, secondQueuePage, signInStaff
  * runs as a separate process and is not counted, so the figures hold on a busy or shared
  * machine, where req/s mostly measures the neighbours:
  *
- *   npx tsx bench/cpu.ts [--requests 20000] [--tickets 10000] [--log-level info] [--only staff,create]
+ *   npx tsx bench/cpu.ts [--requests 20000] [--warmup 3] [--tickets 10000] [--log-level info] [--only staff,create]
  *
  * bare µs / page µs is the share of the bare page's throughput the page reaches when the
  * server is the bottleneck (targets: home and gzip home ≥ 0.5, new-ticket form ≥ 0.25);
@@ -27,12 +27,16 @@ import { newTicketRequests, routeAndTimeEveryTopic, secondQueuePage, signInStaff
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '20000' },
+    // Seconds of load before each count, not counted: V8 compiles the hot code over the first
+    // seconds of load, as bench/run.ts's warm-up says.
+    warmup: { type: 'string', default: '3' },
     tickets: { type: 'string', default: '10000' },
     'log-level': { type: 'string', default: 'info' },
     only: { type: 'string', default: '' }
   }
 })
 const requests = Number(values.requests)
+const warmupSeconds = Number(values.warmup)
 const only = values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)
 
 function urlOf (server: FastifyInstance): string {
@@ -57,13 +61,13 @@ autocannon(options).then((result) => {
   if (bad > 0) { console.error(bad + ' failed requests: ' + JSON.stringify(result.statusCodeStats)); process.exit(1) }
 }, (err) => { console.error(err); process.exit(1) })`
 
-async function load (url: string, plan: Load, amount: number): Promise<void> {
+async function load (url: string, plan: Load, amount: { amount: number } | { duration: number }): Promise<void> {
   const method = plan.method ?? 'GET'
   const requests = (plan.requests ?? [{}]).map((r) => ({ method, path: r.path ?? plan.path, ...(r.body === undefined ? {} : { body: r.body }) }))
   const options = {
     url,
     connections: 10,
-    amount,
+    ...amount,
     headers: plan.headers ?? {},
     requests,
     idReplacement: requests.some((r) => r.body?.includes('[<id>]')),
@@ -92,10 +96,10 @@ function mainThreadCpu (): number {
 
 /** Microseconds of this process's CPU (user + system, every thread) per request, and the main thread's share. */
 async function cpuPerRequest (url: string, plan: Load): Promise<{ total: number, main: number }> {
-  await load(url, plan, 500)
+  if (warmupSeconds > 0) await load(url, plan, { duration: warmupSeconds })
   const before = process.cpuUsage()
   const mainBefore = mainThreadCpu()
-  await load(url, plan, requests)
+  await load(url, plan, { amount: requests })
   const used = process.cpuUsage(before)
   return { total: (used.user + used.system) / requests, main: (mainThreadCpu() - mainBefore) / requests }
 }

@@ -133,7 +133,7 @@ const endpoints: Endpoint[] = [
     check: async ({ app }, result, before) => {
       const was = before as SideEffects
       const now = await countSideEffects(app)
-      return `create ticket: ${result['3xx']} redirects in the measured run; during warm-up (${warmupRequests} requests) and run together ` +
+      return `create ticket: ${result['3xx']} redirects in the measured run; during warm-up and run together ` +
         `${now.tickets - was.tickets} tickets, ${now.entries - was.entries} thread entries, ${now.events - was.events} events, ` +
         `${now.tokens - was.tokens} access tokens and ${now.outbox - was.outbox} outbox messages were written.`
     }
@@ -185,8 +185,6 @@ async function ticketPages (ctx: BenchContext): Promise<Array<{ path: string }>>
   return (await ticketPagePaths(ctx.appUrl, (await staffSession(ctx)).headers!.cookie!)).map((path) => ({ path }))
 }
 
-const warmupRequests = 200
-
 const homeName = 'portal home'
 const bareName = 'bare Fastify, same-size page'
 
@@ -224,11 +222,14 @@ interface Row {
   errorDetail: string
 }
 
-function options (): { tickets: number, duration: number, connections: number, workers: number, only: string[], databaseUrl: string, logLevel: string } {
+function options (): { tickets: number, duration: number, warmup: number, connections: number, workers: number, only: string[], databaseUrl: string, logLevel: string } {
   const { values } = parseArgs({
     options: {
       tickets: { type: 'string', default: '10000' },
       duration: { type: 'string', default: '5' },
+      // Seconds of load before each measurement, not counted: V8 compiles a page's hot code
+      // over the first seconds of load, and a desk runs for days.
+      warmup: { type: 'string', default: '3' },
       connections: { type: 'string', default: '10' },
       workers: { type: 'string', default: '1' },
       only: { type: 'string', default: '' },
@@ -249,6 +250,7 @@ function options (): { tickets: number, duration: number, connections: number, w
   return {
     tickets: whole('tickets', values.tickets, 0),
     duration: whole('duration', values.duration, 1),
+    warmup: whole('warmup', values.warmup, 0),
     connections: whole('connections', values.connections, 1),
     workers: whole('workers', values.workers, 0),
     only: values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean),
@@ -293,7 +295,7 @@ function urlOf (server: FastifyInstance): string {
   return `http://127.0.0.1:${address.port}`
 }
 
-async function measure (endpoint: Endpoint, url: string, plan: RequestPlan, settings: { duration: number, connections: number, workers: number }): Promise<AutocannonResult> {
+async function measure (endpoint: Endpoint, url: string, plan: RequestPlan, settings: { duration: number, warmup: number, connections: number, workers: number }): Promise<AutocannonResult> {
   const requests = (plan.requests ?? [{}]).map((r) => ({
     method: endpoint.method,
     path: r.path ?? endpoint.path,
@@ -309,7 +311,7 @@ async function measure (endpoint: Endpoint, url: string, plan: RequestPlan, sett
     ...(settings.workers > 0 ? { workers: settings.workers } : {})
   }
   // Warm-up: JIT, template compilation, SQLite page cache. Not counted.
-  await autocannon({ ...base, amount: warmupRequests })
+  if (settings.warmup > 0) await autocannon({ ...base, duration: settings.warmup })
   return await autocannon({ ...base, duration: settings.duration })
 }
 
@@ -402,7 +404,7 @@ async function main (): Promise<void> {
     out.push(`node ${process.version}, ${availableParallelism()} CPUs; ${num(settings.tickets)} tickets seeded in ${num(seed.ms / 1000, 1)} s ` +
       `(${num(seed.requesters)} requesters, ${seed.agentIds.length} agents; open ${num(seed.byStatus.open ?? 0)}, pending ${num(seed.byStatus.pending ?? 0)}, ` +
       `resolved ${num(seed.byStatus.resolved ?? 0)}, closed ${num(seed.byStatus.closed ?? 0)})`)
-    out.push(`app log level ${settings.logLevel}; ${settings.connections} connections, ${settings.duration} s per endpoint after a warm-up, load generator ` +
+    out.push(`app log level ${settings.logLevel}; ${settings.connections} connections, ${settings.duration} s per endpoint after ${settings.warmup} s of warm-up, load generator ` +
       (settings.workers > 0 ? `in ${settings.workers} worker thread(s)` : 'on the main thread') + `; portal home is ${num(home.body.length)} bytes`, '')
     out.push('| endpoint | req/s | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|')
     for (const row of rows) {
