@@ -16,7 +16,8 @@ import { setFlash, takeFlash } from '../cookies.js'
 import { httpStatusOf } from '../plugins/errors.js'
 import { describeEvent, inTimeline, priorities, ratingLabel } from '../format.js'
 import { linkedTicketsList } from '../../data/ticket-links.js'
-import { assigneesFor, referenceData } from './reference-data.js'
+import { assigneesFor, referenceData, type ReferenceData } from './reference-data.js'
+import { renderedOnce } from '../plugins/views.js'
 import { slaTargetsView } from '../sla-format.js'
 import { hasErrors, parseId, readForm, type FieldErrors, type FormValues, type FormSpec } from '../forms.js'
 import { keepUploads, uploadError, uploadFormRoute } from '../uploads.js'
@@ -72,6 +73,10 @@ interface Composer {
 export default async function ticketRoutes (app: FastifyInstance): Promise<void> {
   const { db, lifecycle } = app
   const reference = referenceData(db)
+  // The menus of the assignment, transfer and priority forms list the same agents, teams,
+  // departments and priorities on every ticket, and differ only by the department and the
+  // value chosen: each is made once per such pair while the lists stay the same.
+  const menus = renderedOnce<ReferenceData>()
   const ticketUrl = (number: string): string => app.url(`/staff/tickets/${number}`)
 
   async function staffTicket (request: TicketRequest): Promise<TicketView> {
@@ -96,7 +101,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     // the agent may not see are read and dropped, never shown.
     const byNumber = { number }
     const at = lifecycle.now()
-    const [{ found, timeline: { entries, events }, viewers, linked, attachments, participants }, { agents, assignable, teams, departments, canned }] = await Promise.all([
+    const [{ found, timeline: { entries, events }, viewers, linked, attachments, participants }, lists] = await Promise.all([
       readLists(db, {
         found: visibleTicketWithSiblingsList(db, request.agent, number),
         timeline: timelineList(db, byNumber),
@@ -109,6 +114,7 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
     ])
     if (!found) throw notFound('That ticket')
     const { ticket, others } = found
+    const { agents, assignable, teams, departments, canned } = lists
     const survey = surveyShownToStaff(found.survey)
     await lifecycle.recordViewer(ticket, agentActor(request.agent))
     const names = { agents, teams, departments }
@@ -145,7 +151,8 @@ export default async function ticketRoutes (app: FastifyInstance): Promise<void>
       signatureOptions,
       flash: takeFlash(request, reply),
       ticketUrl: ticketUrl(ticket.number),
-      sla: slaTargetsView(ticket, at)
+      sla: slaTargetsView(ticket, at),
+      menu: (name: string, chosen: unknown, render: () => string) => menus(lists, `${name} ${ticket.department_id} ${String(chosen)}`)(render)
     }, {
       status: composer.status,
       fragment: { 'ticket-summary': 'staff/_ticket-summary', conversation: 'staff/_conversation-update', viewers: 'staff/_viewers' }
