@@ -24,6 +24,8 @@ function readBigIntsAsNumbers (): void {
 export interface DatabaseOptions {
   dataDir: string
   databaseUrl: string
+  /** SQLite: the WAL's length in pages past which a checkpoint empties it (tests: a short one). */
+  walRestartPages?: number
 }
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql'
@@ -46,7 +48,7 @@ const log = {
   }
 }
 
-export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex {
+export function createDatabase ({ dataDir, databaseUrl, walRestartPages = defaultWalRestartPages }: DatabaseOptions): Knex {
   const migrations = migrationOptions()
   // A database that stops answering must fail requests quickly (503), not hold them.
   const acquireConnectionTimeout = timeouts.connectMs
@@ -166,7 +168,7 @@ export function createDatabase ({ dataDir, databaseUrl }: DatabaseOptions): Knex
       reuseStatements(reader)
       compileForSqlite(reader)
       readOnSeveralConnections(db, reader)
-      checkpointBesideWriter(db, reader)
+      checkpointBesideWriter(db, reader, walRestartPages)
       return db
     }
   }
@@ -185,31 +187,58 @@ const sqliteReaders = 3
  * the connection that commits once the WAL holds 1,000 pages, inside that COMMIT: under a
  * stream of new tickets one commit in ten or so took 4–13 ms instead of under one (the
  * copy, and the file syncs), and every transaction queued behind it waited. A PASSIVE
- * checkpoint on another connection runs beside the writer and never waits for it; the WAL
- * starts over at the next write once everything in it has been copied.
+ * checkpoint on another connection runs beside the writer and never waits for it.
+ *
+ * A PASSIVE checkpoint stops at what a reader still reads from the WAL, and the WAL starts
+ * over only at a write that finds no reader in it: under a steady stream of page views and
+ * new tickets it grew past 700 MB, and every read then looked for each page through the
+ * WAL's index, which halved the staff pages' throughput. So a checkpoint that could not
+ * copy everything is tried again until it has, writes or not, and a WAL longer than
+ * `walRestartPages` is copied whole and emptied (TRUNCATE): that waits for the readers in
+ * it to finish (milliseconds; new ones read the database file) and holds writers meanwhile.
  */
-function checkpointBesideWriter (db: Knex, reader: Knex): void {
+function checkpointBesideWriter (db: Knex, reader: Knex, walRestartPages: number): void {
   let planned: NodeJS.Timeout | undefined
   const pool = reader.client as { acquireConnection: () => Promise<SqliteConnection>, releaseConnection: (conn: SqliteConnection) => Promise<unknown> }
+  const plan = (): void => { planned ??= setTimeout(() => { checkpoint().catch(() => undefined) }, checkpointDelayMs).unref() }
   // On the connection itself, not as a query: whoever counts a page's statements counts ours only.
   const checkpoint = async (): Promise<void> => {
     planned = undefined
     const conn = await pool.acquireConnection()
     try {
-      await new Promise<void>((resolve, reject) => { conn.exec('PRAGMA wal_checkpoint(PASSIVE)', (err) => { if (err === null) resolve(); else reject(err) }) })
+      const passive = await walCheckpoint(conn, 'PASSIVE')
+      if (passive.log > walRestartPages) await walCheckpoint(conn, 'TRUNCATE')
+      else if (passive.checkpointed < passive.log) plan()
     } finally {
       await pool.releaseConnection(conn)
     }
   }
   db.on('query-response', (_response: unknown, query: { sql?: string }) => {
     // A checkpoint that fails (the pool closing, in a test's teardown) is tried again after the next write.
-    if (planned === undefined && writes.test(query.sql ?? '')) planned = setTimeout(() => { checkpoint().catch(() => undefined) }, checkpointDelayMs).unref()
+    if (writes.test(query.sql ?? '')) plan()
   })
   const client = db.client as { destroy: (callback?: unknown) => Promise<unknown> }
   const destroy = client.destroy.bind(client)
   client.destroy = async (callback) => {
     clearTimeout(planned)
     return await destroy(callback)
+  }
+}
+
+/** A WAL longer than this many pages (64 MB of 4 KB pages) is emptied at the next checkpoint. */
+const defaultWalRestartPages = 16_384
+
+/** Pages in the WAL and pages of it copied to the database file, as `PRAGMA wal_checkpoint` reports them. */
+async function walCheckpoint (conn: SqliteConnection, mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ log: number, checkpointed: number }> {
+  const statement = conn.prepare(`PRAGMA wal_checkpoint(${mode})`, () => undefined)
+  try {
+    const rows = await new Promise<unknown[]>((resolve, reject) => {
+      statement.all([], (err, rows) => { if (err === null) resolve(rows ?? []); else reject(err) })
+    })
+    const row = rows[0] as { log?: number, checkpointed?: number } | undefined
+    return { log: row?.log ?? 0, checkpointed: row?.checkpointed ?? 0 }
+  } finally {
+    statement.finalize()
   }
 }
 
