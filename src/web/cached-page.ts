@@ -24,3 +24,42 @@ export async function sendCachedPage (request: FastifyRequest, reply: FastifyRep
   }
   return await reply.send(page.html)
 }
+
+/**
+ * A page the same for every visitor but for a few short ASCII values (a CSRF token, a
+ * one-time id), each written in the page as a unique slot name. Kept as bytes around the
+ * slots, so a request copies them and writes its values in between: searching and
+ * replacing the slots in the text, then encoding the whole page to UTF-8 again, cost the
+ * new-ticket form a tenth of its time.
+ */
+export interface SlottedPage {
+  fill: (values: Readonly<Record<string, string>>) => Buffer
+}
+
+export function slottedPage (html: string, slots: readonly string[]): SlottedPage {
+  const pieces: Buffer[] = []
+  const filled: string[] = []
+  const slotPattern = new RegExp(slots.map((slot) => slot.replace(/[^A-Za-z0-9_-]/g, '\\$&')).join('|'), 'g')
+  let at = 0
+  for (const match of html.matchAll(slotPattern)) {
+    pieces.push(Buffer.from(html.slice(at, match.index)))
+    filled.push(match[0])
+    at = match.index + match[0].length
+  }
+  pieces.push(Buffer.from(html.slice(at)))
+  const fixedBytes = pieces.reduce((sum, piece) => sum + piece.length, 0)
+  return {
+    fill (values) {
+      let length = fixedBytes
+      for (const slot of filled) length += values[slot]!.length
+      const page = Buffer.allocUnsafe(length)
+      let offset = pieces[0]!.copy(page, 0)
+      for (let i = 0; i < filled.length; i++) {
+        // The values are ASCII (tokens, ids): one byte a character.
+        offset += page.write(values[filled[i]!]!, offset, 'latin1')
+        offset += pieces[i + 1]!.copy(page, offset)
+      }
+      return page
+    }
+  }
+}

@@ -8,7 +8,7 @@ import { normalizeEmail } from '../../domain/email-address.js'
 import { isTesseraError, notFound, TesseraError } from '../../domain/errors.js'
 import { mergeCrossesRequesters, mergeDestination } from '../../domain/merge.js'
 import { cookieOptions, setFlash, takeFlash } from '../cookies.js'
-import { cachedPage, sendCachedPage, type CachedPage } from '../cached-page.js'
+import { cachedPage, sendCachedPage, slottedPage, type CachedPage, type SlottedPage } from '../cached-page.js'
 import { clientPhase } from '../format.js'
 import { ratingLabels } from '../../domain/survey.js'
 import { attachmentLimitsOf, type DeskSettings } from '../../domain/desk-settings.js'
@@ -116,25 +116,26 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
   // The empty form is the same for every visitor but for two values, the CSRF token and the
   // one-time submission id: it is rendered once per topic list and preselected topic, and
   // only those two are filled in per request.
-  const blankForms = new WeakMap<HelpTopicRow[], WeakMap<DeskSettings, Map<string, string>>>()
+  const blankForms = new WeakMap<HelpTopicRow[], WeakMap<DeskSettings, Map<string, SlottedPage>>>()
   const tokenSlot = `csrf-${randomBytes(12).toString('hex')}`
   const submissionSlot = `submission-${randomBytes(12).toString('hex')}`
 
-  async function blankForm (topic: string): Promise<string | undefined> {
+  async function blankForm (topic: string): Promise<SlottedPage | undefined> {
     const [topics, desk] = await Promise.all([helpTopics(), app.deskSettings.current()])
     if (topic !== '' && !topics.some((t) => String(t.id) === topic)) return undefined
     let byDesk = blankForms.get(topics)
     if (!byDesk) blankForms.set(topics, byDesk = new WeakMap())
     let forms = byDesk.get(desk)
     if (!forms) byDesk.set(desk, forms = new Map())
-    let html = forms.get(topic)
-    if (html === undefined) {
+    let form = forms.get(topic)
+    if (form === undefined) {
       const values = { ...Object.fromEntries(Object.keys(ticketSpec).map((name) => [name, ''])), topic, submission: submissionSlot }
       const uploadLimits = uploadLimitsShown(attachmentLimitsOf(desk, app.deskSettings.ceilings))
-      html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, desk, productName: desk.name, uploadLimits, csrfToken: () => tokenSlot })
-      forms.set(topic, html)
+      const html = await app.view('portal/new', { topics, values, errors: {}, spec: ticketSpec, desk, productName: desk.name, uploadLimits, csrfToken: () => tokenSlot })
+      form = slottedPage(html, [tokenSlot, submissionSlot])
+      forms.set(topic, form)
     }
-    return html
+    return form
   }
 
   app.get<{ Querystring: { topic?: string } }>('/tickets/new', async (request, reply) => {
@@ -142,7 +143,7 @@ export default async function portalRoutes (app: FastifyInstance): Promise<void>
     const blank = await blankForm(topic)
     if (blank === undefined) return await showTicketForm(request, reply, { ...formValues(request, ticketSpec), topic, submission: newSubmissionId() }, {})
     reply.header('Vary', 'HX-Request').type('text/html; charset=utf-8')
-    return await reply.send(blank.replaceAll(tokenSlot, reply.generateCsrf()).replace(submissionSlot, newSubmissionId()))
+    return await reply.send(blank.fill({ [tokenSlot]: reply.generateCsrf(), [submissionSlot]: newSubmissionId() }))
   })
 
   app.post('/tickets', uploadFormRoute(app, ticketSpec, {

@@ -117,3 +117,19 @@ t.test('the empty form is made once, but every visitor gets a token and a submis
     t.ok(numberOn(sent), `${who}'s form opens a ticket with the token it was given`)
   }
 })
+
+t.test('the blank form, kept as bytes around its two slots, carries a desk name beyond ASCII whole, with a true Content-Length', async (t) => {
+  const app = await testApp(t, {}, { startWorkers: false })
+  const desk = await seedDesk(app)
+  const { visitor: ada } = await signIn(app, desk.agents.ada.email)
+  await ada.submit(await ada.get('/staff/admin/settings'), 'form[action="/staff/admin/settings"]', { name: 'Hilfe — Café ✓ 🎫' })
+  for (const visitor of [new Visitor(app), new Visitor(app)]) {
+    const answer = await app.inject({ url: '/tickets/new' })
+    t.equal(Number(answer.headers['content-length']), answer.rawPayload.length, 'Content-Length counts the bytes sent')
+    t.match(answer.body, 'Hilfe — Café ✓ 🎫', 'the name arrives whole')
+    const { page } = await ticketForm(app, visitor)
+    t.match(page.$(`${form} input[name=_csrf]`).attr('value'), /^[A-Za-z0-9_-]+-[A-Za-z0-9_-]+$/, 'a token in its slot')
+    const sent = await visitor.submit(page, form, { topic: page.$('select[name=topic] option').eq(1).attr('value')!, name: 'Uli', email: 'uli@example.com', subject: 'Drucker', message: 'Papierstau.' })
+    t.ok(numberOn(sent), 'and the form opens a ticket')
+  }
+})
