@@ -206,9 +206,9 @@ function checkpointBesideWriter (db: Knex, reader: Knex, walRestartPages: number
     planned = undefined
     const conn = await pool.acquireConnection()
     try {
-      const passive = await walCheckpoint(conn, 'PASSIVE')
-      if (passive.log > walRestartPages) await walCheckpoint(conn, 'TRUNCATE')
-      else if (passive.checkpointed < passive.log) plan()
+      let wal = await walCheckpoint(conn, 'PASSIVE')
+      if (wal.log > walRestartPages) wal = await walCheckpoint(conn, 'TRUNCATE')
+      if (wal.checkpointed < wal.log) plan()
     } finally {
       await pool.releaseConnection(conn)
     }
