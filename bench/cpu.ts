@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,10 +19,12 @@ import { newTicketRequests, routeAndTimeEveryTopic, secondQueuePage, signInStaff
  * machine, where req/s mostly measures the neighbours:
  *
  *   npx tsx bench/cpu.ts [--requests 20000] [--warmup 3] [--tickets 10000] [--log-level info] [--only staff,create]
+ *                        [--cpu-prof DIR]
  *
  * bare µs / page µs is the share of the bare page's throughput the page reaches when the
  * server is the bottleneck (targets: home and gzip home ≥ 0.5, new-ticket form ≥ 0.25);
- * 1,000,000 / µs is the most requests per second one core could serve.
+ * 1,000,000 / µs is the most requests per second one core could serve. --cpu-prof writes V8's
+ * profile of each counted run to DIR (one .cpuprofile per endpoint, for Chrome's DevTools).
  */
 
 const { values } = parseArgs({
@@ -32,7 +35,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     tickets: { type: 'string', default: '10000' },
     'log-level': { type: 'string', default: 'info' },
-    only: { type: 'string', default: '' }
+    only: { type: 'string', default: '' },
+    'cpu-prof': { type: 'string', default: '' }
   }
 })
 const requests = Number(values.requests)
@@ -95,13 +99,30 @@ function mainThreadCpu (): number {
 }
 
 /** Microseconds of this process's CPU (user + system, every thread) per request, and the main thread's share. */
-async function cpuPerRequest (url: string, plan: Load): Promise<{ total: number, main: number }> {
+async function cpuPerRequest (url: string, plan: Load, name: string): Promise<{ total: number, main: number }> {
   if (warmupSeconds > 0) await load(url, plan, { duration: warmupSeconds })
+  const profiler = values['cpu-prof'] === '' ? undefined : await startProfiler()
   const before = process.cpuUsage()
   const mainBefore = mainThreadCpu()
   await load(url, plan, { amount: requests })
   const used = process.cpuUsage(before)
-  return { total: (used.user + used.system) / requests, main: (mainThreadCpu() - mainBefore) / requests }
+  const main = mainThreadCpu() - mainBefore
+  if (profiler) await profiler.stop(join(values['cpu-prof'], `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`))
+  return { total: (used.user + used.system) / requests, main: main / requests }
+}
+
+async function startProfiler (): Promise<{ stop: (file: string) => Promise<void> }> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return {
+    stop: async (file) => {
+      const { profile } = await session.post('Profiler.stop')
+      writeFileSync(file, JSON.stringify(profile))
+      session.disconnect()
+    }
+  }
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tessera-cpu-'))
@@ -150,12 +171,12 @@ try {
     }
   ]
 
-  const bare = await cpuPerRequest(urlOf(bareServer), { path: '/' })
+  const bare = await cpuPerRequest(urlOf(bareServer), { path: '/' }, 'bare')
   const rows: Array<[string, { total: number, main: number }, number | undefined]> = [['bare Fastify, same-size page', bare, undefined]]
   for (const endpoint of endpoints) {
     if (only.length > 0 && !only.some((o) => endpoint.name.toLowerCase().includes(o))) continue
     process.stderr.write(`→ ${endpoint.name}\n`)
-    rows.push([endpoint.name, await cpuPerRequest(appUrl, await endpoint.plan()), endpoint.target])
+    rows.push([endpoint.name, await cpuPerRequest(appUrl, await endpoint.plan(), endpoint.name), endpoint.target])
   }
   await bareServer.close()
   const lines = [`server CPU per request, ${requests} requests each, 10 connections, ${values.tickets} tickets, app log level ${values['log-level']}`, '',
