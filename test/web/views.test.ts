@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { serialize } from 'node:v8'
 import { dirname, join } from 'node:path'
 import t from 'tap'
 import { viewsDir } from '../../src/paths.js'
-import { PageEta } from '../../src/web/plugins/views.js'
+import { escapeHtml, PageEta } from '../../src/web/plugins/views.js'
 import { testApp } from '../helpers/app.js'
-import { seedDesk } from '../helpers/fixtures.js'
+import { seedDesk, signIn } from '../helpers/fixtures.js'
 import { Visitor } from '../helpers/visitor.js'
 
 // Pages render with `PageEta`: an include copies nothing. A component (views/partials/)
@@ -82,3 +83,47 @@ t.test('a page goes out as its exact UTF-8 bytes, whether short or longer than t
     t.equal(shown.$('textarea[name=message]').text(), message, 'and the text arrives whole')
   }
 })
+
+// Node writes an ASCII page to the socket several times faster than a page with one
+// character beyond ASCII, so pages are ASCII whenever what they show allows it.
+t.test('the templates’ own text beyond ASCII goes out as character references', async (t) => {
+  const eta = etaWith({ page: '<title>Queues · Desk</title><a title="Back ←">← Back</a> — “<%= it.name %>” 😀 <%~ it.raw %>' })
+  t.equal(eta.render('/page', { name: 'Zoë', raw: '<b>ok</b>' }),
+    '<title>Queues &#183; Desk</title><a title="Back &#8592;">&#8592; Back</a> &#8212; &#8220;Zoë&#8221; &#128512; <b>ok</b>',
+    'the name a person typed keeps its letter; the template’s punctuation and emoji are references')
+})
+
+t.test('escaping writes typographic punctuation as references and keeps letters', async (t) => {
+  t.equal(escapeHtml('It’s “done” — see <a href="x">…</a> & more\u00a0→'),
+    'It&#8217;s &#8220;done&#8221; &#8212; see &lt;a href=&quot;x&quot;&gt;&#8230;&lt;/a&gt; &amp; more&#160;&#8594;')
+  t.equal(escapeHtml('Привет, café, 東京'), 'Привет, café, 東京', 'letters of any script go out as UTF-8, lighter than references')
+  t.equal(escapeHtml(42), '42')
+  t.equal(escapeHtml("O'Neil"), 'O&#39;Neil')
+  t.equal(escapeHtml(null), 'null', 'as Eta: anything else is its String()')
+  const twoByte = 'Bob’s printer'
+  t.ok(isOneByte(escapeHtml(twoByte)), 'text that held a curly quote comes back as one-byte text, as ASCII')
+  t.notOk(isOneByte(escapeHtml('Zoë’s')), 'text with a letter beyond ASCII stays as it is')
+})
+
+t.test('a queue page and a ticket page about ASCII text with curly quotes and dashes are sent as ASCII', async (t) => {
+  const app = await testApp(t)
+  const desk = await seedDesk(app)
+  const opened = await app.lifecycle.openTicket({
+    name: 'Grace O’Hara', email: 'grace@example.com', subject: 'Printer “jams” — page two', message: 'It’s jammed… again.', helpTopicId: desk.topics.broken
+  })
+  const { visitor } = await signIn(app, desk.agents.bob.email)
+  for (const url of ['/staff/queues/open', `/staff/tickets/${opened.ticket.number}`]) {
+    const page = await visitor.get(url)
+    t.equal(page.status, 200)
+    t.notOk(/[^\0-\x7f]/.test(page.html), `${url} is all ASCII`)
+    t.ok(page.text.includes('Printer “jams” — page two'), 'and reads as typed')
+  }
+  const ticket = await visitor.get(`/staff/tickets/${opened.ticket.number}`)
+  t.ok(ticket.text.includes('It’s jammed… again.'))
+  t.ok(ticket.text.includes('Grace O’Hara'))
+})
+
+/** Whether V8 holds `text` as one byte a character (the serializer says so in its tag). */
+function isOneByte (text: string): boolean {
+  return serialize(text)[2] === 0x22
+}

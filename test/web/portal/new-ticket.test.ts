@@ -1,3 +1,4 @@
+import * as cheerio from 'cheerio'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { listOutbox } from '../../../src/data/outbox.js'
@@ -126,7 +127,7 @@ t.test('the blank form, kept as bytes around its two slots, carries a desk name 
   for (const visitor of [new Visitor(app), new Visitor(app)]) {
     const answer = await app.inject({ url: '/tickets/new' })
     t.equal(Number(answer.headers['content-length']), answer.rawPayload.length, 'Content-Length counts the bytes sent')
-    t.match(answer.body, 'Hilfe — Café ✓ 🎫', 'the name arrives whole')
+    t.equal(cheerio.load(answer.body)('title').text(), 'Open a ticket · Hilfe — Café ✓ 🎫', 'the name arrives whole')
     const { page } = await ticketForm(app, visitor)
     t.match(page.$(`${form} input[name=_csrf]`).attr('value'), /^[A-Za-z0-9_-]+-[A-Za-z0-9_-]+$/, 'a token in its slot')
     const sent = await visitor.submit(page, form, { topic: page.$('select[name=topic] option').eq(1).attr('value')!, name: 'Uli', email: 'uli@example.com', subject: 'Drucker', message: 'Papierstau.' })
