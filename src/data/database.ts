@@ -693,14 +693,18 @@ export async function readLists<Lists extends Record<string, ListRead<unknown>>>
   let rowsOf: unknown[][]
   if (dialectOfDb(db) === 'sqlite') {
     const bindings: unknown[] = []
-    const selected = names.map((name) => {
-      const { query, columns } = lists[name]!
-      const statement = statementOf(query)
+    const parts: unknown[] = []
+    const read = names.map((name) => {
+      const statement = statementOf(lists[name]!.query)
+      const shape = listShape(lists[name]!.columns)
       bindings.push(...statement.bindings)
-      return `(select json_group_array(json_array(${jsonValues(columns)})) from (${statement.sql}) as listed) as "${plainName(name)}"`
+      parts.push(name, shape, statement.sql)
+      return { sql: statement.sql, shape }
     })
-    const [row] = await runnable(db, { method: 'select', sql: `select ${selected.join(', ')}` }, bindings) as Array<Record<string, string>>
-    rowsOf = names.map((name) => named(JSON.parse(row![name]!) as unknown[][], lists[name]!.columns))
+    const sql = listsText(parts, () => 'select ' + names.map((name, i) =>
+      `(select json_group_array(json_array(${read[i]!.shape.values})) from (${read[i]!.sql}) as listed) as "${plainName(name)}"`).join(', '))
+    const [row] = await runnable(db, { method: 'select', sql }, bindings) as Array<Record<string, string>>
+    rowsOf = names.map((name, i) => (JSON.parse(row![name]!) as unknown[][]).map(read[i]!.shape.row))
   } else {
     rowsOf = await Promise.all(names.map(async (name) => await lists[name]!.query as unknown[]))
   }
@@ -712,30 +716,73 @@ function plainName (name: string): string {
   return name
 }
 
-/**
- * `"listed"."id", "listed"."name"…` for SQLite's json_array. The names are our own (written in
- * the data functions, never typed by anyone), so they go into the text as they are: as
- * bindings, Knex spent longer on a ticket page's hundred of them than SQLite on the
- * statement. Each list's text is made once.
- */
-function jsonValues (columns: readonly string[]): string {
-  let text = jsonValueTexts.get(columns)
-  if (text === undefined) {
-    text = columns.map((column) => `"listed"."${plainName(column)}"`).join(', ')
-    jsonValueTexts.set(columns, text)
-  }
-  return text
+/** How SQLite writes the rows of a list with these columns, and how they are read back. */
+interface ListShape {
+  /**
+   * `"listed"."id", "listed"."name"…` for SQLite's json_array. The names are our own (written
+   * in the data functions, never typed by anyone), so they go into the text as they are: as
+   * bindings, Knex spent longer on a ticket page's hundred of them than SQLite on the
+   * statement.
+   */
+  values: string
+  /**
+   * A row read as an array of values, as an object with the columns' names in their order,
+   * written as one object literal: added a name at a time through a variable, each value
+   * took V8's slowest way to store a property.
+   */
+  row: (values: unknown[]) => Record<string, unknown>
 }
-const jsonValueTexts = new WeakMap<readonly string[], string>()
 
-/** Rows read as arrays of values, as objects with the columns' names in the columns' order. */
-function named (rows: unknown[][], columns: readonly string[]): Array<Record<string, unknown>> {
-  return rows.map((values) => {
-    const row: Record<string, unknown> = {}
-    for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i]
-    return row
-  })
+/** The shape of a list, made once for each list of columns. */
+function listShape (columns: readonly string[]): ListShape {
+  let shape = listShapes.get(columns)
+  if (shape === undefined) {
+    // A list written inline is a new array on each call, with the same names.
+    const names = columns.join(',')
+    shape = listShapesByNames.get(names)
+    if (shape === undefined) {
+      if (listShapesByNames.size >= 1000) listShapesByNames.clear()
+      const fields = columns.map((column, i) => `${JSON.stringify(plainName(column))}: values[${i}]`)
+      shape = {
+        values: columns.map((column) => `"listed"."${column}"`).join(', '),
+        // eslint-disable-next-line no-new-func -- plain column names of our own (plainName), never text anyone typed
+        row: new Function('values', `return { ${fields.join(', ')} }`) as ListShape['row']
+      }
+      listShapesByNames.set(names, shape)
+    }
+    listShapes.set(columns, shape)
+  }
+  return shape
 }
+const listShapes = new WeakMap<readonly string[], ListShape>()
+const listShapesByNames = new Map<string, ListShape>()
+
+/**
+ * The statement text of several lists, kept by what it is made of: each list's name, columns
+ * and SQL. A prepared read's SQL is the same string on every call, which V8 has hashed once;
+ * the text joined from them would be a new string of thousands of characters, hashed again
+ * on every request to find the connection's prepared statement.
+ */
+function listsText (parts: readonly unknown[], write: () => string): string {
+  let node = listsTexts
+  for (const part of parts) {
+    let next = node.next.get(part)
+    if (next === undefined) node.next.set(part, next = { next: new Map() })
+    node = next
+  }
+  if (node.text === undefined) {
+    // A bound of how many texts are kept: the pages' sets of lists are few.
+    if (++listsTextCount > 1000) {
+      listsTexts.next.clear()
+      listsTextCount = 0
+    }
+    node.text = write()
+  }
+  return node.text
+}
+interface ListsTextNode { text?: string, next: Map<unknown, ListsTextNode> }
+const listsTexts: ListsTextNode = { next: new Map() }
+let listsTextCount = 0
 
 /**
  * A long select list, written out once for each kind of database: Knex quotes every name of
