@@ -89,27 +89,31 @@ t.test('a page goes out as its exact UTF-8 bytes, whether short or longer than t
 t.test('the templates’ own text beyond ASCII goes out as character references', async (t) => {
   const eta = etaWith({ page: '<title>Queues · Desk</title><a title="Back ←">← Back</a> — “<%= it.name %>” 😀 <%~ it.raw %>' })
   t.equal(eta.render('/page', { name: 'Zoë', raw: '<b>ok</b>' }),
-    '<title>Queues &#183; Desk</title><a title="Back &#8592;">&#8592; Back</a> &#8212; &#8220;Zoë&#8221; &#128512; <b>ok</b>',
-    'the name a person typed keeps its letter; the template’s punctuation and emoji are references')
+    '<title>Queues &#183; Desk</title><a title="Back &#8592;">&#8592; Back</a> &#8212; &#8220;Zo&#235;&#8221; &#128512; <b>ok</b>',
+    'the template’s punctuation and emoji are references, and so is the name’s Latin-1 letter')
 })
 
-t.test('escaping writes typographic punctuation as references and keeps letters', async (t) => {
+t.test('escaping writes Latin-1 letters and typographic punctuation as references, and keeps other scripts', async (t) => {
   t.equal(escapeHtml('It’s “done” — see <a href="x">…</a> & more\u00a0→'),
     'It&#8217;s &#8220;done&#8221; &#8212; see &lt;a href=&quot;x&quot;&gt;&#8230;&lt;/a&gt; &amp; more&#160;&#8594;')
-  t.equal(escapeHtml('Привет, café, 東京'), 'Привет, café, 東京', 'letters of any script go out as UTF-8, lighter than references')
+  t.equal(escapeHtml('Björn Müller, café'), 'Bj&#246;rn M&#252;ller, caf&#233;')
+  t.equal(escapeHtml('Привет, 東京, 😀'), 'Привет, 東京, 😀', 'letters of other scripts go out as UTF-8, lighter than references')
+  const names = Array.from({ length: 10_050 }, (_, i) => `Jörg ${i}`)
+  t.ok([...names, ...names].every((name) => escapeHtml(name) === name.replace('ö', '&#246;')), 'a name seen before is escaped as the first time, past the 10,000 kept')
   t.equal(escapeHtml(42), '42')
   t.equal(escapeHtml("O'Neil"), 'O&#39;Neil')
   t.equal(escapeHtml(null), 'null', 'as Eta: anything else is its String()')
   const twoByte = 'Bob’s printer'
   t.ok(isOneByte(escapeHtml(twoByte)), 'text that held a curly quote comes back as one-byte text, as ASCII')
-  t.notOk(isOneByte(escapeHtml('Zoë’s')), 'text with a letter beyond ASCII stays as it is')
+  t.ok(isOneByte(escapeHtml('Zoë’s')), 'and so does a name with a Latin-1 letter')
+  t.notOk(isOneByte(escapeHtml('Олег’s')), 'text in another script stays as it is')
 })
 
-t.test('a queue page and a ticket page about ASCII text with curly quotes and dashes are sent as ASCII', async (t) => {
+t.test('a queue page and a ticket page about Western European text with curly quotes and dashes are sent as ASCII', async (t) => {
   const app = await testApp(t)
   const desk = await seedDesk(app)
   const opened = await app.lifecycle.openTicket({
-    name: 'Grace O’Hara', email: 'grace@example.com', subject: 'Printer “jams” — page two', message: 'It’s jammed… again.', helpTopicId: desk.topics.broken
+    name: 'Grete Müller', email: 'grete@example.com', subject: 'Printer “jams” — page two', message: 'It’s jammed… again, señor.', helpTopicId: desk.topics.broken
   })
   const { visitor } = await signIn(app, desk.agents.bob.email)
   for (const url of ['/staff/queues/open', `/staff/tickets/${opened.ticket.number}`]) {
@@ -119,8 +123,8 @@ t.test('a queue page and a ticket page about ASCII text with curly quotes and da
     t.ok(page.text.includes('Printer “jams” — page two'), 'and reads as typed')
   }
   const ticket = await visitor.get(`/staff/tickets/${opened.ticket.number}`)
-  t.ok(ticket.text.includes('It’s jammed… again.'))
-  t.ok(ticket.text.includes('Grace O’Hara'))
+  t.ok(ticket.text.includes('It’s jammed… again, señor.'))
+  t.ok(ticket.text.includes('Grete Müller'))
 })
 
 /** Whether V8 holds `text` as one byte a character (the serializer says so in its tag). */
