@@ -131,3 +131,20 @@ t.test('a queue page and a ticket page about Western European text with curly qu
 function isOneByte (text: string): boolean {
   return serialize(text)[2] === 0x22
 }
+
+t.test('a compiled template makes only the helpers it calls, and layouts and blocks still work', async (t) => {
+  const eta = etaWith({
+    page: "<% layout('/layout') %><% block('aside', () => { %>A<% }) %>[<%~ include('/leaf', { n: 1 }) %>]",
+    leaf: '<%= it.n %>',
+    layout: "<%~ block('aside') %>|<%~ it.body %>"
+  })
+  t.equal(eta.render('/page', {}), 'A|[1]')
+  const leaf = eta.compileToString('<%= it.n %>', {})
+  t.notMatch(leaf, /function (layout|output|capture|block|captureAsync|blockAsync)\(|includeAsync =/, 'a leaf defines none of them')
+  t.match(leaf, /let include = /, 'but include, which a layout needs')
+  const page = eta.compileToString("<% layout('/l') %><% block('x', () => { %>x<% }) %>", {})
+  t.match(page, /function layout\(/)
+  t.match(page, /function block\(/)
+  t.match(page, /function capture\(/, 'block calls capture')
+  t.notMatch(page, /captureAsync|blockAsync|includeAsync/)
+})

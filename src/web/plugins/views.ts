@@ -153,6 +153,36 @@ const includeData = {
 }
 
 /**
+ * Eta's compiled template declares its helpers at the top of every call (include and its
+ * async twin, layout, output, capture, block and their async twins): eight closures made
+ * each time a template runs, and a ticket page runs some thirty. Most templates call one
+ * or two of them, so the ones a template never calls are left out of its function.
+ */
+const unusedHelpers = {
+  processFnString (fn: string): string {
+    let text = fn
+    // A helper that calls another comes before it, so that one is found unused after it.
+    for (const [name, definition] of helperDefinitions) {
+      const defined = definition.exec(text)
+      if (defined === null) throw new Error(`PageEta: this Eta defines ${name} differently; check unusedHelpers against it`)
+      const rest = text.slice(0, defined.index) + text.slice(defined.index + defined[0].length)
+      if (!new RegExp(`(?<![\\w$.])${name}\\s*\\(`).test(rest)) text = rest
+    }
+    return text
+  }
+}
+
+const helperDefinitions: Array<[string, RegExp]> = [
+  ['includeAsync', /^let includeAsync = .*$/m],
+  ['layout', /^function layout\(path, data\) \{\n[^}]*\}$/m],
+  ['output', /^function output\(s\)\{.*\}$/m],
+  ['blockAsync', /^async function blockAsync\(name,fn\)\{.*\}$/m],
+  ['block', /^function block\(name,fn\)\{.*\}$/m],
+  ['captureAsync', /^async function captureAsync\(fn\)\{.*\}$/m],
+  ['capture', /^function capture\(fn\)\{.*\}$/m]
+]
+
+/**
  * Pages go out as ASCII whenever what they show is ASCII. Node writes an ASCII string to a
  * buffer about eight times faster than one with a single character beyond it (a dash in a
  * template, a curly quote in a message): V8 then holds the whole page as two-byte text, and
@@ -214,7 +244,7 @@ const asciiCopy = Buffer.allocUnsafe(64 * 1024)
 /** The pages' Eta: includes as `includeData` says, components reading `componentBase` (the globals). */
 export class PageEta extends Eta {
   constructor (config: Partial<EtaConfig>, readonly componentBase: Readonly<Record<string, unknown>>) {
-    super({ escapeFunction: escapeHtml, ...config, plugins: [...config.plugins ?? [], includeData, asciiTemplateText] })
+    super({ escapeFunction: escapeHtml, ...config, plugins: [...config.plugins ?? [], includeData, unusedHelpers, asciiTemplateText] })
   }
 
   // @fastify/view sets the same folder and cache flag before every render; each set would
