@@ -54,7 +54,8 @@ interface Remembered { data: string, expiresAt: number, until: number, generatio
  * @fastify/session's store, backed by the sessions table, so any app instance can serve any
  * request and a restart signs nobody out. Only the hash of a session id is stored: someone
  * who reads the table cannot use what they read as a cookie. Expired rows are ignored on
- * read and swept on write. A row read is remembered for `accessCacheMs`.
+ * read and swept on write. A row read is remembered for `accessCacheMs`, in this process's
+ * memory only, by the id itself: a request that finds it there hashes nothing.
  */
 export class DatabaseSessionStore implements SessionStore {
   private lastSweep = 0
@@ -70,39 +71,37 @@ export class DatabaseSessionStore implements SessionStore {
     const cookie = (session as { cookie?: { expires?: Date | string | null } }).cookie
     const expiresAt = cookie?.expires ? new Date(cookie.expires).getTime() : at + defaultLifetimeMs
     const sidHash = hashToken(sid)
-    this.remembered.delete(sidHash)
+    this.remembered.delete(sid)
     saveSession(this.db, { sidHash, data: JSON.stringify(session), agentId: session.agentId ?? null, expiresAt })
       .then(async () => { await this.sweep(at) })
       .then(() => callback(), callback)
   }
 
   get (sid: string, callback: (err: unknown, result?: Session | null) => void): void {
-    const sidHash = hashToken(sid)
     const at = this.now()
     // Real time, not the app's clock (tests stop that): the point is a short while.
     const wall = Date.now()
     const generation = this.writes.generation()
-    const known = this.remembered.get(sidHash)
+    const known = this.remembered.get(sid)
     if (known !== undefined && known.generation === generation && wall < known.until && at < known.expiresAt) {
       callback(null, JSON.parse(known.data) as Session)
       return
     }
-    findSession(this.db, sidHash, at).then((row) => {
+    findSession(this.db, hashToken(sid), at).then((row) => {
       if (row === undefined) {
-        this.remembered.delete(sidHash)
+        this.remembered.delete(sid)
         callback(null, null)
         return
       }
       if (this.remembered.size >= 10_000) this.remembered.clear()
-      this.remembered.set(sidHash, { data: row.data, expiresAt: row.expiresAt, until: wall + accessCacheMs, generation })
+      this.remembered.set(sid, { data: row.data, expiresAt: row.expiresAt, until: wall + accessCacheMs, generation })
       callback(null, JSON.parse(row.data) as Session)
     }, callback)
   }
 
   destroy (sid: string, callback: (err?: unknown) => void): void {
-    const sidHash = hashToken(sid)
-    this.remembered.delete(sidHash)
-    deleteSession(this.db, sidHash).then(() => callback(), callback)
+    this.remembered.delete(sid)
+    deleteSession(this.db, hashToken(sid)).then(() => callback(), callback)
   }
 
   private async sweep (at: number): Promise<void> {
