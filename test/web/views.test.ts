@@ -106,6 +106,7 @@ t.test('escaping writes Latin-1 letters and typographic punctuation as reference
   const twoByte = 'Bob’s printer'
   t.ok(isOneByte(escapeHtml(twoByte)), 'text that held a curly quote comes back as one-byte text, as ASCII')
   t.ok(isOneByte(escapeHtml('Zoë’s')), 'and so does a name with a Latin-1 letter')
+  t.ok(isOneByte(escapeHtml('Zoë & Jörg don\'t mind. '.repeat(20))), 'a long Latin-1 text, escaped afresh, is one-byte text too')
   t.notOk(isOneByte(escapeHtml('Олег’s')), 'text in another script stays as it is')
 })
 

@@ -231,13 +231,15 @@ const escapedOnce = new Map<string, string>()
 
 function escapedText (text: string): string {
   const escaped = text.replace(htmlUnsafeEverywhere, characterReference)
-  // V8 builds a replacement from slices of the text, so a two-byte text stays two-byte
-  // even when only ASCII is left, and would make the page two-byte: it is copied as ASCII.
-  return escaped.length <= asciiCopy.length && !beyondAscii.test(escaped)
+  // V8 builds a replacement from slices of the text, so a two-byte text (one holding a
+  // character beyond Latin-1) stays two-byte even when only ASCII is left, and would make
+  // the page two-byte: it is copied as ASCII. A one-byte text's replacement is one-byte.
+  return beyondLatin1.test(text) && escaped.length <= asciiCopy.length && !beyondAscii.test(escaped)
     ? asciiCopy.toString('latin1', 0, asciiCopy.write(escaped, 'latin1'))
     : escaped
 }
 
+const beyondLatin1 = /[^\0-\xff]/
 const beyondAscii = /[^\0-\x7f]/
 const asciiCopy = Buffer.allocUnsafe(64 * 1024)
 
