@@ -528,7 +528,10 @@ const unavailableCodes = new Set([
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT',
   // PostgreSQL: query_canceled (statement_timeout), admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
   '57014', '57P01', '57P02', '57P03', '53300',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY'
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY',
+  // A row lock waited for too long, or a deadlock's victim still after its runs again
+  // (transactionRetryingDeadlocks): too busy for now, not a wrong query.
+  'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', '55P03', '40P01'
 ])
 // MariaDB's max_statement_time and MySQL's max_execution_time errors.
 const unavailableErrnos = new Set([1969, 3024])
@@ -1001,13 +1004,17 @@ export function isDeadlockVictim (err: unknown): boolean {
  * A transaction run again, up to `attempts` times in all, when the database chose it as a
  * deadlock's victim: InnoDB's own advice. Two instances claiming the same row by a
  * conditional update can deadlock on MariaDB, each holding the row's entry in one index and
- * waiting for the other's; the transaction that runs again finds the row claimed and does
- * nothing. For work that starts over cleanly from its first statement: the jobs' claims.
+ * waiting for the other's; an agent's change and a pass of the jobs on one ticket can lock
+ * its rows in different orders. The transaction that runs again finds the other's work
+ * committed and acts on it. For work whose effects are all statements of the transaction
+ * (rows, events, outbox messages), so that it starts over cleanly from its first statement:
+ * the jobs' claims and the ticket verbs.
  */
-export async function transactionRetryingDeadlocks<T> (db: Knex, work: (trx: Knex.Transaction) => Promise<T>, attempts = 3): Promise<T> {
+export async function transactionRetryingDeadlocks<T> (db: Knex, work: (trx: Knex.Transaction) => Promise<T>,
+  { attempts = 3, config }: { attempts?: number, config?: Knex.TransactionConfig } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(work)
+      return await db.transaction(work, config)
     } catch (err) {
       if (!isDeadlockVictim(err) || attempt >= attempts) throw err
     }

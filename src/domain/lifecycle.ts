@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { allInTransaction, isUniqueViolation, readingLatestCommits, readLists, type Db } from '../data/database.js'
+import { allInTransaction, isUniqueViolation, readingLatestCommits, readLists, transactionRetryingDeadlocks, type Db } from '../data/database.js'
 import { asError, groupCommit } from '../data/group-commit.js'
 import { findDepartment, findTeam, helpTopicsList, type DepartmentDetail, type HelpTopicRow, type NewTicketTopic } from '../data/catalog.js'
 import { createMissingRequesters, findRequester, requestersByEmailList, type RequesterRow } from '../data/requesters.js'
@@ -136,6 +136,14 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   const now = options.now ?? Date.now
   // When this instance last marked each agent as viewing each ticket.
   const viewerMarks = new Map<string, number>()
+
+  /**
+   * Every verb's writes, events and notices are statements of its transaction, so the
+   * database's deadlock victim (MariaDB, PostgreSQL) simply runs again.
+   */
+  async function transaction<T> (work: (trx: Knex.Transaction) => Promise<T>, config?: Knex.TransactionConfig): Promise<T> {
+    return await transactionRetryingDeadlocks(db, work, { config })
+  }
 
   async function record (trx: Db, ticket: TicketRow, actor: Actor, type: EventType, before: unknown, after: unknown, at: number, ticketNow?: TicketRow): Promise<void> {
     await recordEvent(trx, ticket.id, actor, type, before, after, at, ticketNow)
@@ -434,7 +442,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
   async function openAlone (opening: Opening): Promise<OpenedTicket> {
     for (let attempt = opening.attempt; ; attempt++) {
       try {
-        const [result] = await db.transaction(async (trx) => await createTickets(trx, [{ ...opening, attempt }]), readingLatestCommits(db))
+        const [result] = await transaction(async (trx) => await createTickets(trx, [{ ...opening, attempt }]), readingLatestCommits(db))
         if (result instanceof Error) throw result
         return result!
       } catch (err) {
@@ -449,7 +457,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       const first = readFirst(db, openings)
       // Awaited inside the transaction; this only keeps a failure from going unheard when the transaction cannot begin.
       first.catch(() => undefined)
-      return await db.transaction(async (trx) => await createTickets(trx, openings, db, first), readingLatestCommits(db))
+      return await transaction(async (trx) => await createTickets(trx, openings, db, first), readingLatestCommits(db))
     } catch (err) {
       if (openings.length === 1 && !isUniqueViolation(err)) return [asError(err)]
       // What failed the batch fails only its own opening now.
@@ -491,7 +499,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     authorise(actor, ticket, action)
     if (ticket.status === status) return ticket
     assertTransition(action, ticket.status)
-    return await db.transaction(async (trx) => {
+    return await transaction(async (trx) => {
       const at = now()
       const changed = await changeStatus(trx, ticket, actor, status, at)
       await then?.(trx, changed, at)
@@ -519,7 +527,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       const at = now()
       // Read before the transaction: on SQLite its one connection is the transaction's.
       const windowMs = await reopenWindowMs()
-      const outcome = await db.transaction(async (trx): Promise<{ landedOn: TicketRow } | { followUpOf: TicketRow }> => {
+      const outcome = await transaction(async (trx): Promise<{ landedOn: TicketRow } | { followUpOf: TicketRow }> => {
         // A merged ticket stays merged: the reply goes where its thread went.
         const target = await mergeDestination(trx, ticket)
         const own = !mergeCrossesRequesters(ticket, target)
@@ -562,7 +570,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'confirmSolved')
       if (ticket.status === 'closed') return ticket
       assertTransition('confirmSolved', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const at = now()
         const changed = await changeStatus(trx, ticket, actor, 'closed', at)
         await startSurvey(trx, changed, at, { closedNotice: false })
@@ -577,7 +585,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       assertNotMerged('reopen', ticket)
       if (ticket.status === 'open') return ticket
       assertTransition('clientReopen', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const at = now()
         const changed = await changeStatus(trx, ticket, actor, 'open', at, { answered: false })
         await noticeClientMessage(trx, changed, 'The requester reopened the ticket from the satisfaction survey.', at)
@@ -587,7 +595,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
 
     /** Queues a fresh private link when e-mail and number match; silent either way. */
     async sendAccessLink (email: string, number: string): Promise<void> {
-      await db.transaction(async (trx) => {
+      await transaction(async (trx) => {
         const ticket = await findTicketByNumber(trx, number)
         if (!ticket || ticket.deleted_at !== null) return
         const requester = await findRequester(trx, ticket.requester_id)
@@ -618,7 +626,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async addResponse (ticket: LoadedTicket, actor: AgentActor, input: { body: string, seenEntryId?: number, signature?: SignatureChoice, copyParticipants?: boolean, files?: readonly StoredFile[] }): Promise<number> {
       authorise(actor, ticket, 'reply')
       assertTransition('reply', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         if (input.seenEntryId !== undefined && await findEntryAfter(trx, ticket.id, input.seenEntryId, actor.access.id)) {
           throw new TesseraError('TESSERA_CONFLICT', 'Someone else wrote on this ticket while you were typing, so your reply was not sent. Read the new message above, then send your reply again.')
         }
@@ -638,7 +646,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async addNote (ticket: TicketRow, actor: AgentActor, input: { body: string, mail?: MailOrigin, files?: readonly StoredFile[] }): Promise<number> {
       authorise(actor, ticket, 'note')
       assertTransition('note', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const at = now()
         const entryId = await addEntry(trx, ticket, 'note', actor, input.body, at, input.mail, input.files)
         await updateTicket(trx, ticket.id, { last_activity_at: at })
@@ -652,7 +660,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'assign')
       if (target.agentId === ticket.assignee_id && target.teamId === ticket.team_id) return ticket
       assertTransition('assign', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         if (target.agentId !== null && target.agentId !== ticket.assignee_id) await requireAssignable(trx, target.agentId, ticket.department_id)
         if (target.teamId !== null && target.teamId !== ticket.team_id && !await findTeam(trx, target.teamId)) {
           throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the teams listed.')
@@ -673,7 +681,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'claim')
       if (ticket.assignee_id === actor.access.id) return ticket
       assertTransition('claim', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const at = now()
         const changed = await updateUnlessChanged(trx, ticket, ['status', 'assignee_id'], { assignee_id: actor.access.id, last_activity_at: at })
         await record(trx, ticket, actor, 'claimed', { assignee_id: ticket.assignee_id }, { assignee_id: actor.access.id }, at)
@@ -686,7 +694,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'release')
       if (ticket.assignee_id === null && ticket.team_id === null) return ticket
       assertTransition('release', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const at = now()
         const changed = await updateUnlessChanged(trx, ticket, ['status', 'assignee_id', 'team_id'], { assignee_id: null, team_id: null, last_activity_at: at })
         await record(trx, ticket, actor, 'released', { assignee_id: ticket.assignee_id, team_id: ticket.team_id }, { assignee_id: null, team_id: null }, at)
@@ -698,7 +706,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'transfer')
       if (input.departmentId === ticket.department_id) return ticket
       assertTransition('transfer', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const department = await findDepartment(trx, input.departmentId)
         if (!department || department.archived_at !== null) throw new TesseraError('TESSERA_INVALID_INPUT', 'Choose one of the active departments listed.')
         const at = now()
@@ -714,7 +722,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       authorise(actor, ticket, 'changePriority')
       if (input.priority === ticket.priority) return ticket
       assertTransition('changePriority', ticket.status)
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         const at = now()
         const changed = await updateUnlessChanged(trx, ticket, ['status', 'priority'], { priority: input.priority, last_activity_at: at })
         await record(trx, ticket, actor, 'priority_changed', { priority: ticket.priority }, { priority: input.priority }, at)
@@ -772,7 +780,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
           throw new TesseraError('TESSERA_FORBIDDEN', `Your role in the department of ticket ${target.number} does not allow merging into it.`)
         }
       }
-      return await db.transaction(async (trx) => {
+      return await transaction(async (trx) => {
         assertMergeable(ticket, target, await mergeDestination(trx, target))
         const at = now()
         const crosses = mergeCrossesRequesters(ticket, target)
@@ -796,7 +804,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
     async deleteTicket (ticket: TicketRow, actor: Actor): Promise<void> {
       authorise(actor, ticket, 'delete')
       if (ticket.deleted_at !== null) return
-      await db.transaction(async (trx) => {
+      await transaction(async (trx) => {
         const at = now()
         if (!await markTicketDeleted(trx, ticket.id, actor.kind === 'agent' ? actor.access.id : null, at)) return
         await record(trx, ticket, actor, 'deleted', null, { purge_after: purgeDueAt(at) }, at)
@@ -811,7 +819,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       if (!restorable(ticket, at)) {
         throw new TesseraError('TESSERA_TRANSITION_REFUSED', `Ticket ${ticket.number} was deleted more than ${trashRetentionDays} days ago and can no longer be restored.`)
       }
-      await db.transaction(async (trx) => {
+      await transaction(async (trx) => {
         await markTicketRestored(trx, ticket.id)
         await record(trx, ticket, actor, 'restored', { deleted_at: ticket.deleted_at, deleted_by: ticket.deleted_by }, null, at)
       })
@@ -823,7 +831,7 @@ export function createLifecycle (db: Knex, options: LifecycleOptions) {
       let purged = 0
       const released: string[] = []
       for (const id of await listExpiredTrash(db, cutoff, limit)) {
-        const files = await db.transaction(async (trx) => {
+        const files = await transaction(async (trx) => {
           const refs = await listTicketAttachmentRefs(trx, id)
           if (!await purgeTicketRows(trx, id, cutoff)) return null
           await deleteAttachments(trx, refs.map((ref) => ref.id))

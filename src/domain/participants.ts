@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { Db } from '../data/database.js'
+import { transactionRetryingDeadlocks, type Db } from '../data/database.js'
 import { deleteParticipant, findParticipant, findParticipantById, insertParticipant, listParticipants, type ParticipantRow } from '../data/participants.js'
 import { findOrCreateRequester, findRequester } from '../data/requesters.js'
 import { insertEntry, updateTicket, type TicketRow } from '../data/tickets.js'
@@ -71,7 +71,7 @@ export function createParticipants (db: Knex, options: { now: () => number }) {
       const email = normalizeEmail(input.email)
       if (!isParticipantAddress(email)) throw new TesseraError('TESSERA_INVALID_INPUT', 'Enter an e-mail address such as name@example.com.')
       const name = input.name.trim() || email.split('@')[0]!
-      return await db.transaction(async (trx) => {
+      return await transactionRetryingDeadlocks(db, async (trx) => {
         if (await requesterEmail(trx, ticket) === email) throw new TesseraError('TESSERA_INVALID_INPUT', 'That is the requester’s own address; they are on the thread already.')
         if (await findParticipant(trx, ticket.id, email)) return false
         const at = now()
@@ -84,7 +84,7 @@ export function createParticipants (db: Knex, options: { now: () => number }) {
     /** An agent takes a colleague off the thread; one already gone is a calm no-op. */
     async remove (ticket: TicketRow, actor: AgentActor, participantId: number): Promise<boolean> {
       assertRole(actor.access, ticket, 'reply')
-      return await db.transaction(async (trx) => {
+      return await transactionRetryingDeadlocks(db, async (trx) => {
         const participant = await findParticipantById(trx, ticket.id, participantId)
         if (!participant || !await deleteParticipant(trx, ticket.id, participantId)) return false
         await recordEvent(trx, ticket.id, actor, 'participant_removed', { email: participant.email, name: participant.name }, null, now())
@@ -98,7 +98,7 @@ export function createParticipants (db: Knex, options: { now: () => number }) {
      * `staffOnly` when the ticket it answered was merged into another requester's.
      */
     async receive (ticket: TicketRow, input: { email: string, name: string, body: string, mail: MailOrigin, staffOnly: boolean, mergedFromId: number | null }): Promise<void> {
-      await db.transaction(async (trx) => {
+      await transactionRetryingDeadlocks(db, async (trx) => {
         const at = now()
         const email = normalizeEmail(input.email)
         const author = await findOrCreateRequester(trx, input.name, email, at)

@@ -211,7 +211,7 @@ export function createSurveys (db: Knex, options: { now?: () => number } = {}) {
         throw new TesseraError('TESSERA_TRANSITION_REFUSED', `Your answer can be changed for ${surveyChangeDays} days after you first gave it; that time has passed. Thank you for it.`)
       }
       if (survey.rating === rating && (survey.comment ?? '') === comment) return { changed: false }
-      await db.transaction(async (trx) => {
+      await transactionRetryingDeadlocks(db, async (trx) => {
         const saved = await updateSurveyIf(trx, survey.id, { rating: survey.rating, changed_at: survey.changed_at },
           { rating, comment: comment === '' ? null : comment, rated_at: survey.rated_at ?? at, changed_at: at })
         if (!saved) throw new TesseraError('TESSERA_CONFLICT', 'Your answer was changed from another page a moment ago. Look at it again, then send yours.')

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { isUniqueViolation, type Db } from '../data/database.js'
+import { isUniqueViolation, transactionRetryingDeadlocks, type Db } from '../data/database.js'
 import { deleteTicketLink, insertTicketLink, ticketsLinked } from '../data/ticket-links.js'
 import { type TicketRow } from '../data/tickets.js'
 import { TesseraError } from './errors.js'
@@ -35,7 +35,7 @@ export function createTicketLinks (db: Knex, options: { now?: () => number } = {
     async link (ticket: Linkable, actor: AgentActor, other: Linkable): Promise<boolean> {
       check(ticket, actor, other)
       try {
-        return await db.transaction(async (trx) => {
+        return await transactionRetryingDeadlocks(db, async (trx) => {
           if (await ticketsLinked(trx, ticket.id, other.id)) return false
           const at = now()
           await insertTicketLink(trx, ticket.id, other.id, actor.access.id, at)
@@ -53,7 +53,7 @@ export function createTicketLinks (db: Knex, options: { now?: () => number } = {
     async unlink (ticket: Linkable, actor: AgentActor, other: Linkable): Promise<boolean> {
       assertRole(actor.access, ticket, 'note')
       assertRole(actor.access, other, 'read')
-      return await db.transaction(async (trx) => {
+      return await transactionRetryingDeadlocks(db, async (trx) => {
         if (!await deleteTicketLink(trx, ticket.id, other.id)) return false
         await recordBoth(trx, actor, 'unlinked', ticket, other, now())
         return true
