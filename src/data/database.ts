@@ -529,9 +529,8 @@ const unavailableCodes = new Set([
   // PostgreSQL: query_canceled (statement_timeout), admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
   '57014', '57P01', '57P02', '57P03', '53300',
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_READONLY',
-  // A row lock waited for too long, or a deadlock's victim still after its runs again
-  // (transactionRetryingDeadlocks): too busy for now, not a wrong query.
-  'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK', '55P03', '40P01'
+  // A row lock waited for too long: too busy for now, not a wrong query.
+  'ER_LOCK_WAIT_TIMEOUT', '55P03'
 ])
 // MariaDB's max_statement_time and MySQL's max_execution_time errors.
 const unavailableErrnos = new Set([1969, 3024])
@@ -542,6 +541,8 @@ export function isDatabaseUnavailable (err: unknown): boolean {
   const e = err as { name?: string, code?: string, errno?: number, message?: string } | null
   if (e === null || typeof e !== 'object') return false
   if (e.name === 'KnexTimeoutError') return true
+  // A deadlock's victim still, after it ran again (transactionRetryingDeadlocks): too busy too.
+  if (isDeadlockVictim(err)) return true
   if (e.code !== undefined && unavailableCodes.has(e.code)) return true
   if (e.errno !== undefined && unavailableErrnos.has(e.errno)) return true
   // node-postgres reports its client-side timeouts and a lost server only in words;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { AgentAccess } from '../data/agents.js'
-import { isUniqueViolation } from '../data/database.js'
+import { isUniqueViolation, transactionRetryingDeadlocks } from '../data/database.js'
 import { findRequester, findRequesterByEmail, markRequesterMerged, moveRequesterTickets, updateRequester, type RequesterRow } from '../data/requesters.js'
 import { changedFields, recordAdminChange } from './admin-log.js'
 import { normalizeEmail } from './email-address.js'
@@ -41,7 +41,7 @@ export function createRequesterDirectory (db: Knex, options: { now?: () => numbe
       assertMay(mayEditRequesters(access))
       const wanted = { name: input.name.trim(), email: normalizeEmail(input.email) }
       try {
-        await db.transaction(async (trx) => {
+        await transactionRetryingDeadlocks(db, async (trx) => {
           const at = now()
           const before = await liveRequester(trx, id)
           const change = changedFields({ name: before.name, email: before.email }, wanted)
@@ -57,7 +57,7 @@ export function createRequesterDirectory (db: Knex, options: { now?: () => numbe
 
     async noteRequester (access: AgentAccess, id: number, note: string): Promise<void> {
       assertMay(mayEditRequesters(access))
-      await db.transaction(async (trx) => {
+      await transactionRetryingDeadlocks(db, async (trx) => {
         const at = now()
         const before = await liveRequester(trx, id)
         const text = note.trim() === '' ? null : note.trim()
@@ -74,7 +74,7 @@ export function createRequesterDirectory (db: Knex, options: { now?: () => numbe
      */
     async mergeRequesters (access: AgentAccess, sourceId: number, targetEmail: string): Promise<RequesterRow> {
       assertMay(mayMergeRequesters(access))
-      return await db.transaction(async (trx) => {
+      return await transactionRetryingDeadlocks(db, async (trx) => {
         const at = now()
         const source = await liveRequester(trx, sourceId)
         const target = await findRequesterByEmail(trx, normalizeEmail(targetEmail))
