@@ -29,7 +29,7 @@ function plain (db: Db, { labels, owner, newest }: Filter): Knex.QueryBuilder {
 }
 
 t.test('a prepared read answers what its query built afresh answers, and Knex writes its SQL once for each shape of its values', async (t) => {
-  const app = await testApp(t)
+  const app = await testApp(t, {}, { startWorkers: false })
   await sampleTable(app.db)
   // Counted without the tests' own check, which builds the query again on every call.
   preparedReadChecks.on = false
@@ -58,7 +58,7 @@ t.test('a prepared read answers what its query built afresh answers, and Knex wr
 })
 
 t.test('a prepared read runs in the transaction it is given, and with other lists in one statement on SQLite', async (t) => {
-  const app = await testApp(t)
+  const app = await testApp(t, {}, { startWorkers: false })
   await sampleTable(app.db)
   const read = preparedRead((db, filter: Filter) => plain(db, filter))
   const byOwner = (owner: number): Filter => ({ labels: [], owner, newest: false })
@@ -83,7 +83,7 @@ t.test('a prepared read runs in the transaction it is given, and with other list
 })
 
 t.test('a build that does more with a value than bind it fails in the tests instead of binding the wrong thing', async (t) => {
-  const app = await testApp(t)
+  const app = await testApp(t, {}, { startWorkers: false })
   await sampleTable(app.db)
 
   const textFromValue = preparedRead((db, { owner }: { owner: number }) => db('prepared_sample').whereRaw(`owner = ${owner}`).select('id'))

@@ -28,7 +28,7 @@ function pageQuery (query: { sql: string, bindings: unknown[] }): { sql: string,
 
 for (const queue of ['mine', 'teams'] as const) {
   t.test(`the ${queue} queue is read in index order, without a sort`, async (t) => {
-    const app = await testApp(t)
+    const app = await testApp(t, {}, { startWorkers: false })
     const seed = await seedTickets(app.db, 3000)
     const access = (await loadAgentAccess(app.db, seed.agentIds[1]!))!
     const queries: Array<{ sql: string, bindings: unknown[] }> = []
@@ -50,7 +50,7 @@ for (const queue of ['mine', 'teams'] as const) {
 }
 
 t.test('the Overdue queue sorted by activity is found through its due-time index, then sorted', async (t) => {
-  const app = await testApp(t)
+  const app = await testApp(t, {}, { startWorkers: false })
   const seed = await seedTickets(app.db, 3000)
   const access = (await loadAgentAccess(app.db, seed.agentIds[1]!))!
   const now = Date.now()
@@ -69,7 +69,7 @@ t.test('the Overdue queue sorted by activity is found through its due-time index
 })
 
 t.test('a ticket page reads the requester\'s five newest other tickets along their index, never sorting them all', async (t) => {
-  const app = await testApp(t)
+  const app = await testApp(t, {}, { startWorkers: false })
   const seed = await seedTickets(app.db, 3000)
   const access = (await loadAgentAccess(app.db, seed.agentIds[0]!))!
   // The requester with the most tickets, as a regular writing in every week would be.

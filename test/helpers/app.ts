@@ -84,6 +84,21 @@ export function testClock (start = Date.UTC(2026, 10, 26, 9, 0)): { now: () => n
   return { now: () => current, advance: (ms) => { current += ms } }
 }
 
+/**
+ * Holds `Date.now` where it stands until `release` or the test's end. A few caches are
+ * timed on the wall clock, a second each (sessions, an agent's access, the blocked list),
+ * so a test that counts the statements of a request after a warm-up one would count their
+ * reloads too whenever a slow machine took longer than that between the two.
+ */
+export function holdWallClock (t: Test): { release: () => void } {
+  const real = Date.now
+  const at = real()
+  Date.now = () => at
+  const release = (): void => { Date.now = real }
+  t.teardown(release)
+  return { release }
+}
+
 /** Several app instances on one database, as behind a load balancer. */
 export async function sharedApps (t: Test, count: number, env: Record<string, string> = {}, options: AppOptions = {}): Promise<FastifyInstance[]> {
   const dir = testFolder(t)

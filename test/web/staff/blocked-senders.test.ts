@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { testApp } from '../../helpers/app.js'
+import { holdWallClock, testApp } from '../../helpers/app.js'
 import { seedDesk, signIn } from '../../helpers/fixtures.js'
 import { apiKey, plainMessage, postMail } from '../../helpers/mail.js'
 import { Visitor, type Page } from '../../helpers/visitor.js'
@@ -87,6 +87,7 @@ t.test('bad input on the block form: 422 with the text kept; the page exists onl
 t.test('the portal reads the blocked list at most once a second: a block made by another instance counts within that second', async (t) => {
   const app = await testApp(t, {}, { startWorkers: false })
   await seedDesk(app)
+  const wallClock = holdWallClock(t)
   t.match((await portalTicket(app, 'first@fine.example')).url, /\/created$/)
 
   const statements: string[] = []
@@ -96,6 +97,7 @@ t.test('the portal reads the blocked list at most once a second: a block made by
 
   // Written past this instance, as another instance's administrator would.
   await app.db('blocked_senders').insert({ pattern: '@late.example', created_by: null, created_at: 0 })
+  wallClock.release()
   await new Promise((resolve) => setTimeout(resolve, blockedListCacheMs + 100))
   const refused = await portalTicket(app, 'sam@late.example')
   t.equal(refused.status, 422, 'a second later the portal refuses the newly blocked domain')

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { findTicketView } from '../../../src/data/tickets.js'
-import { testApp } from '../../helpers/app.js'
+import { holdWallClock, testApp } from '../../helpers/app.js'
 import { openTicket, seedDesk, signIn, type Desk } from '../../helpers/fixtures.js'
 import type { Page, Visitor } from '../../helpers/visitor.js'
 
@@ -205,10 +205,11 @@ t.test('the refresh asks for the rows and counts alone, keeping ticked rows tick
 // Each statement is a trip to SQLite's thread pool and Knex's pool; menus and counts come
 // from their few-seconds caches, so a queue page (filtered, or further on) reads one.
 t.test('a queue page costs one SQL statement once the menus and counts are cached, on every database', async (t) => {
-  const app = await testApp(t)
+  const app = await testApp(t, {}, { startWorkers: false })
   const desk = await seedDesk(app)
   for (let i = 0; i < 3; i++) await openTicket(app, desk.topics.broken, `Printer ${i}`)
   const { visitor: bob } = await signIn(app, desk.agents.bob.email)
+  holdWallClock(t)
   const first = await bob.get('/staff/queues/open')
   const statements: string[] = []
   const count = (query: { sql: string }): void => { statements.push(query.sql) }
