@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
@@ -114,8 +114,12 @@ export async function pipeMail (app: FastifyInstance, raw: Buffer): Promise<Pipe
  */
 export async function tokenInSentMail (app: FastifyInstance, outboxId: number): Promise<string> {
   const file = join(app.config.dataDir, 'mail', `${outboxId}.eml`)
-  // A pass sends the oldest messages first; a busy outbox may take a few.
-  for (let pass = 0; pass < 50 && !existsSync(file); pass++) await app.outbox.runOnce()
+  // A pass sends the oldest messages first; a busy outbox may take a few. The app's own
+  // loop may be writing this one: it is whole once its row says sent (marked after the file).
+  const sent = async (): Promise<boolean> => (await app.db('outbox').where({ id: outboxId }).first('status'))?.status === 'sent'
+  for (let pass = 0; pass < 100 && !(await sent()); pass++) {
+    if (await app.outbox.runOnce() === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
   const parsed = await simpleParser(readFileSync(file))
   const token = /\/(?:access|password-reset)\/([A-Za-z0-9_-]{43})\b/.exec(parsed.text ?? '')?.[1]
   if (!token) throw new Error(`outbox message ${outboxId} carries no link`)

@@ -208,18 +208,20 @@ t.test('a mail server slower than the lease never gets a message twice from two 
   const smtp = await smtpServer(t)
   smtp.acceptDelayMs = 250
   const [first, second] = await sharedApps(t, 2, { SMTP_URL: smtp.url }, { startWorkers: false })
-  for (let i = 0; i < 12; i++) await first!.lifecycle.openTicket({ ...ticket, subject: `Ticket ${i}` })
-  // 12 messages at 250 ms take 3 s or more; a lease is 1.6 s, far less than one worker's whole batch.
-  const workers = [shortLeaseWorker(first!, smtp.url, 1600), shortLeaseWorker(second!, smtp.url, 1600)]
+  for (let i = 0; i < 20; i++) await first!.lifecycle.openTicket({ ...ticket, subject: `Ticket ${i}` })
+  // 20 messages at 250 ms take 5 s or more, shared by two workers 2.5 s each; a lease is
+  // 2.4 s, less than one worker's whole batch. A send is cut off at half the lease, 1.2 s,
+  // which a slow machine's 250 ms send stays well within.
+  const workers = [shortLeaseWorker(first!, smtp.url, 2400), shortLeaseWorker(second!, smtp.url, 2400)]
   t.teardown(async () => { for (const worker of workers) await worker.stop() })
   let sent = 0
   for (let round = 0; round < 6; round++) {
     sent += (await Promise.all(workers.map(async (worker) => await worker.runOnce()))).reduce((a, b) => a + b, 0)
   }
-  t.equal(sent, 12)
+  t.equal(sent, 20)
   const subjects = smtp.messages.map((m) => m.parsed.subject)
-  t.equal(subjects.length, 12, 'each message was delivered once')
-  t.equal(new Set(subjects).size, 12, 'no message arrived twice')
+  t.equal(subjects.length, 20, 'each message was delivered once')
+  t.equal(new Set(subjects).size, 20, 'no message arrived twice')
   t.same([...new Set((await listOutbox(first!.db)).map((row) => row.status))], ['sent'])
 })
 
@@ -243,7 +245,10 @@ t.test('a send cut off for taking too long is retried later with the same Messag
 
   smtp.answerDelayMs = 0
   clock.advance(60_000)
-  t.equal(await worker.runOnce(), 1);
+  // Retried by a worker with a long lease: the whole exchange need not fit in half a second.
+  const patient = shortLeaseWorker(app, smtp.url, 60_000, clock.now)
+  t.teardown(async () => { await patient.stop() })
+  t.equal(await patient.runOnce(), 1);
   [row] = await listOutbox(app.db, { ticketId: opened.ticket.id })
   t.equal(row!.status, 'sent')
   t.equal(smtp.messages.length, 1)
