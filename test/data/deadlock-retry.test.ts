@@ -60,11 +60,17 @@ t.test('two transactions locking two rows in opposite orders both finish', async
   t.same(await db('retry_pair').orderBy('id').pluck('n'), [2, 2], 'both committed, each once')
 })
 
-/** Resolves once some transaction of this database waits for a row lock. */
-async function someoneWaitsForALock (db: Knex): Promise<void> {
-  const waiting = (): Knex.QueryBuilder => dialectOfDb(db) === 'postgres'
-    ? db('pg_stat_activity').where({ wait_event_type: 'Lock' }).whereRaw('datname = current_database()')
-    : db('information_schema.innodb_trx').where({ trx_state: 'LOCK WAIT' })
+/**
+ * Resolves once a transaction waits for a row lock `holder` holds. Only for its locks: test
+ * files running beside this one share the server, and their waits are none of this test's.
+ */
+async function someoneWaitsForALockOf (db: Knex, holder: Knex.Transaction): Promise<void> {
+  const postgres = dialectOfDb(db) === 'postgres'
+  const [session] = await holder.select(holder.raw(postgres ? 'pg_backend_pid() as id' : 'connection_id() as id')) as Array<{ id: number | string }>
+  const waiting = (): Knex.QueryBuilder => postgres
+    ? db('pg_stat_activity').whereRaw('? = any(pg_blocking_pids(pid))', [Number(session!.id)])
+    : db('information_schema.innodb_lock_waits as w').join('information_schema.innodb_trx as b', 'b.trx_id', 'w.blocking_trx_id')
+      .where('b.trx_mysql_thread_id', Number(session!.id))
   for (let tries = 0; tries < 100; tries++) {
     const [row] = await waiting().count({ n: '*' })
     if (Number(row?.n) > 0) return
@@ -95,7 +101,7 @@ t.test('a ticket verb chosen as a deadlock victim runs again and is recorded onc
   await other('tickets').where({ id: target.id }).forUpdate().select('id')
   const merging = app.lifecycle.mergeTicket(merged, { kind: 'system' }, { target })
   merging.catch(() => undefined)
-  await someoneWaitsForALock(db)
+  await someoneWaitsForALockOf(db, other)
   // Closes the circle: the server rolls the merge back, and this gets the ticket's row.
   await other('tickets').where({ id: merged.id }).forUpdate().select('id')
   await other.commit()
